@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nvmeta-info: what the device and the running kernel say about an NVMe
+ * namespace's metadata, or a list of every namespace on the machine.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nvmeta.h"
+#include "report.h"
+
+static const char *pi_location(const struct nvmeta_dev_info *in)
+{
+	if (!in->pi_type)
+		return "none";
+	return in->pi_first ? "first bytes" : "last bytes";
+}
+
+static void print_identify(struct report *r, const struct nvmeta_dev_info *in)
+{
+	report_section(r, "namespace");
+	report_u64(r, "nsid", in->nsid);
+	report_u64(r, "blocks", in->nsze);
+	report_u64(r, "lba_format", in->lbaf);
+	report_u64(r, "lba_data_size", in->lba_size);
+	report_u64(r, "metadata_size", in->ms);
+	report_bool(r, "extended_lba", in->extended_lba);
+	report_u64(r, "pi_type", in->pi_type);
+	report_str(r, "pi_location", pi_location(in));
+	report_u64(r, "guard_bits", in->guard_bits);
+	report_u64(r, "pi_size", in->pi_size);
+	report_section_end(r);
+
+	report_section(r, "controller");
+	report_str(r, "name", in->ctrl_name);
+	report_str(r, "model", in->model);
+	report_str(r, "serial", in->serial);
+	report_str(r, "firmware", in->firmware);
+	report_u64(r, "mdts", in->mdts);
+	report_u64(r, "mdts_bytes", in->mdts_bytes);
+	report_hex(r, "oncs", in->oncs);
+	report_hex(r, "ctratt", in->ctratt);
+	report_hex(r, "sgls", in->sgls);
+	report_bool(r, "sgl_supported", in->sgl_supported);
+	report_bool(r, "sgl_metadata", in->sgl_metadata);
+	report_section_end(r);
+}
+
+static void print_limits(struct report *r, const struct nvmeta_dev_info *in)
+{
+	const struct nvmeta_limits *l = &in->limits;
+
+	report_section(r, "queue");
+	report_u64(r, "max_integrity_segments", l->max_integrity_segments);
+	report_hex(r, "dma_alignment", l->dma_alignment);
+	report_u64(r, "max_segments", l->max_segments);
+	report_u64(r, "max_segment_size", l->max_segment_size);
+	report_u64(r, "max_hw_sectors_kb", l->max_hw_sectors_kb);
+	report_hex(r, "virt_boundary_mask", l->virt_boundary_mask);
+	report_u64(r, "logical_block_size", l->logical_block_size);
+	report_str(r, "integrity_format", l->integrity_format);
+	report_u64(r, "integrity_tag_size", l->integrity_tag_size);
+	report_u64(r, "integrity_interval", l->integrity_interval);
+	report_section_end(r);
+
+	report_section(r, "kernel");
+	report_str(r, "release", in->kernel.release);
+	report_u64(r, "major", in->kernel.major);
+	report_u64(r, "minor", in->kernel.minor);
+	report_section_end(r);
+}
+
+static int show_device(const char *path, bool json)
+{
+	const struct nvmeta_dev_info *in;
+	struct nvmeta_dev *dev;
+	struct report r;
+	int ret;
+
+	ret = nvmeta_dev_open(path, &dev);
+	if (ret) {
+		fprintf(stderr, "nvmeta-info: %s\n", nvmeta_last_error());
+		return 1;
+	}
+	in = nvmeta_dev_info(dev);
+	if (!json)
+		printf("%s:\n", in->generic_path);
+	report_begin(&r, stdout, json);
+	report_str(&r, "device", in->generic_path);
+	report_str(&r, "block_device", in->block_name);
+	print_identify(&r, in);
+	print_limits(&r, in);
+	report_end(&r);
+	nvmeta_dev_close(dev);
+	return 0;
+}
+
+static void list_row(const char *path, bool json, bool first)
+{
+	const struct nvmeta_dev_info *in;
+	struct nvmeta_dev *dev;
+
+	if (nvmeta_dev_open(path, &dev)) {
+		fprintf(stderr, "nvmeta-info: %s\n", nvmeta_last_error());
+		return;
+	}
+	in = nvmeta_dev_info(dev);
+	if (json) {
+		printf("%s\n    {\"device\": \"%s\", \"block_device\": \"%s\", \"nsid\": %u, "
+		       "\"lba_data_size\": %u, \"metadata_size\": %u, \"extended_lba\": %s, "
+		       "\"pi_type\": %u, \"guard_bits\": %u, \"integrity_format\": \"%s\"}",
+		       first ? "" : ",", in->generic_path, in->block_name, in->nsid,
+		       in->lba_size, in->ms, in->extended_lba ? "true" : "false",
+		       in->pi_type, in->guard_bits, in->limits.integrity_format);
+	} else {
+		printf("%-14s %-10s %5u %6u %4u %-4s %3u %6u  %s\n", in->generic_path,
+		       in->block_name, in->nsid, in->lba_size, in->ms,
+		       in->extended_lba ? "yes" : "no", in->pi_type, in->guard_bits,
+		       in->limits.integrity_format);
+	}
+	nvmeta_dev_close(dev);
+}
+
+static int list_all(bool json)
+{
+	char **paths;
+	int n, i;
+
+	n = nvmeta_list(&paths);
+	if (n < 0) {
+		fprintf(stderr, "nvmeta-info: %s\n", nvmeta_last_error());
+		return 1;
+	}
+	if (json)
+		printf("{\n  \"namespaces\": [");
+	else
+		printf("%-14s %-10s %5s %6s %4s %-4s %3s %6s  %s\n", "Device", "Block", "NSID",
+		       "LBA", "MS", "Ext", "PI", "Guard", "Integrity");
+	for (i = 0; i < n; i++)
+		list_row(paths[i], json, i == 0);
+	if (json)
+		printf("\n  ]\n}\n");
+	else if (!n)
+		printf("(no NVMe namespaces found)\n");
+	nvmeta_list_free(paths, n);
+	return 0;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: nvmeta-info [--json] [DEVICE]\n"
+		     "  DEVICE  /dev/ngXnY or /dev/nvmeXnY; without it, list every namespace\n"
+		     "  -j, --json  print JSON\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (optind == argc)
+		return list_all(json);
+	return show_device(argv[optind], json);
+}

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvmeta: NVMe metadata passthrough over io_uring.
+ *
+ * Every function that can fail returns 0 (or a non-negative count) on
+ * success and a negative errno on failure.  On failure a message naming
+ * what went wrong is kept per thread; nvmeta_last_error() returns it.
+ */
+#ifndef NVMETA_H
+#define NVMETA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <liburing.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NVMETA_VERSION_MAJOR 0
+#define NVMETA_VERSION_MINOR 1
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * nvmeta_last_error - the message of the calling thread's last failure.
+ * Returns a NUL-terminated string owned by the library, valid until the
+ * next failing call on the same thread; "" if nothing has failed yet.
+ */
+const char *nvmeta_last_error(void);
+
+/* nvmeta_version - the library version as "MAJOR.MINOR.PATCH"; never fails. */
+const char *nvmeta_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Devices                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Queue limits of the namespace's request queue, as the kernel set them. */
+struct nvmeta_limits {
+	uint32_t max_integrity_segments;
+	uint32_t dma_alignment;		/* a mask: 3 means 4-byte aligned */
+	uint32_t max_segments;
+	uint32_t max_segment_size;
+	uint32_t max_hw_sectors_kb;
+	uint64_t virt_boundary_mask;
+	uint32_t logical_block_size;
+	char integrity_format[32];	/* "none" when the queue has none */
+	uint32_t integrity_tag_size;
+	uint32_t integrity_interval;	/* protection_interval_bytes, 0 if absent */
+};
+
+/* The running kernel, from uname(2). */
+struct nvmeta_kernel {
+	unsigned int major, minor, patch;
+	char release[65];
+};
+
+#define NVMETA_KERNEL_AT_LEAST(k, ma, mi) \
+	((k)->major > (ma) || ((k)->major == (ma) && (k)->minor >= (mi)))
+
+/* What identify and sysfs say about one namespace. */
+struct nvmeta_dev_info {
+	char generic_path[64];	/* /dev/ngXnY, the device nvmeta submits to */
+	char block_name[32];	/* nvmeXnY, "" if the kernel made none */
+	char ctrl_name[32];	/* nvmeX */
+	char model[41];
+	char serial[21];
+	char firmware[9];
+	uint32_t nsid;
+	uint64_t nsze;		/* namespace size in logical blocks */
+	uint8_t lbaf;		/* index of the format in use */
+	uint32_t lba_size;	/* data bytes per logical block */
+	uint32_t ms;		/* metadata bytes per logical block */
+	bool extended_lba;	/* metadata interleaved with data (FLBAS bit 4) */
+	uint8_t pi_type;	/* 0 (none) to 3, from DPS bits 2:0 */
+	bool pi_first;		/* PI in the first bytes of metadata (DPS bit 3) */
+	uint8_t pif;		/* protection information format: 0, 1, 2 */
+	uint8_t guard_bits;	/* 16, 32 or 64 */
+	uint8_t pi_size;	/* bytes of one PI tuple: 8 or 16 */
+	uint8_t mdts;		/* raw MDTS, 0 = no limit */
+	uint32_t mdts_bytes;	/* MDTS in bytes, assuming a 4 KiB MPSMIN */
+	uint16_t oncs;		/* optional NVM commands */
+	uint32_t ctratt;
+	uint32_t sgls;
+	bool sgl_supported;	/* SGLS bits 1:0 */
+	bool sgl_metadata;	/* metadata may use an SGL (SGLS bit 19) */
+	struct nvmeta_limits limits;
+	struct nvmeta_kernel kernel;
+};
+
+struct nvmeta_dev;
+
+/*
+ * nvmeta_dev_open - open an NVMe namespace and learn everything about it.
+ * @path: /dev/ngXnY, or /dev/nvmeXnY (its generic char device is found).
+ * @devp: on success, the new device; free it with nvmeta_dev_close().
+ * Returns 0, or -ENOENT (no such device), -ENODEV (not an NVMe namespace),
+ * -EACCES/-EPERM (permission), -EIO (identify failed), -ENOMEM.
+ */
+int nvmeta_dev_open(const char *path, struct nvmeta_dev **devp);
+
+/* nvmeta_dev_close - close the device and free it; NULL is allowed. */
+void nvmeta_dev_close(struct nvmeta_dev *dev);
+
+/* nvmeta_dev_info - the device's identify and limits; never fails. */
+const struct nvmeta_dev_info *nvmeta_dev_info(const struct nvmeta_dev *dev);
+
+/* nvmeta_dev_fd - the open file descriptor of the generic char device. */
+int nvmeta_dev_fd(const struct nvmeta_dev *dev);
+
+/*
+ * nvmeta_kernel_read - fill @k with the running kernel's version.
+ * Returns 0, or -errno when uname(2) fails or the release cannot be parsed.
+ */
+int nvmeta_kernel_read(struct nvmeta_kernel *k);
+
+/*
+ * nvmeta_list - the generic char device paths of every NVMe namespace on
+ * the machine, found through libnvme's topology scan.
+ * @paths: on success a malloc'd array of malloc'd strings; free with
+ *         nvmeta_list_free().
+ * Returns the number of namespaces (0 is not an error), or -ENOMEM,
+ * -EIO when the scan fails.
+ */
+int nvmeta_list(char ***paths);
+
+/* nvmeta_list_free - free what nvmeta_list() returned. */
+void nvmeta_list_free(char **paths, int count);
+
+/* ------------------------------------------------------------------ */
+/* Commands                                                            */
+/* ------------------------------------------------------------------ */
+
+enum nvmeta_opcode {
+	NVMETA_OP_WRITE		= 0x01,
+	NVMETA_OP_READ		= 0x02,
+	NVMETA_OP_COMPARE	= 0x05,
+	NVMETA_OP_WRITE_ZEROES	= 0x08,
+	NVMETA_OP_VERIFY	= 0x0c,
+};
+
+/* PRINFO bits, as in CDW12 bits 29:26 shifted down. */
+enum nvmeta_prinfo {
+	NVMETA_PRCHK_REF	= 1 << 0,
+	NVMETA_PRCHK_APP	= 1 << 1,
+	NVMETA_PRCHK_GUARD	= 1 << 2,
+	NVMETA_PRACT		= 1 << 3,
+};
+
+enum nvmeta_io_flags {
+	/* Skip every check before submission: for testing kernels only. */
+	NVMETA_IO_RAW		= 1 << 0,
+	NVMETA_IO_FUA		= 1 << 1,
+};
+
+/* One NVMe I/O command, in the terms a caller thinks in. */
+struct nvmeta_io {
+	uint8_t opcode;		/* enum nvmeta_opcode */
+	uint8_t prinfo;		/* enum nvmeta_prinfo */
+	uint16_t apptag;
+	uint16_t appmask;
+	uint32_t flags;		/* enum nvmeta_io_flags */
+	uint64_t slba;
+	uint32_t nlb;		/* number of blocks, 1-based */
+	uint64_t reftag;	/* 32 bits, 48 with a 64-bit guard */
+	void *data;
+	uint32_t data_len;
+	void *meta;
+	uint32_t meta_len;
+	uint32_t timeout_ms;	/* 0: the kernel's default */
+};
+
+/*
+ * nvmeta_io_validate - check @io against @dev before it is submitted:
+ * block count against MDTS and max_hw_sectors, range within the
+ * namespace, data length against nlb x block size (including metadata
+ * for extended LBA), metadata length against nlb x ms (the kernel does
+ * not check it, and a short buffer lets the device write past its end),
+ * no metadata buffer where the namespace has none, the opcode against
+ * ONCS.  NVMETA_IO_RAW in io->flags skips all of it.
+ * Returns 0, or one distinct negative errno per failure:
+ *   -EINVAL       unknown opcode or reserved prinfo bits
+ *   -EDOM         nlb is 0 or above 65536
+ *   -ERANGE       slba + nlb beyond the namespace size
+ *   -E2BIG        transfer above MDTS or the queue's max_hw_sectors
+ *   -EFAULT       a length without a buffer, or a buffer without a length
+ *   -EMSGSIZE     data length differs from what nlb needs
+ *   -ENODATA      metadata needed but no metadata buffer
+ *   -EOVERFLOW    metadata buffer shorter than nlb x ms
+ *   -EPROTO       metadata buffer on a namespace without separate metadata
+ *   -EOPNOTSUPP   the namespace does not support the command
+ */
+int nvmeta_io_validate(const struct nvmeta_dev *dev, const struct nvmeta_io *io);
+
+/*
+ * nvmeta_prep - validate @io (unless NVMETA_IO_RAW) and fill @sqe, a
+ * 128-byte SQE from a ring set up with SQE128 and CQE32, with an
+ * IORING_OP_URING_CMD / NVME_URING_CMD_IO command.  The caller sets
+ * user_data afterwards.  Returns 0 or the errors of nvmeta_io_validate().
+ */
+int nvmeta_prep(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
+		const struct nvmeta_io *io);
+
+/* The outcome of one command, decoded from its 32-byte CQE. */
+struct nvmeta_status {
+	int err;		/* 0, or the negative errno the kernel returned */
+	uint16_t status;	/* NVMe status field: SCT << 8 | SC, 0 = success */
+	uint8_t sct;		/* status code type */
+	uint8_t sc;		/* status code */
+	bool dnr;		/* do not retry */
+	bool more;
+	uint64_t result;	/* completion dword 0 (and 1) */
+};
+
+/*
+ * nvmeta_status_decode - split a CQE's result into an errno or an NVMe
+ * status.  Returns 0 when the command succeeded, err when the kernel
+ * failed it, or -EIO when the device returned a non-zero NVMe status.
+ */
+int nvmeta_status_decode(const struct io_uring_cqe *cqe, struct nvmeta_status *st);
+
+/*
+ * nvmeta_status_name - a short name for an NVMe status such as
+ * "LBA Out of Range" or "Guard Check Error"; "Unknown" for others.
+ */
+const char *nvmeta_status_name(const struct nvmeta_status *st);
+
+/* ------------------------------------------------------------------ */
+/* Rings                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * nvmeta_ring_init - set up @ring with @depth entries, SQE128 and CQE32,
+ * as NVMe passthrough needs.  Returns 0, or the negative errno of
+ * io_uring_queue_init() (-EINVAL on kernels without big SQEs).
+ */
+int nvmeta_ring_init(struct io_uring *ring, unsigned int depth);
+
+/*
+ * nvmeta_io_sync - validate, submit and wait for one command.
+ * @st: when not NULL, receives the decoded completion.
+ * Returns 0 on success, the validation errors, a negative errno from the
+ * kernel, or -EIO when the device returned an NVMe error status (@st
+ * holds it).
+ */
+int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
+		   const struct nvmeta_io *io, struct nvmeta_status *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVMETA_H */

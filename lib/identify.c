@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Turn raw identify structures into struct nvmeta_dev_info.  Kept apart
+ * from the ioctls so the unit tests can feed captured structures.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+#include "internal.h"
+
+/* Identify strings are space padded, not NUL terminated. */
+static void copy_trimmed(char *dst, const char *src, size_t n)
+{
+	while (n && (src[n - 1] == ' ' || src[n - 1] == '\0'))
+		n--;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static uint8_t format_index(const struct nvme_id_ns *ns)
+{
+	uint8_t idx = ns->flbas & NVME_NS_FLBAS_LOWER_MASK;
+
+	/* Bits 6:5 extend the index only when more than 16 formats exist. */
+	if (ns->nlbaf >= 16)
+		idx |= (ns->flbas & NVME_NS_FLBAS_HIGHER_MASK) >> 1;
+	return idx;
+}
+
+static int parse_pi(const struct nvme_id_ns *ns, const struct nvme_nvm_id_ns *nvm,
+		    struct nvmeta_dev_info *info)
+{
+	info->pi_type = ns->dps & 0x7;
+	info->pi_first = ns->dps & 0x8;
+	info->pif = 0;
+	if (nvm)
+		info->pif = (le32toh(nvm->elbaf[info->lbaf]) &
+			     NVME_NVM_ELBAF_PIF_MASK) >> 7;
+	switch (info->pif) {
+	case 0:
+		info->guard_bits = 16;
+		info->pi_size = 8;
+		break;
+	case 1:
+		info->guard_bits = 32;
+		info->pi_size = 16;
+		break;
+	case 2:
+		info->guard_bits = 64;
+		info->pi_size = 16;
+		break;
+	default:
+		return nvmeta_fail(-EIO, "identify: reserved protection information format %u",
+				   info->pif);
+	}
+	if (info->pi_type > 3)
+		return nvmeta_fail(-EIO, "identify: reserved PI type %u", info->pi_type);
+	if (info->pi_type && info->ms < info->pi_size)
+		return nvmeta_fail(-EIO, "identify: PI type %u needs %u metadata bytes, format has %u",
+				   info->pi_type, info->pi_size, info->ms);
+	return 0;
+}
+
+int nvmeta_parse_identify(const struct nvme_id_ctrl *ctrl, const struct nvme_id_ns *ns,
+			  const struct nvme_nvm_id_ns *nvm, struct nvmeta_dev_info *info)
+{
+	const struct nvme_lbaf *lbaf;
+
+	copy_trimmed(info->model, ctrl->mn, sizeof(ctrl->mn));
+	copy_trimmed(info->serial, ctrl->sn, sizeof(ctrl->sn));
+	copy_trimmed(info->firmware, ctrl->fr, sizeof(ctrl->fr));
+	info->mdts = ctrl->mdts;
+	/* MPSMIN lives in CAP, which userspace cannot read; 4 KiB is what
+	 * nearly every controller (and QEMU) reports. */
+	info->mdts_bytes = ctrl->mdts ? (4096u << ctrl->mdts) : 0;
+	if (ctrl->mdts > 19)
+		info->mdts_bytes = 0;
+	info->oncs = le16toh(ctrl->oncs);
+	info->ctratt = le32toh(ctrl->ctratt);
+	info->sgls = le32toh(ctrl->sgls);
+	info->sgl_supported = info->sgls & NVME_CTRL_SGLS_SUPPORTED;
+	info->sgl_metadata = info->sgls & NVME_CTRL_SGLS_MPTR_SGL;
+
+	info->nsze = le64toh(ns->nsze);
+	info->lbaf = format_index(ns);
+	if (info->lbaf > ns->nlbaf)
+		return nvmeta_fail(-EIO, "identify: format index %u beyond NLBAF %u",
+				   info->lbaf, ns->nlbaf);
+	lbaf = &ns->lbaf[info->lbaf];
+	if (lbaf->ds < 9 || lbaf->ds > 16)
+		return nvmeta_fail(-EIO, "identify: unsupported LBA data size 2^%u", lbaf->ds);
+	info->lba_size = 1u << lbaf->ds;
+	info->ms = le16toh(lbaf->ms);
+	info->extended_lba = info->ms && (ns->flbas & NVME_NS_FLBAS_META_EXT);
+	if (!(info->ctratt & NVME_CTRL_CTRATT_ELBAS))
+		nvm = NULL;
+	return parse_pi(ns, nvm, info);
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Checks before submission.  The kernel passes metadata_len through
+ * unchecked: a buffer shorter than nlb x ms lets the device DMA past its
+ * end into user memory (pinned path) or into kernel slab slack (bounce
+ * path).  Refusing it here is the only protection a caller has.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include "internal.h"
+
+#define NVME_MAX_NLB 65536u
+
+struct io_check {
+	const struct nvmeta_dev_info *info;
+	const struct nvmeta_io *io;
+	uint64_t lba_bytes;	/* bytes one block occupies in the data buffer */
+};
+
+static int check_opcode(const struct io_check *c)
+{
+	static const struct { uint8_t op; uint16_t oncs_bit; const char *name; } ops[] = {
+		{ NVMETA_OP_WRITE, 0, "write" },
+		{ NVMETA_OP_READ, 0, "read" },
+		{ NVMETA_OP_COMPARE, NVME_CTRL_ONCS_COMPARE, "compare" },
+		{ NVMETA_OP_WRITE_ZEROES, NVME_CTRL_ONCS_WRITE_ZEROES, "write zeroes" },
+		{ NVMETA_OP_VERIFY, NVME_CTRL_ONCS_VERIFY, "verify" },
+	};
+	size_t i;
+
+	if (c->io->prinfo & ~0xf)
+		return nvmeta_fail(-EINVAL, "prinfo 0x%x has bits above PRACT", c->io->prinfo);
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		if (ops[i].op != c->io->opcode)
+			continue;
+		if (ops[i].oncs_bit && !(c->info->oncs & ops[i].oncs_bit))
+			return nvmeta_fail(-EOPNOTSUPP, "%s: the controller does not support %s (ONCS 0x%x)",
+					   c->info->generic_path, ops[i].name, c->info->oncs);
+		return 0;
+	}
+	return nvmeta_fail(-EINVAL, "opcode 0x%02x is not an NVM I/O command nvmeta sends",
+			   c->io->opcode);
+}
+
+static int check_range(const struct io_check *c)
+{
+	const struct nvmeta_io *io = c->io;
+
+	if (!io->nlb || io->nlb > NVME_MAX_NLB)
+		return nvmeta_fail(-EDOM, "nlb %u: must be 1 to %u blocks", io->nlb, NVME_MAX_NLB);
+	if (io->slba >= c->info->nsze || io->nlb > c->info->nsze - io->slba)
+		return nvmeta_fail(-ERANGE, "blocks %" PRIu64 "..%" PRIu64 " beyond namespace size %" PRIu64,
+				   io->slba, io->slba + io->nlb - 1, c->info->nsze);
+	return 0;
+}
+
+static bool transfers_data(uint8_t opcode)
+{
+	return opcode == NVMETA_OP_READ || opcode == NVMETA_OP_WRITE ||
+	       opcode == NVMETA_OP_COMPARE;
+}
+
+static int check_transfer_size(const struct io_check *c)
+{
+	uint64_t bytes = c->lba_bytes * c->io->nlb;
+	uint64_t hw_max = (uint64_t)c->info->limits.max_hw_sectors_kb * 1024;
+
+	if (!transfers_data(c->io->opcode))
+		return 0;
+	if (c->info->mdts_bytes && bytes > c->info->mdts_bytes)
+		return nvmeta_fail(-E2BIG, "%u blocks = %" PRIu64 " bytes exceed the controller's MDTS of %u bytes",
+				   c->io->nlb, bytes, c->info->mdts_bytes);
+	if (hw_max && bytes > hw_max)
+		return nvmeta_fail(-E2BIG, "%u blocks = %" PRIu64 " bytes exceed the kernel's max_hw_sectors_kb %u",
+				   c->io->nlb, bytes, c->info->limits.max_hw_sectors_kb);
+	return 0;
+}
+
+static int check_data(const struct io_check *c)
+{
+	const struct nvmeta_io *io = c->io;
+	uint64_t need = c->lba_bytes * io->nlb;
+
+	if (!transfers_data(io->opcode)) {
+		if (io->data || io->data_len || io->meta || io->meta_len)
+			return nvmeta_fail(-EFAULT, "this command transfers no data: pass no buffers");
+		return 0;
+	}
+	if (!io->data != !io->data_len)
+		return nvmeta_fail(-EFAULT, "data buffer %p with length %u: need both or neither",
+				   io->data, io->data_len);
+	if (io->data_len != need)
+		return nvmeta_fail(-EMSGSIZE, "data length %u, but %u blocks of %" PRIu64 " bytes%s need %" PRIu64,
+				   io->data_len, io->nlb, c->lba_bytes,
+				   c->info->extended_lba ? " (data + metadata, extended LBA)" : "", need);
+	return 0;
+}
+
+/* With PRACT set and metadata that is exactly one PI tuple, the
+ * controller inserts or strips PI itself and no metadata moves. */
+static bool controller_owns_metadata(const struct io_check *c)
+{
+	return (c->io->prinfo & NVMETA_PRACT) && c->info->pi_type &&
+	       c->info->ms == c->info->pi_size;
+}
+
+static int check_metadata(const struct io_check *c)
+{
+	const struct nvmeta_dev_info *info = c->info;
+	const struct nvmeta_io *io = c->io;
+	uint64_t need = (uint64_t)info->ms * io->nlb;
+
+	if (!transfers_data(io->opcode))
+		return 0;
+	if (!io->meta != !io->meta_len)
+		return nvmeta_fail(-EFAULT, "metadata buffer %p with length %u: need both or neither",
+				   io->meta, io->meta_len);
+	if (!info->ms && io->meta)
+		return nvmeta_fail(-EPROTO, "%s has no metadata (format %u: %u+0), yet a metadata buffer was passed",
+				   info->generic_path, info->lbaf, info->lba_size);
+	if (info->extended_lba && io->meta)
+		return nvmeta_fail(-EPROTO, "%s uses extended LBAs: metadata travels inside the data buffer, not in a separate one",
+				   info->generic_path);
+	if (!info->ms || info->extended_lba)
+		return 0;
+	if (!io->meta && !controller_owns_metadata(c))
+		return nvmeta_fail(-ENODATA, "%s has %u metadata bytes per block: %u blocks need a %" PRIu64 "-byte metadata buffer",
+				   info->generic_path, info->ms, io->nlb, need);
+	if (io->meta && io->meta_len < need)
+		return nvmeta_fail(-EOVERFLOW, "metadata buffer of %u bytes is short: %u blocks x %u bytes need %" PRIu64 " (the kernel would let the device write past it)",
+				   io->meta_len, io->nlb, info->ms, need);
+	return 0;
+}
+
+int nvmeta_validate_info(const struct nvmeta_dev_info *info, const struct nvmeta_io *io)
+{
+	static int (*const checks[])(const struct io_check *) = {
+		check_opcode, check_range, check_transfer_size, check_data, check_metadata,
+	};
+	struct io_check c = { .info = info, .io = io };
+	size_t i;
+	int ret;
+
+	c.lba_bytes = info->lba_size + (info->extended_lba ? info->ms : 0);
+	for (i = 0; i < ARRAY_SIZE(checks); i++) {
+		ret = checks[i](&c);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int nvmeta_io_validate(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
+{
+	if (io->flags & NVMETA_IO_RAW)
+		return 0;
+	return nvmeta_validate_info(&dev->info, io);
+}

@@ -1,0 +1,83 @@
+#!/bin/sh
+# /init of the nvmeta VM lab guest (busybox ash). Installed by tests/vm/lab.
+# The base initramfs holds this file, busybox, the nvme modules (/lab/modules,
+# load order in /lab/modules/order) and the --file payload; a per-run cpio
+# appended to it holds /lab/env (token, preset variables, cwd) and /lab/cmd
+# (the command, shell-quoted). Results go to the serial console between
+# marker lines that carry the run's token.
+
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+/bin/busybox --install -s 2>/dev/null
+
+. /lab/env
+M="@@LAB:$LAB_TOKEN"
+KPATTERN='WARNING|BUG|Oops|KASAN|general protection|Call Trace'
+
+say() { echo "$M:$*"; }
+note() { echo "lab-guest: $*"; }
+halt() { sync; poweroff -f; sleep 5; }
+fail() { say "FAIL $*"; halt; }
+
+mount_fs() {
+    mount -t proc proc /proc
+    mount -t sysfs sysfs /sys
+    mount -t devtmpfs devtmpfs /dev
+    mkdir -p /dev/shm /dev/pts /tmp
+    mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+    mount -t tmpfs -o mode=1777 tmpfs /tmp
+    mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null ||
+        note "tracefs mount failed"
+    if grep -qw debugfs /proc/filesystems; then
+        mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null ||
+            note "debugfs mount failed"
+    fi
+}
+
+set_hugepages() {
+    echo 32 >/proc/sys/vm/nr_hugepages 2>/dev/null
+    note "nr_hugepages=$(cat /proc/sys/vm/nr_hugepages)"
+}
+
+load_modules() {
+    for m in $(cat /lab/modules/order); do
+        insmod "/lab/modules/$m.ko" || fail "insmod $m failed"
+    done
+}
+
+wait_for_dev() {
+    i=0
+    while [ ! -e "$NVMETA_DEV" ]; do
+        i=$((i + 1))
+        [ "$i" -gt 100 ] && fail "$NVMETA_DEV did not appear within 10 s"
+        usleep 100000
+    done
+}
+
+# Print the captured output between markers; the extra newline lets the
+# host restore the output byte for byte (it drops the last newline).
+report() {
+    old=$(cat /proc/sys/kernel/printk)
+    echo 1 >/proc/sys/kernel/printk # keep printk off the console meanwhile
+    say OUT-BEGIN
+    cat /lab/out
+    echo
+    say OUT-END
+    say "RC $1"
+    say KLOG-BEGIN
+    dmesg | grep -E "$KPATTERN"
+    say KLOG-END
+    echo "$old" >/proc/sys/kernel/printk
+}
+
+mount_fs
+say INIT "$(cut -d' ' -f1 /proc/uptime)"
+set_hugepages
+load_modules
+wait_for_dev
+cd "$LAB_CWD" 2>/dev/null || cd /
+eval "set -- $(cat /lab/cmd)"
+say CMD-START "$(cut -d' ' -f1 /proc/uptime)"
+"$@" >/lab/out 2>&1 </dev/null
+rc=$?
+report "$rc"
+halt
