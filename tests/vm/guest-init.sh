@@ -22,6 +22,7 @@ mount_fs() {
     mount -t proc proc /proc
     mount -t sysfs sysfs /sys
     mount -t devtmpfs devtmpfs /dev
+    exec </dev/console >/dev/console 2>&1
     mkdir -p /dev/shm /dev/pts /tmp
     mount -t tmpfs -o mode=1777 tmpfs /dev/shm
     mount -t tmpfs -o mode=1777 tmpfs /tmp
