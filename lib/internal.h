@@ -59,4 +59,32 @@ void nvmeta_fill_sqe(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 int nvmeta_validate_info(const struct nvmeta_dev_info *info,
 			 const struct nvmeta_io *io) NVMETA_HIDDEN;
 
+/* buf.c: where in its first page a layout starts, and how many pages
+ * it spans. */
+struct nvmeta_placement {
+	size_t offset;
+	size_t pages;
+};
+
+#define NVMETA_HEAP_CANARY 64
+
+int nvmeta_place(const struct nvmeta_dev_info *info, const struct nvmeta_buf_spec *spec,
+		 size_t page, struct nvmeta_placement *pl) NVMETA_HIDDEN;
+uint8_t nvmeta_canary_byte(size_t i) NVMETA_HIDDEN;
+
+/* pagemap.c: the physical side of a virtual range. */
+struct nvmeta_page_map {
+	unsigned int pages;
+	unsigned int phys_runs;		/* physically contiguous runs */
+	unsigned int folio_runs;	/* runs inside one folio */
+	unsigned int huge_pages;	/* pages that belong to a THP or hugetlb page */
+	bool known;			/* frames were read */
+	bool folios_known;		/* kpageflags were read too */
+	bool all_present;
+};
+
+int nvmeta_page_map_read(const void *addr, size_t len, struct nvmeta_page_map *pm) NVMETA_HIDDEN;
+void nvmeta_count_runs(const uint64_t *pfn, const uint64_t *kflags, unsigned int n,
+		       unsigned int *phys_runs, unsigned int *folio_runs) NVMETA_HIDDEN;
+
 #endif /* NVMETA_INTERNAL_H */

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A model of the kernel's decision for a passthrough user buffer.
+ *
+ * Metadata (block/bio-integrity.c, bio_integrity_map_user(), 6.8 on):
+ * more than BIO_MAX_VECS pages or more than max_hw_sectors fails with
+ * E2BIG; an address or length off dma_alignment, or more folio-merged
+ * segments than max_integrity_segments, is copied through a kernel
+ * buffer; anything else is pinned.  Before 6.8 the nvme driver copies all
+ * user metadata through kmalloc.
+ *
+ * Data (block/blk-map.c, blk_rq_map_user_iov()): an address or length off
+ * dma_alignment is copied; otherwise pages are pinned and merged where
+ * physically contiguous, and more segments than max_segments fail with
+ * EINVAL (there is no copy fallback).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "internal.h"
+
+#define BIO_MAX_VECS 256
+
+struct subject {
+	const struct nvmeta_dev_info *info;
+	enum nvmeta_kind kind;
+	uintptr_t addr;
+	size_t len;
+	struct nvmeta_prediction *pred;
+};
+
+__attribute__((format(printf, 4, 5)))
+static bool decide(struct subject *s, enum nvmeta_path path, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	s->pred->path = path;
+	s->pred->err = err;
+	va_start(ap, fmt);
+	vsnprintf(s->pred->reason, sizeof(s->pred->reason), fmt, ap);
+	va_end(ap);
+	return true;
+}
+
+static bool rule_old_kernel(struct subject *s)
+{
+	const struct nvmeta_kernel *k = &s->info->kernel;
+
+	if (s->kind != NVMETA_KIND_META || NVMETA_KERNEL_AT_LEAST(k, 6, 8))
+		return false;
+	return decide(s, NVMETA_PATH_BOUNCE, 0,
+		      "kernel %u.%u is before 6.8: the nvme driver copies all user metadata through kmalloc",
+		      k->major, k->minor);
+}
+
+static bool rule_max_hw_sectors(struct subject *s)
+{
+	uint64_t max = (uint64_t)s->info->limits.max_hw_sectors_kb * 1024;
+
+	if (!max || s->len <= max)
+		return false;
+	if (s->kind == NVMETA_KIND_META)
+		return decide(s, NVMETA_PATH_FAIL, -E2BIG,
+			      "%zu metadata bytes exceed max_hw_sectors_kb %u",
+			      s->len, s->info->limits.max_hw_sectors_kb);
+	return decide(s, NVMETA_PATH_FAIL, -EINVAL, "%zu data bytes exceed max_hw_sectors_kb %u",
+		      s->len, s->info->limits.max_hw_sectors_kb);
+}
+
+static bool rule_vector_limit(struct subject *s)
+{
+	if (s->kind != NVMETA_KIND_META || s->pred->pages <= BIO_MAX_VECS)
+		return false;
+	return decide(s, NVMETA_PATH_FAIL, -E2BIG, "spans %u pages, above the %u-vector limit",
+		      s->pred->pages, BIO_MAX_VECS);
+}
+
+static bool rule_alignment(struct subject *s)
+{
+	uint32_t mask = s->info->limits.dma_alignment;
+
+	if (!((s->addr | s->len) & mask))
+		return false;
+	if (s->addr & mask)
+		return decide(s, NVMETA_PATH_BOUNCE, 0,
+			      "address 0x%lx is not %u-byte aligned (dma_alignment 0x%x): copied",
+			      (unsigned long)s->addr, mask + 1, mask);
+	return decide(s, NVMETA_PATH_BOUNCE, 0,
+		      "length %zu is not a multiple of %u (dma_alignment 0x%x): copied",
+		      s->len, mask + 1, mask);
+}
+
+static bool rule_segments(struct subject *s)
+{
+	struct nvmeta_prediction *p = s->pred;
+	const char *what = s->kind == NVMETA_KIND_META ? "max_integrity_segments" : "max_segments";
+	const char *how = p->assumed ? " (assumed: pages unknown)" : "";
+
+	p->segments_matter = true;
+	if (p->segments <= p->max_segments)
+		return false;
+	if (s->kind == NVMETA_KIND_META)
+		return decide(s, NVMETA_PATH_BOUNCE, 0,
+			      "%u physical segments%s exceed %s %u: copied",
+			      p->segments, how, what, p->max_segments);
+	return decide(s, NVMETA_PATH_FAIL, -EINVAL,
+		      "%u physical segments%s exceed %s %u: the kernel fails data it cannot map (huge pages avoid it)",
+		      p->segments, how, what, p->max_segments);
+}
+
+/* Count segments the way the kernel will: metadata pages merge only
+ * inside one folio, data pages merge wherever frames are contiguous. */
+static void count_segments(struct subject *s)
+{
+	struct nvmeta_prediction *p = s->pred;
+	struct nvmeta_page_map pm;
+	int ret;
+
+	p->max_segments = s->kind == NVMETA_KIND_META ? s->info->limits.max_integrity_segments :
+			  s->info->limits.max_segments;
+	ret = nvmeta_page_map_read((const void *)s->addr, s->len, &pm);
+	p->assumed = ret || (s->kind == NVMETA_KIND_META && !pm.folios_known);
+	if (p->assumed)
+		p->segments = p->pages;
+	else
+		p->segments = s->kind == NVMETA_KIND_META ? pm.folio_runs : pm.phys_runs;
+}
+
+int nvmeta_predict(const struct nvmeta_dev_info *info, enum nvmeta_kind kind,
+		   const void *addr, size_t len, struct nvmeta_prediction *pred)
+{
+	static bool (*const rules[])(struct subject *) = {
+		rule_old_kernel, rule_max_hw_sectors, rule_vector_limit,
+		rule_alignment, rule_segments,
+	};
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct subject s = { info, kind, (uintptr_t)addr, len, pred };
+	size_t i;
+
+	memset(pred, 0, sizeof(*pred));
+	if (!len)
+		return nvmeta_fail(-EINVAL, "predict: zero-length buffer");
+	pred->pages = (s.addr % page + len + page - 1) / page;
+	count_segments(&s);
+	for (i = 0; i < ARRAY_SIZE(rules); i++)
+		if (rules[i](&s))
+			return 0;
+	decide(&s, NVMETA_PATH_PIN, 0, "aligned, %u segment%s within %s %u: pinned",
+	       pred->segments, pred->segments == 1 ? "" : "s",
+	       kind == NVMETA_KIND_META ? "max_integrity_segments" : "max_segments",
+	       pred->max_segments);
+	return 0;
+}
+
+const char *nvmeta_path_name(enum nvmeta_path path)
+{
+	static const char *const names[] = { "pin", "bounce", "fail" };
+
+	return path <= NVMETA_PATH_FAIL ? names[path] : "unknown";
+}
+
+const char *nvmeta_layout_name(enum nvmeta_layout layout)
+{
+	static const char *const names[] = {
+		"pinned", "misaligned", "fragmented", "huge-span", "page", "malloc", "caller",
+	};
+
+	return layout <= NVMETA_LAYOUT_CALLER ? names[layout] : "unknown";
+}
