@@ -71,6 +71,45 @@ static void print_limits(struct report *r, const struct nvmeta_dev_info *in)
 	report_section_end(r);
 }
 
+/* The path each layout would take for a typical 8-block I/O. */
+static void print_paths(struct report *r, const struct nvmeta_dev_info *in, bool data)
+{
+	static const struct { const char *name; enum nvmeta_layout layout; size_t offset; } rows[] = {
+		{ "pinned", NVMETA_LAYOUT_PINNED, 0 },
+		{ "page+0", NVMETA_LAYOUT_PAGE, 0 },
+		{ "page+4", NVMETA_LAYOUT_PAGE, 4 },
+		{ "misaligned+1", NVMETA_LAYOUT_MISALIGNED, 1 },
+		{ "misaligned+2", NVMETA_LAYOUT_MISALIGNED, 2 },
+		{ "fragmented", NVMETA_LAYOUT_FRAGMENTED, 0 },
+		{ "huge-span", NVMETA_LAYOUT_HUGE_SPAN, 0 },
+		{ "malloc", NVMETA_LAYOUT_MALLOC, 0 },
+	};
+	size_t len = 8 * (size_t)(data ? in->lba_size + (in->extended_lba ? in->ms : 0) : in->ms);
+	struct nvmeta_prediction p;
+	struct nvmeta_buf *buf;
+	char line[320];
+	size_t i;
+
+	report_section(r, data ? "data_paths_8_blocks" : "metadata_paths_8_blocks");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct nvmeta_buf_spec spec = {
+			.layout = rows[i].layout, .offset = rows[i].offset, .len = len,
+			.flags = data ? NVMETA_BUF_DATA : 0,
+		};
+
+		if (nvmeta_buf_alloc(in, &spec, &buf)) {
+			snprintf(line, sizeof(line), "unavailable: %s", nvmeta_last_error());
+		} else {
+			nvmeta_predict(in, data ? NVMETA_KIND_DATA : NVMETA_KIND_META,
+				       buf->addr, buf->len, &p);
+			snprintf(line, sizeof(line), "%s: %s", nvmeta_path_name(p.path), p.reason);
+			nvmeta_buf_free(buf);
+		}
+		report_str(r, rows[i].name, line);
+	}
+	report_section_end(r);
+}
+
 static int show_device(const char *path, bool json)
 {
 	const struct nvmeta_dev_info *in;
@@ -91,6 +130,9 @@ static int show_device(const char *path, bool json)
 	report_str(&r, "block_device", in->block_name);
 	print_identify(&r, in);
 	print_limits(&r, in);
+	if (in->ms && !in->extended_lba)
+		print_paths(&r, in, false);
+	print_paths(&r, in, true);
 	report_end(&r);
 	nvmeta_dev_close(dev);
 	return 0;

@@ -240,12 +240,12 @@ enum nvmeta_layout {
 	/* Off the DMA alignment by spec.offset bytes (default 1). */
 	NVMETA_LAYOUT_MISALIGNED,
 	/* DMA aligned, but spread over more physical segments than the
-	 * queue allows (spec.segments, default max_integrity_segments + 1):
-	 * memfd pages mapped in reverse order. */
+	 * queue allows (spec.segments, default max_integrity_segments + 1,
+	 * or max_segments + 1 for data): memfd pages mapped in reverse. */
 	NVMETA_LAYOUT_FRAGMENTED,
 	/* DMA aligned, crossing a 4 KiB boundary inside one huge page. */
 	NVMETA_LAYOUT_HUGE_SPAN,
-	/* Page aligned, nothing else promised. */
+	/* spec.offset bytes into a page (default 0), nothing else promised. */
 	NVMETA_LAYOUT_PAGE,
 	/* Plain malloc(). */
 	NVMETA_LAYOUT_MALLOC,
@@ -273,7 +273,7 @@ struct nvmeta_buf_spec {
 	enum nvmeta_layout layout;
 	enum nvmeta_backing backing;	/* ANON (default), MEMFD or HUGE */
 	size_t len;
-	size_t offset;			/* MISALIGNED */
+	size_t offset;			/* MISALIGNED, PAGE */
 	unsigned int segments;		/* FRAGMENTED */
 	uint32_t flags;			/* enum nvmeta_buf_flags */
 	void *addr;			/* CALLER */
@@ -406,6 +406,117 @@ int nvmeta_ring_init(struct io_uring *ring, unsigned int depth);
  */
 int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 		   const struct nvmeta_io *io, struct nvmeta_status *st);
+
+/*
+ * nvmeta_queue - validate @io and queue it on @ring without entering the
+ * kernel; io_uring_submit() sends everything queued.  For many commands
+ * in flight.  Returns 0, the validation errors, or -EBUSY when the
+ * submission queue is full (submit, reap, then retry).
+ */
+int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
+		 const struct nvmeta_io *io, uint64_t user_data);
+
+/* One reaped completion. */
+struct nvmeta_completion {
+	uint64_t user_data;
+	int ret;			/* as nvmeta_status_decode() returns */
+	struct nvmeta_status status;
+};
+
+/*
+ * nvmeta_reap - wait until at least @min completions are there, then take
+ * up to @max of them into @out.  Returns the number taken, or a negative
+ * errno from io_uring_wait_cqe_nr().
+ */
+int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completion *out,
+		unsigned int max);
+
+/* ------------------------------------------------------------------ */
+/* The copy-back checker                                               */
+/* ------------------------------------------------------------------ */
+
+/* Which buffer a case lays out its way; the other one stays plain. */
+enum nvmeta_check_subject {
+	NVMETA_SUBJECT_META,
+	NVMETA_SUBJECT_DATA,
+};
+
+/* Which I/O uses the case's layout: the write, the read back, or both. */
+enum nvmeta_check_dir {
+	NVMETA_DIR_READ,
+	NVMETA_DIR_WRITE,
+	NVMETA_DIR_BOTH,
+};
+
+enum nvmeta_check_size {
+	NVMETA_SIZE_ONE,	/* one block */
+	NVMETA_SIZE_FEW,	/* eight blocks */
+	NVMETA_SIZE_MAX,	/* the largest transfer MDTS and the queue allow */
+};
+
+enum nvmeta_check_source {
+	NVMETA_SOURCE_ANON,
+	NVMETA_SOURCE_UNTOUCHED,	/* read into pages never faulted in */
+	NVMETA_SOURCE_MEMFD,		/* shared memfd pages */
+	NVMETA_SOURCE_HUGE,		/* a huge page */
+	NVMETA_SOURCE_READONLY,		/* PROT_READ pages */
+};
+
+/* One line of the checker's matrix. */
+struct nvmeta_check_case {
+	const char *name;
+	enum nvmeta_check_subject subject;
+	enum nvmeta_check_dir dir;
+	enum nvmeta_check_size size;
+	enum nvmeta_layout layout;
+	size_t offset;
+	enum nvmeta_check_source source;
+	int expect_err;		/* 0: the outcome the prediction gives */
+};
+
+enum nvmeta_verdict {
+	NVMETA_VERDICT_PASS,
+	NVMETA_VERDICT_SKIP,
+	NVMETA_VERDICT_FAIL,		/* unexpected errno or a wrong prediction */
+	NVMETA_VERDICT_KERNEL_DEFECT,	/* the kernel returned success, bytes are wrong */
+};
+
+struct nvmeta_check_result {
+	const struct nvmeta_check_case *tc;
+	enum nvmeta_verdict verdict;
+	uint32_t nlb;
+	uint64_t slba;
+	enum nvmeta_layout layout;	/* the case buffer's layout after fallback */
+	struct nvmeta_prediction pred;	/* for the case's buffer */
+	int expect_err;
+	int err;			/* what the checked I/O returned */
+	const char *where;		/* NULL, "data", "metadata", "canary", ... */
+	uint64_t bad_lba;
+	size_t bad_offset;		/* byte offset inside that block's data or metadata */
+	uint8_t expected, found;
+	char detail[384];
+};
+
+/*
+ * nvmeta_check_table - the built-in matrix of cases.
+ * Returns the number of cases and points @cases at them; never fails.
+ */
+int nvmeta_check_table(const struct nvmeta_check_case **cases);
+
+/*
+ * nvmeta_check_run - run case @tc on @dev: write a pattern unique to the
+ * LBA, the byte and @run, read it back, compare byte for byte, check the
+ * canaries and guard pages of every buffer, that the write source did
+ * not change, and that never-written memory still reads zero.  Case
+ * @index picks a block range of its own.
+ * Returns 0 with the verdict in @res, or -EINVAL for a bad case.
+ */
+int nvmeta_check_run(const struct nvmeta_dev *dev, struct io_uring *ring,
+		     const struct nvmeta_check_case *tc, unsigned int index,
+		     unsigned int run, struct nvmeta_check_result *res);
+
+/* nvmeta_verdict_name - "pass", "skip", "FAIL" or "KERNEL-DEFECT". */
+const char *nvmeta_verdict_name(enum nvmeta_verdict verdict);
 
 #ifdef __cplusplus
 }

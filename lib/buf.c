@@ -61,14 +61,23 @@ int nvmeta_place(const struct nvmeta_dev_info *info, const struct nvmeta_buf_spe
 		break;
 	case NVMETA_LAYOUT_FRAGMENTED:
 	case NVMETA_LAYOUT_HUGE_SPAN:
-		want = spec->layout == NVMETA_LAYOUT_HUGE_SPAN ? 2 :
-		       spec->segments ? spec->segments : info->limits.max_integrity_segments + 1;
+		want = spec->segments ? spec->segments :
+		       (spec->flags & NVMETA_BUF_DATA ? info->limits.max_segments :
+			info->limits.max_integrity_segments) + 1;
+		if (spec->layout == NVMETA_LAYOUT_HUGE_SPAN)
+			want = 2;
 		if (want < 2)
 			want = 2;
 		if (spec->len <= align + (size_t)(want - 2) * page)
 			return nvmeta_fail(-ENOSPC, "%zu bytes cannot span %u pages from a %zu-byte aligned start (need at least %zu)",
 					   spec->len, want, align, align + (size_t)(want - 2) * page + 1);
 		pl->offset = page - align;
+		break;
+	case NVMETA_LAYOUT_PAGE:
+		pl->offset = spec->offset;
+		if (pl->offset >= page)
+			return nvmeta_fail(-EINVAL, "offset %zu is not inside a %zu-byte page",
+					   pl->offset, page);
 		break;
 	default:
 		pl->offset = 0;

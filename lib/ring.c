@@ -41,3 +41,41 @@ int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 	io_uring_cqe_seen(ring, cqe);
 	return ret;
 }
+
+int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
+		 const struct nvmeta_io *io, uint64_t user_data)
+{
+	struct io_uring_sqe *sqe;
+	int ret;
+
+	ret = nvmeta_io_validate(dev, io);
+	if (ret)
+		return ret;
+	sqe = io_uring_get_sqe(ring);
+	if (!sqe)
+		return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
+	nvmeta_fill_sqe(dev, sqe, io);
+	sqe->user_data = user_data;
+	return 0;
+}
+
+int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completion *out,
+		unsigned int max)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int n = 0;
+	int ret;
+
+	if (min) {
+		ret = io_uring_wait_cqe_nr(ring, &cqe, min);
+		if (ret)
+			return nvmeta_fail(ret, "io_uring_wait_cqe_nr: %s", strerror(-ret));
+	}
+	while (n < max && !io_uring_peek_cqe(ring, &cqe)) {
+		out[n].user_data = cqe->user_data;
+		out[n].ret = nvmeta_status_decode(cqe, &out[n].status);
+		io_uring_cqe_seen(ring, cqe);
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nvmeta-check: run the copy-back checker's matrix on a namespace and
+ * report, per case, the predicted path and whether every byte came back
+ * and nothing else moved.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nvmeta.h"
+#include "report.h"
+
+struct options {
+	const char *path;
+	const char *filter;
+	unsigned int runs;
+	bool json;
+	bool list;
+	bool quiet;
+};
+
+static const char *const dir_names[] = { "read", "write", "both" };
+static const char *const subject_names[] = { "meta", "data" };
+
+static void print_row(const struct nvmeta_check_result *r)
+{
+	printf("%-26s %-4s %-5s %6u  %-11s %-7s %-13s %s\n", r->tc->name,
+	       subject_names[r->tc->subject], dir_names[r->tc->dir], r->nlb,
+	       r->verdict == NVMETA_VERDICT_SKIP ? "-" : nvmeta_layout_name(r->layout),
+	       r->verdict == NVMETA_VERDICT_SKIP ? "-" : nvmeta_path_name(r->pred.path),
+	       nvmeta_verdict_name(r->verdict), r->detail);
+}
+
+static void print_json_case(const struct nvmeta_check_result *r, unsigned int run, bool first)
+{
+	printf("%s\n    {\"case\": ", first ? "" : ",");
+	report_json_string(stdout, r->tc->name);
+	printf(", \"run\": %u, \"subject\": \"%s\", \"dir\": \"%s\", \"slba\": %llu, \"nlb\": %u, "
+	       "\"layout\": \"%s\", \"predicted\": \"%s\", \"prediction_assumed\": %s, "
+	       "\"segments\": %u, \"max_segments\": %u, \"reason\": ",
+	       run, subject_names[r->tc->subject], dir_names[r->tc->dir],
+	       (unsigned long long)r->slba, r->nlb, nvmeta_layout_name(r->layout),
+	       nvmeta_path_name(r->pred.path), r->pred.assumed ? "true" : "false",
+	       r->pred.segments, r->pred.max_segments);
+	report_json_string(stdout, r->pred.reason);
+	printf(", \"expected_errno\": %d, \"errno\": %d, \"verdict\": \"%s\", \"detail\": ",
+	       -r->expect_err, -r->err, nvmeta_verdict_name(r->verdict));
+	report_json_string(stdout, r->detail);
+	if (r->where) {
+		printf(", \"where\": \"%s\", \"bad_lba\": %llu, \"bad_offset\": %zu, "
+		       "\"expected_byte\": %u, \"found_byte\": %u", r->where,
+		       (unsigned long long)r->bad_lba, r->bad_offset, r->expected, r->found);
+	}
+	printf("}");
+}
+
+static void print_header(const struct options *o, const struct nvmeta_dev_info *in, int n)
+{
+	if (o->json) {
+		printf("{\n  \"device\": \"%s\",\n  \"kernel\": \"%s\",\n  \"format\": "
+		       "{\"lba\": %u, \"ms\": %u, \"extended_lba\": %s, \"pi_type\": %u},\n"
+		       "  \"cases\": [", in->generic_path, in->kernel.release, in->lba_size,
+		       in->ms, in->extended_lba ? "true" : "false", in->pi_type);
+		return;
+	}
+	printf("nvmeta-check %s: kernel %s, format %u+%u%s pi %u, %d cases x %u run%s\n\n",
+	       in->generic_path, in->kernel.release, in->lba_size, in->ms,
+	       in->extended_lba ? " extended" : "", in->pi_type, n, o->runs,
+	       o->runs == 1 ? "" : "s");
+	printf("%-26s %-4s %-5s %6s  %-11s %-7s %-13s %s\n", "Case", "Buf", "Dir", "Blocks",
+	       "Layout", "Predict", "Result", "Detail");
+}
+
+static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_uring *ring)
+{
+	const struct nvmeta_check_case *cases;
+	struct nvmeta_check_result r;
+	unsigned int counts[4] = { 0 }, run, total = 0, done = 0;
+	int n = nvmeta_check_table(&cases), i;
+	bool first = true;
+
+	for (i = 0; i < n; i++)
+		total += !o->filter || strstr(cases[i].name, o->filter);
+	total *= o->runs;
+	print_header(o, nvmeta_dev_info(dev), n);
+	for (run = 1; run <= o->runs; run++) {
+		for (i = 0; i < n; i++) {
+			if (o->filter && !strstr(cases[i].name, o->filter))
+				continue;
+			done++;
+			if (!o->quiet)
+				fprintf(stderr, "[%3u/%u] %-26s ", done, total, cases[i].name);
+			if (nvmeta_check_run(dev, ring, &cases[i], i, run, &r)) {
+				fprintf(stderr, "\nnvmeta-check: %s\n", nvmeta_last_error());
+				return 2;
+			}
+			if (!o->quiet)
+				fprintf(stderr, "%s\n", nvmeta_verdict_name(r.verdict));
+			counts[r.verdict]++;
+			if (o->json)
+				print_json_case(&r, run, first);
+			else
+				print_row(&r);
+			first = false;
+		}
+	}
+	if (o->json)
+		printf("\n  ],\n  \"summary\": {\"pass\": %u, \"skip\": %u, \"fail\": %u, "
+		       "\"kernel_defect\": %u}\n}\n", counts[0], counts[1], counts[2], counts[3]);
+	else
+		printf("\n%u passed, %u failed, %u skipped, %u kernel defects\n", counts[0],
+		       counts[2] + counts[3], counts[1], counts[3]);
+	return counts[2] || counts[3] ? 1 : 0;
+}
+
+static void list_cases(void)
+{
+	const struct nvmeta_check_case *c;
+	int n = nvmeta_check_table(&c), i;
+
+	for (i = 0; i < n; i++)
+		printf("%-26s %-4s %-5s %s+%zu\n", c[i].name, subject_names[c[i].subject],
+		       dir_names[c[i].dir], nvmeta_layout_name(c[i].layout), c[i].offset);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: nvmeta-check [options] DEVICE\n"
+		     "  -j, --json          print JSON\n"
+		     "  -f, --filter TEXT   only cases whose name contains TEXT\n"
+		     "  -r, --runs N        run the matrix N times with fresh patterns\n"
+		     "  -q, --quiet         no progress lines\n"
+		     "  -l, --list          list the cases and exit\n"
+		     "exit status: 0 all passed or skipped, 1 a case failed, 2 could not run\n");
+}
+
+static int parse(int argc, char **argv, struct options *o)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' }, { "filter", required_argument, NULL, 'f' },
+		{ "runs", required_argument, NULL, 'r' }, { "quiet", no_argument, NULL, 'q' },
+		{ "list", no_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->runs = 1;
+	while ((c = getopt_long(argc, argv, "jf:r:qlh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': o->json = true; break;
+		case 'f': o->filter = optarg; break;
+		case 'r': o->runs = strtoul(optarg, NULL, 0); break;
+		case 'q': o->quiet = true; break;
+		case 'l': o->list = true; break;
+		case 'h': usage(stdout); exit(0);
+		default: return -1;
+		}
+	}
+	if (o->list)
+		return 0;
+	if (optind + 1 != argc || !o->runs)
+		return -1;
+	o->path = argv[optind];
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct nvmeta_dev *dev;
+	struct io_uring ring;
+	int ret;
+
+	if (parse(argc, argv, &o)) {
+		usage(stderr);
+		return 2;
+	}
+	if (o.list) {
+		list_cases();
+		return 0;
+	}
+	if (nvmeta_dev_open(o.path, &dev) || nvmeta_ring_init(&ring, 8)) {
+		fprintf(stderr, "nvmeta-check: %s\n", nvmeta_last_error());
+		return 2;
+	}
+	ret = run_all(&o, dev, &ring);
+	io_uring_queue_exit(&ring);
+	nvmeta_dev_close(dev);
+	return ret;
+}
