@@ -180,6 +180,9 @@ int main(int argc, char **argv)
 		list_cases();
 		return 0;
 	}
+	/* Each result goes out as soon as it is known: a case can take the
+	 * machine down, and what was found before it must survive. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (nvmeta_dev_open(o.path, &dev) || nvmeta_ring_init(&ring, 8)) {
 		fprintf(stderr, "nvmeta-check: %s\n", nvmeta_last_error());
 		return 2;

@@ -155,6 +155,11 @@ enum nvmeta_io_flags {
 	/* Skip every check before submission: for testing kernels only. */
 	NVMETA_IO_RAW		= 1 << 0,
 	NVMETA_IO_FUA		= 1 << 1,
+	/* Do not populate a read's metadata pages before submission.  By
+	 * default they are populated for writing, because Linux 6.12 pins
+	 * them read-only and writes never-touched pages into the shared
+	 * zero page.  For testing kernels only. */
+	NVMETA_IO_NO_PREFAULT	= 1 << 2,
 };
 
 /* One NVMe I/O command, in the terms a caller thinks in. */
@@ -200,7 +205,10 @@ int nvmeta_io_validate(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
  * nvmeta_prep - validate @io (unless NVMETA_IO_RAW) and fill @sqe, a
  * 128-byte SQE from a ring set up with SQE128 and CQE32, with an
  * IORING_OP_URING_CMD / NVME_URING_CMD_IO command.  The caller sets
- * user_data afterwards.  Returns 0 or the errors of nvmeta_io_validate().
+ * user_data afterwards.  A read's metadata pages are populated for
+ * writing first (see NVMETA_IO_NO_PREFAULT).  Returns 0, the errors of
+ * nvmeta_io_validate(), or -EFAULT when the metadata buffer of a read is
+ * not writable memory.
  */
 int nvmeta_prep(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 		const struct nvmeta_io *io);

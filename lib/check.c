@@ -197,9 +197,11 @@ static int prepare(struct check *c)
 
 static int do_io(struct check *c, uint8_t opcode, struct side *s)
 {
+	/* The checker tests the kernel: buffers go in exactly as laid out. */
 	struct nvmeta_io io = {
 		.opcode = opcode, .slba = c->res->slba, .nlb = c->res->nlb,
 		.data = s->data->addr, .data_len = s->data->len,
+		.flags = NVMETA_IO_NO_PREFAULT,
 	};
 
 	if (s->meta) {
@@ -286,16 +288,18 @@ static bool untouched_memory_zero(struct check *c)
 			at, ((uint8_t *)c->sentinel)[at], c->info->kernel.release);
 		return false;
 	}
-	fresh = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	/* Read, never written: these pages are the kernel's shared zero page,
+	 * which a copy-back into a wrongly pinned page would dirty for every
+	 * process on the machine. */
+	fresh = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (fresh == MAP_FAILED)
 		return true;
 	ok = all_zero(fresh, len, &at);
 	if (!ok) {
 		c->res->where = "fresh memory";
 		verdict(c, NVMETA_VERDICT_KERNEL_DEFECT,
-			"byte %zu of a fresh mapping is 0x%02x (kernel %s)", at,
-			((uint8_t *)fresh)[at], c->info->kernel.release);
+			"byte %zu of a fresh, never-written mapping reads 0x%02x: the shared zero page was written (kernel %s)",
+			at, ((uint8_t *)fresh)[at], c->info->kernel.release);
 	}
 	munmap(fresh, len);
 	return ok;
@@ -338,6 +342,21 @@ static bool refused_untouched(struct check *c)
 	return true;
 }
 
+/* A write only reads its source: refusing a readable source with EFAULT
+ * means the kernel pinned it for writing, the wrong direction. */
+static bool write_source_refused(struct check *c, int ret, int want)
+{
+	if (ret != -EFAULT || want || c->tc->source != NVMETA_SOURCE_READONLY ||
+	    !case_buf(&c->src))
+		return false;
+	c->res->err = ret;
+	c->res->where = "write source";
+	verdict(c, NVMETA_VERDICT_KERNEL_DEFECT,
+		"write from read-only memory refused with EFAULT: the kernel pinned the source for writing (kernel %s)",
+		c->info->kernel.release);
+	return true;
+}
+
 static void exercise(struct check *c)
 {
 	int want_w = expected_err(c, &c->src, false);
@@ -345,6 +364,8 @@ static void exercise(struct check *c)
 	int ret;
 
 	ret = do_io(c, NVMETA_OP_WRITE, &c->src);
+	if (write_source_refused(c, ret, want_w))
+		return;
 	if (!io_outcome(c, "write", ret, want_w) || !canaries_intact(c))
 		return;
 	if (!bytes_match(c, &c->src, "write data source", "write metadata source"))

@@ -56,6 +56,8 @@ int nvmeta_prep(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 	int ret;
 
 	ret = nvmeta_io_validate(dev, io);
+	if (!ret)
+		ret = nvmeta_prepare_buffers(&dev->info, io);
 	if (ret)
 		return ret;
 	nvmeta_fill_sqe(dev, sqe, io);

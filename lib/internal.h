@@ -55,6 +55,11 @@ void nvmeta_encode(const struct nvmeta_dev_info *info, const struct nvmeta_io *i
 void nvmeta_fill_sqe(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 		     const struct nvmeta_io *io) NVMETA_HIDDEN;
 
+/* quirks.c: what must happen to @io's buffers before submission on this
+ * kernel. */
+int nvmeta_prepare_buffers(const struct nvmeta_dev_info *info,
+			   const struct nvmeta_io *io) NVMETA_HIDDEN;
+
 /* validate.c: nvmeta_io_validate() against an info struct alone. */
 int nvmeta_validate_info(const struct nvmeta_dev_info *info,
 			 const struct nvmeta_io *io) NVMETA_HIDDEN;

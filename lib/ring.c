@@ -25,6 +25,8 @@ int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 	int ret;
 
 	ret = nvmeta_io_validate(dev, io);
+	if (!ret)
+		ret = nvmeta_prepare_buffers(&dev->info, io);
 	if (ret)
 		return ret;
 	sqe = io_uring_get_sqe(ring);
@@ -49,6 +51,8 @@ int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
 	int ret;
 
 	ret = nvmeta_io_validate(dev, io);
+	if (!ret)
+		ret = nvmeta_prepare_buffers(&dev->info, io);
 	if (ret)
 		return ret;
 	sqe = io_uring_get_sqe(ring);

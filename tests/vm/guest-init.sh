@@ -18,6 +18,15 @@ note() { echo "lab-guest: $*"; }
 halt() { sync; poweroff -f; sleep 5; }
 fail() { say "FAIL $*"; halt; }
 
+# tmpfs on /tmp that keeps what the initramfs put there (--file /tmp/...).
+mount_tmp() {
+    mkdir -p /run/lab-tmp
+    mount -t tmpfs -o mode=1777 tmpfs /run/lab-tmp
+    cp -a /tmp/. /run/lab-tmp/
+    mount -o move /run/lab-tmp /tmp || fail "cannot move the tmpfs onto /tmp"
+    chmod 1777 /tmp
+}
+
 mount_fs() {
     mount -t proc proc /proc
     mount -t sysfs sysfs /sys
@@ -25,7 +34,7 @@ mount_fs() {
     exec </dev/console >/dev/console 2>&1
     mkdir -p /dev/shm /dev/pts /tmp
     mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-    mount -t tmpfs -o mode=1777 tmpfs /tmp
+    mount_tmp
     mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null ||
         note "tracefs mount failed"
     if grep -qw debugfs /proc/filesystems; then
