@@ -18,17 +18,25 @@ struct options {
 	bool json;
 	bool list;
 	bool quiet;
+	bool no_kprobes;
 };
 
 static const char *const dir_names[] = { "read", "write", "both" };
 static const char *const subject_names[] = { "meta", "data" };
 
+static const char *observed_name(const struct nvmeta_check_result *r)
+{
+	return r->observed < 0 ? "-" : nvmeta_path_name(r->observed);
+}
+
 static void print_row(const struct nvmeta_check_result *r)
 {
-	printf("%-26s %-4s %-5s %6u  %-11s %-7s %-13s %s\n", r->tc->name,
+	bool skip = r->verdict == NVMETA_VERDICT_SKIP;
+
+	printf("%-26s %-4s %-5s %6u  %-11s %-7s %-7s %-13s %s\n", r->tc->name,
 	       subject_names[r->tc->subject], dir_names[r->tc->dir], r->nlb,
-	       r->verdict == NVMETA_VERDICT_SKIP ? "-" : nvmeta_layout_name(r->layout),
-	       r->verdict == NVMETA_VERDICT_SKIP ? "-" : nvmeta_path_name(r->pred.path),
+	       skip ? "-" : nvmeta_layout_name(r->layout),
+	       skip ? "-" : nvmeta_path_name(r->pred.path), observed_name(r),
 	       nvmeta_verdict_name(r->verdict), r->detail);
 }
 
@@ -44,6 +52,8 @@ static void print_json_case(const struct nvmeta_check_result *r, unsigned int ru
 	       nvmeta_path_name(r->pred.path), r->pred.assumed ? "true" : "false",
 	       r->pred.segments, r->pred.max_segments);
 	report_json_string(stdout, r->pred.reason);
+	printf(", \"observed\": \"%s\", \"evidence\": ", observed_name(r));
+	report_json_string(stdout, r->evidence);
 	printf(", \"expected_errno\": %d, \"errno\": %d, \"verdict\": \"%s\", \"detail\": ",
 	       -r->expect_err, -r->err, nvmeta_verdict_name(r->verdict));
 	report_json_string(stdout, r->detail);
@@ -68,11 +78,12 @@ static void print_header(const struct options *o, const struct nvmeta_dev_info *
 	       in->generic_path, in->kernel.release, in->lba_size, in->ms,
 	       in->extended_lba ? " extended" : "", in->pi_type, n, o->runs,
 	       o->runs == 1 ? "" : "s");
-	printf("%-26s %-4s %-5s %6s  %-11s %-7s %-13s %s\n", "Case", "Buf", "Dir", "Blocks",
-	       "Layout", "Predict", "Result", "Detail");
+	printf("%-26s %-4s %-5s %6s  %-11s %-7s %-7s %-13s %s\n", "Case", "Buf", "Dir", "Blocks",
+	       "Layout", "Predict", "Kernel", "Result", "Detail");
 }
 
-static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_uring *ring)
+static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_uring *ring,
+		   struct nvmeta_kpath *kp)
 {
 	const struct nvmeta_check_case *cases;
 	struct nvmeta_check_result r;
@@ -91,7 +102,7 @@ static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_ur
 			done++;
 			if (!o->quiet)
 				fprintf(stderr, "[%3u/%u] %-26s ", done, total, cases[i].name);
-			if (nvmeta_check_run(dev, ring, &cases[i], i, run, &r)) {
+			if (nvmeta_check_run(dev, ring, kp, &cases[i], i, run, &r)) {
 				fprintf(stderr, "\nnvmeta-check: %s\n", nvmeta_last_error());
 				return 2;
 			}
@@ -132,6 +143,7 @@ static void usage(FILE *out)
 		     "  -r, --runs N        run the matrix N times with fresh patterns\n"
 		     "  -q, --quiet         no progress lines\n"
 		     "  -l, --list          list the cases and exit\n"
+		     "  -K, --no-kprobes    do not observe the kernel's path with kprobes\n"
 		     "exit status: 0 all passed or skipped, 1 a case failed, 2 could not run\n");
 }
 
@@ -141,18 +153,20 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "json", no_argument, NULL, 'j' }, { "filter", required_argument, NULL, 'f' },
 		{ "runs", required_argument, NULL, 'r' }, { "quiet", no_argument, NULL, 'q' },
 		{ "list", no_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
+		{ "no-kprobes", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	o->runs = 1;
-	while ((c = getopt_long(argc, argv, "jf:r:qlh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jf:r:qlhK", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o->json = true; break;
 		case 'f': o->filter = optarg; break;
 		case 'r': o->runs = strtoul(optarg, NULL, 0); break;
 		case 'q': o->quiet = true; break;
 		case 'l': o->list = true; break;
+		case 'K': o->no_kprobes = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -168,6 +182,7 @@ static int parse(int argc, char **argv, struct options *o)
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
+	struct nvmeta_kpath *kp = NULL;
 	struct nvmeta_dev *dev;
 	struct io_uring ring;
 	int ret;
@@ -187,7 +202,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nvmeta-check: %s\n", nvmeta_last_error());
 		return 2;
 	}
-	ret = run_all(&o, dev, &ring);
+	if (!o.no_kprobes && nvmeta_kpath_open(nvmeta_dev_info(dev), &kp))
+		fprintf(stderr, "nvmeta-check: paths not observed: %s\n", nvmeta_last_error());
+	ret = run_all(&o, dev, &ring, kp);
+	nvmeta_kpath_close(kp);
 	io_uring_queue_exit(&ring);
 	nvmeta_dev_close(dev);
 	return ret;

@@ -440,6 +440,44 @@ int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completio
 		unsigned int max);
 
 /* ------------------------------------------------------------------ */
+/* Observing the path the kernel took                                  */
+/* ------------------------------------------------------------------ */
+
+struct nvmeta_kpath;
+
+/* Machine-wide kprobe hit counts at one moment. */
+struct nvmeta_kpath_sample {
+	uint64_t hits[4];
+};
+
+/*
+ * nvmeta_kpath_open - register kprobes on the kernel functions that tell
+ * the pinned path from the bounce path, for metadata and for data.
+ * Needs root and tracefs.  Returns 0, -ENOENT (no writable tracefs), or
+ * the errno of kprobe_events when this kernel has none of the symbols.
+ */
+int nvmeta_kpath_open(const struct nvmeta_dev_info *info, struct nvmeta_kpath **kpp);
+
+/* nvmeta_kpath_close - remove the probes and free @kp; NULL is allowed. */
+void nvmeta_kpath_close(struct nvmeta_kpath *kp);
+
+/*
+ * nvmeta_kpath_sample - read the current hit counts into @s.
+ * Returns 0 or the errno of reading kprobe_profile.
+ */
+int nvmeta_kpath_sample(const struct nvmeta_kpath *kp, struct nvmeta_kpath_sample *s);
+
+/*
+ * nvmeta_kpath_observe - the path a @kind buffer took between two samples
+ * taken around one command, with the hit counts as @evidence.
+ * Returns NVMETA_PATH_PIN or NVMETA_PATH_BOUNCE, or -ENODATA when the
+ * kernel did not map such a buffer at all.
+ */
+int nvmeta_kpath_observe(const struct nvmeta_kpath *kp, enum nvmeta_kind kind,
+			 const struct nvmeta_kpath_sample *before,
+			 const struct nvmeta_kpath_sample *after, char *evidence, size_t len);
+
+/* ------------------------------------------------------------------ */
 /* The copy-back checker                                               */
 /* ------------------------------------------------------------------ */
 
@@ -496,6 +534,8 @@ struct nvmeta_check_result {
 	uint64_t slba;
 	enum nvmeta_layout layout;	/* the case buffer's layout after fallback */
 	struct nvmeta_prediction pred;	/* for the case's buffer */
+	int observed;			/* enum nvmeta_path the kprobes saw, or -1 */
+	char evidence[112];		/* the kprobe hit counts behind it */
 	int expect_err;
 	int err;			/* what the checked I/O returned */
 	const char *where;		/* NULL, "data", "metadata", "canary", ... */
@@ -515,13 +555,15 @@ int nvmeta_check_table(const struct nvmeta_check_case **cases);
  * nvmeta_check_run - run case @tc on @dev: write a pattern unique to the
  * LBA, the byte and @run, read it back, compare byte for byte, check the
  * canaries and guard pages of every buffer, that the write source did
- * not change, and that never-written memory still reads zero.  Case
- * @index picks a block range of its own.
+ * not change, and that never-written memory still reads zero.  With @kp
+ * (may be NULL) the path the kernel took is observed too, and a path
+ * other than the predicted one fails the case.  Case @index picks a block
+ * range of its own.
  * Returns 0 with the verdict in @res, or -EINVAL for a bad case.
  */
 int nvmeta_check_run(const struct nvmeta_dev *dev, struct io_uring *ring,
-		     const struct nvmeta_check_case *tc, unsigned int index,
-		     unsigned int run, struct nvmeta_check_result *res);
+		     struct nvmeta_kpath *kp, const struct nvmeta_check_case *tc,
+		     unsigned int index, unsigned int run, struct nvmeta_check_result *res);
 
 /* nvmeta_verdict_name - "pass", "skip", "FAIL" or "KERNEL-DEFECT". */
 const char *nvmeta_verdict_name(enum nvmeta_verdict verdict);

@@ -23,6 +23,9 @@ enum { DATA_BYTES, META_BYTES };
 struct side {
 	struct nvmeta_buf *data, *meta;
 	bool data_is_case, meta_is_case;
+	struct nvmeta_prediction pred;	/* of the case buffer, if this side has it */
+	int observed;			/* path the kprobes saw, or -1 */
+	char evidence[112];
 };
 
 struct check {
@@ -30,6 +33,7 @@ struct check {
 	const struct nvmeta_dev_info *info;
 	struct io_uring *ring;
 	const struct nvmeta_check_case *tc;
+	struct nvmeta_kpath *kp;
 	struct nvmeta_check_result *res;
 	unsigned int run;
 	uint32_t lba_bytes;	/* bytes one block takes in the data buffer */
@@ -195,6 +199,11 @@ static int prepare(struct check *c)
 	return cb ? nvmeta_buf_protect(cb, true) : 0;
 }
 
+static enum nvmeta_kind case_kind(const struct check *c)
+{
+	return c->tc->subject == NVMETA_SUBJECT_DATA ? NVMETA_KIND_DATA : NVMETA_KIND_META;
+}
+
 static int do_io(struct check *c, uint8_t opcode, struct side *s)
 {
 	/* The checker tests the kernel: buffers go in exactly as laid out. */
@@ -203,30 +212,50 @@ static int do_io(struct check *c, uint8_t opcode, struct side *s)
 		.data = s->data->addr, .data_len = s->data->len,
 		.flags = NVMETA_IO_NO_PREFAULT,
 	};
+	struct nvmeta_kpath_sample before, after;
+	bool observe = c->kp && case_buf(s) && !nvmeta_kpath_sample(c->kp, &before);
+	int ret;
 
 	if (s->meta) {
 		io.meta = s->meta->addr;
 		io.meta_len = s->meta->len;
 	}
-	return nvmeta_io_sync(c->dev, c->ring, &io, NULL);
+	s->observed = -1;
+	ret = nvmeta_io_sync(c->dev, c->ring, &io, NULL);
+	if (observe && !ret && !nvmeta_kpath_sample(c->kp, &after))
+		s->observed = nvmeta_kpath_observe(c->kp, case_kind(c), &before, &after,
+						   s->evidence, sizeof(s->evidence));
+	return ret;
+}
+
+/* Predict the case buffer of @s, once, before any I/O touches it. */
+static void predict_side(struct check *c, struct side *s)
+{
+	struct nvmeta_buf *cb = case_buf(s);
+
+	if (cb)
+		nvmeta_predict(c->info, case_kind(c), cb->addr, cb->len, &s->pred);
 }
 
 /* The outcome the prediction (or the case) says the I/O on @s will have. */
 static int expected_err(struct check *c, struct side *s, bool is_read)
 {
-	struct nvmeta_buf *cb = case_buf(s);
-	struct nvmeta_prediction p;
-	enum nvmeta_kind kind;
-
-	if (!cb)
+	if (!case_buf(s))
 		return 0;
 	if (c->tc->expect_err && (c->tc->dir == NVMETA_DIR_BOTH ||
 				  (c->tc->dir == NVMETA_DIR_READ) == is_read))
 		return c->tc->expect_err;
-	kind = s->data_is_case ? NVMETA_KIND_DATA : NVMETA_KIND_META;
-	if (nvmeta_predict(c->info, kind, cb->addr, cb->len, &p))
-		return 0;
-	return p.path == NVMETA_PATH_FAIL ? p.err : 0;
+	return s->pred.path == NVMETA_PATH_FAIL ? s->pred.err : 0;
+}
+
+/* The kprobes saw a different path than predicted: the model is wrong. */
+static bool path_as_predicted(struct check *c, struct side *s, const char *what)
+{
+	if (s->observed < 0 || (enum nvmeta_path)s->observed == s->pred.path)
+		return true;
+	verdict(c, NVMETA_VERDICT_FAIL, "%s: predicted %s, the kernel took %s (%s)", what,
+		nvmeta_path_name(s->pred.path), nvmeta_path_name(s->observed), s->evidence);
+	return false;
 }
 
 static bool io_outcome(struct check *c, const char *what, int ret, int want)
@@ -366,7 +395,8 @@ static void exercise(struct check *c)
 	ret = do_io(c, NVMETA_OP_WRITE, &c->src);
 	if (write_source_refused(c, ret, want_w))
 		return;
-	if (!io_outcome(c, "write", ret, want_w) || !canaries_intact(c))
+	if (!io_outcome(c, "write", ret, want_w) || !canaries_intact(c) ||
+	    !path_as_predicted(c, &c->src, "write"))
 		return;
 	if (!bytes_match(c, &c->src, "write data source", "write metadata source"))
 		return;
@@ -378,6 +408,8 @@ static void exercise(struct check *c)
 	if (!io_outcome(c, "read", ret, want_r) || !canaries_intact(c) ||
 	    !untouched_memory_zero(c))
 		return;
+	if (!want_r && !path_as_predicted(c, &c->dst, "read"))
+		return;
 	if (want_r) {
 		if (refused_untouched(c))
 			verdict(c, NVMETA_VERDICT_PASS, "read refused as expected: %s",
@@ -388,14 +420,14 @@ static void exercise(struct check *c)
 		verdict(c, NVMETA_VERDICT_PASS, "%u blocks read back byte-exact", c->res->nlb);
 }
 
-static void predict_case(struct check *c)
+static void record_case(struct check *c)
 {
-	struct nvmeta_buf *cb = case_buf(&c->dst) ? case_buf(&c->dst) : case_buf(&c->src);
-	enum nvmeta_kind kind = c->tc->subject == NVMETA_SUBJECT_DATA ? NVMETA_KIND_DATA :
-				NVMETA_KIND_META;
+	struct side *s = case_buf(&c->dst) ? &c->dst : &c->src;
 
-	c->res->layout = cb->layout;
-	nvmeta_predict(c->info, kind, cb->addr, cb->len, &c->res->pred);
+	c->res->layout = case_buf(s)->layout;
+	c->res->pred = s->pred;
+	c->res->observed = s->observed;
+	snprintf(c->res->evidence, sizeof(c->res->evidence), "%s", s->evidence);
 }
 
 static bool place_case(struct check *c, unsigned int index)
@@ -421,15 +453,16 @@ static bool place_case(struct check *c, unsigned int index)
 }
 
 int nvmeta_check_run(const struct nvmeta_dev *dev, struct io_uring *ring,
-		     const struct nvmeta_check_case *tc, unsigned int index,
-		     unsigned int run, struct nvmeta_check_result *res)
+		     struct nvmeta_kpath *kp, const struct nvmeta_check_case *tc,
+		     unsigned int index, unsigned int run, struct nvmeta_check_result *res)
 {
-	struct check c = { .dev = dev, .info = &dev->info, .ring = ring, .tc = tc,
+	struct check c = { .dev = dev, .info = &dev->info, .ring = ring, .kp = kp, .tc = tc,
 			   .res = res, .run = run };
 	int ret;
 
 	memset(res, 0, sizeof(*res));
 	res->tc = tc;
+	res->observed = -1;
 	if (tc->layout > NVMETA_LAYOUT_MALLOC)
 		return nvmeta_fail(-EINVAL, "case %s: layout %s cannot be allocated by the checker",
 				   tc->name, nvmeta_layout_name(tc->layout));
@@ -450,9 +483,12 @@ int nvmeta_check_run(const struct nvmeta_dev *dev, struct io_uring *ring,
 			NVMETA_VERDICT_FAIL, "buffer setup: %s", nvmeta_last_error());
 		goto out;
 	}
+	predict_side(&c, &c.src);
+	predict_side(&c, &c.dst);
 	res->expect_err = expected_err(&c, &c.dst, true);
-	predict_case(&c);
+	c.src.observed = c.dst.observed = -1;
 	exercise(&c);
+	record_case(&c);
 out:
 	free_side(&c.src);
 	free_side(&c.dst);
