@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Install what nvmeta needs on Debian 12 (root): build tools, the libraries
+# it links, Criterion, and what the VM lab runs on.  Idempotent and quiet
+# when everything is there already.
+set -euo pipefail
+
+PKGS=(
+	build-essential cmake pkg-config
+	liburing-dev libnvme-dev libjson-c-dev libssl-dev libisal-dev
+	libcriterion-dev
+	qemu-system-x86 busybox-static cpio xz-utils zstd kmod
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#PKGS[@]} packages present"
+	exit 0
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q </dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
