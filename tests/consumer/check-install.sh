@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Build tests/consumer/consumer.c against an installed nvmeta under PREFIX,
+# once through pkg-config and once through find_package(nvmeta), and run
+# both.  Also checks that the shared library exports only nvmeta_ symbols.
+set -euo pipefail
+
+PREFIX=${1:?usage: check-install.sh PREFIX}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+LIBDIR=$(dirname "$(find "$PREFIX" -name 'libnvmeta.so' | head -n1)")
+
+export PKG_CONFIG_PATH=$LIBDIR/pkgconfig
+# shellcheck disable=SC2046
+cc -Wall -Werror -o "$WORK/by-pkg-config" "$HERE/consumer.c" $(pkg-config --cflags --libs nvmeta)
+LD_LIBRARY_PATH=$LIBDIR "$WORK/by-pkg-config"
+
+cmake -S "$HERE" -B "$WORK/cmake" -DCMAKE_PREFIX_PATH="$PREFIX" >/dev/null
+cmake --build "$WORK/cmake" >/dev/null
+LD_LIBRARY_PATH=$LIBDIR "$WORK/cmake/consumer"
+
+bad=$(nm -D --defined-only "$LIBDIR/libnvmeta.so" | awk '$2 == "T" && $3 !~ /^nvmeta_/')
+if [ -n "$bad" ]; then
+	echo "check-install: exported beyond the public API: $bad" >&2
+	exit 1
+fi
+echo "check-install: pkg-config and find_package both link; exports are nvmeta_* only"

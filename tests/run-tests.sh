@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The test command: install what is missing, build, run the unit tests
+# plainly and under ASan+UBSan, then the lab's VM matrix (real kernels in
+# QEMU with emulated NVMe namespaces that carry metadata).
+#
+#   tests/run-tests.sh [--full] [--no-lab]
+#     --full    every kernel x controller x preset (tests/vm/matrix-full.tsv)
+#     --no-lab  stop after the unit tests
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MATRIX=$ROOT/tests/vm/matrix-default.tsv
+LAB=1
+passed=0
+failed=0
+
+for a in "$@"; do
+	case $a in
+	--full) MATRIX=$ROOT/tests/vm/matrix-full.tsv ;;
+	--no-lab) LAB=0 ;;
+	*) echo "usage: $0 [--full] [--no-lab]" >&2; exit 2 ;;
+	esac
+done
+
+stage() {
+	local name=$1 start=$SECONDS
+	shift
+	echo "=== $name"
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "=== $name: ok ($((SECONDS - start)) s)"
+	else
+		failed=$((failed + 1))
+		echo "=== $name: FAILED ($((SECONDS - start)) s)"
+	fi
+}
+
+build() {
+	local dir=$1
+	shift
+	cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null &&
+		cmake --build "$dir" -j "$(nproc)"
+}
+
+unit() {
+	ctest --test-dir "$1" --output-on-failure
+}
+
+install_check() {
+	local dest=$ROOT/build/install-check
+	rm -rf "$dest"
+	cmake --install "$ROOT/build" --prefix "$dest/usr" >/dev/null &&
+		"$ROOT/tests/consumer/check-install.sh" "$dest/usr"
+}
+
+stage "dependencies" "$ROOT/tests/install-deps.sh" || exit 1
+stage "build" build "$ROOT/build"
+stage "unit tests" unit "$ROOT/build"
+stage "build with ASan+UBSan" build "$ROOT/build-asan" -DNVMETA_SANITIZE=ON
+stage "unit tests under ASan+UBSan" unit "$ROOT/build-asan"
+stage "install, pkg-config and find_package" install_check
+if [ "$LAB" = 1 ]; then
+	stage "lab setup" "$ROOT/tests/vm/lab" setup
+	stage "lab matrix $(basename "$MATRIX")" "$ROOT/tests/vm/lab" matrix --matrix "$MATRIX" \
+		--file "$ROOT/build" --file "$ROOT/tests/vm/guest-suite.sh" -- \
+		sh "$ROOT/tests/vm/guest-suite.sh" "$ROOT/build"
+fi
+echo
+echo "nvmeta: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
