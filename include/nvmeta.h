@@ -406,7 +406,8 @@ const char *nvmeta_layout_name(enum nvmeta_layout layout);
 int nvmeta_ring_init(struct io_uring *ring, unsigned int depth);
 
 /*
- * nvmeta_io_sync - validate, submit and wait for one command.
+ * nvmeta_io_sync - validate, submit and wait for one command, on a ring
+ * with no other commands in flight (it takes the first completion).
  * @st: when not NULL, receives the decoded completion.
  * Returns 0 on success, the validation errors, a negative errno from the
  * kernel, or -EIO when the device returned an NVMe error status (@st

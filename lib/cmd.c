@@ -50,14 +50,22 @@ void nvmeta_fill_sqe(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 	nvmeta_encode(&dev->info, io, (struct nvme_uring_cmd *)sqe->cmd);
 }
 
+int nvmeta_io_ready(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
+{
+	int ret;
+
+	ret = nvmeta_io_validate(dev, io);
+	if (ret)
+		return ret;
+	return nvmeta_prepare_buffers(&dev->info, io);
+}
+
 int nvmeta_prep(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 		const struct nvmeta_io *io)
 {
 	int ret;
 
-	ret = nvmeta_io_validate(dev, io);
-	if (!ret)
-		ret = nvmeta_prepare_buffers(&dev->info, io);
+	ret = nvmeta_io_ready(dev, io);
 	if (ret)
 		return ret;
 	nvmeta_fill_sqe(dev, sqe, io);

@@ -51,6 +51,10 @@ int nvmeta_kernel_parse(const char *release, struct nvmeta_kernel *k) NVMETA_HID
 void nvmeta_encode(const struct nvmeta_dev_info *info, const struct nvmeta_io *io,
 		   struct nvme_uring_cmd *cmd) NVMETA_HIDDEN;
 
+/* cmd.c: everything before an SQE is filled: validation, then buffer
+ * preparation. */
+int nvmeta_io_ready(const struct nvmeta_dev *dev, const struct nvmeta_io *io) NVMETA_HIDDEN;
+
 /* cmd.c: fill a 128-byte SQE for @io without validating it. */
 void nvmeta_fill_sqe(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 		     const struct nvmeta_io *io) NVMETA_HIDDEN;

@@ -16,23 +16,34 @@ int nvmeta_ring_init(struct io_uring *ring, unsigned int depth)
 	return 0;
 }
 
+int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
+		 const struct nvmeta_io *io, uint64_t user_data)
+{
+	struct io_uring_sqe *sqe;
+	int ret;
+
+	/* Checks first: an SQE taken from the ring cannot be given back. */
+	ret = nvmeta_io_ready(dev, io);
+	if (ret)
+		return ret;
+	sqe = io_uring_get_sqe(ring);
+	if (!sqe)
+		return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
+	nvmeta_fill_sqe(dev, sqe, io);
+	sqe->user_data = user_data;
+	return 0;
+}
+
 int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 		   const struct nvmeta_io *io, struct nvmeta_status *st)
 {
 	struct nvmeta_status local;
 	struct io_uring_cqe *cqe;
-	struct io_uring_sqe *sqe;
 	int ret;
 
-	ret = nvmeta_io_validate(dev, io);
-	if (!ret)
-		ret = nvmeta_prepare_buffers(&dev->info, io);
+	ret = nvmeta_queue(dev, ring, io, 0);
 	if (ret)
 		return ret;
-	sqe = io_uring_get_sqe(ring);
-	if (!sqe)
-		return nvmeta_fail(-EBUSY, "submission queue full");
-	nvmeta_fill_sqe(dev, sqe, io);
 	ret = io_uring_submit_and_wait(ring, 1);
 	if (ret < 0)
 		return nvmeta_fail(ret, "io_uring_submit: %s", strerror(-ret));
@@ -42,25 +53,6 @@ int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 	ret = nvmeta_status_decode(cqe, st ? st : &local);
 	io_uring_cqe_seen(ring, cqe);
 	return ret;
-}
-
-int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
-		 const struct nvmeta_io *io, uint64_t user_data)
-{
-	struct io_uring_sqe *sqe;
-	int ret;
-
-	ret = nvmeta_io_validate(dev, io);
-	if (!ret)
-		ret = nvmeta_prepare_buffers(&dev->info, io);
-	if (ret)
-		return ret;
-	sqe = io_uring_get_sqe(ring);
-	if (!sqe)
-		return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
-	nvmeta_fill_sqe(dev, sqe, io);
-	sqe->user_data = user_data;
-	return 0;
 }
 
 int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completion *out,
