@@ -386,6 +386,25 @@ static bool write_source_refused(struct check *c, int ret, int want)
 	return true;
 }
 
+/* A read into PROT_READ memory that succeeds means the kernel pinned the
+ * destination without write access and the device wrote read-only pages. */
+static bool readonly_destination_written(struct check *c, int ret, int want)
+{
+	struct nvmeta_buf *cb = case_buf(&c->dst);
+	size_t changed = 0, i;
+
+	if (ret || want != -EFAULT || c->tc->source != NVMETA_SOURCE_READONLY || !cb)
+		return false;
+	for (i = 0; i < cb->len; i++)
+		changed += ((uint8_t *)cb->addr)[i] != POISON;
+	c->res->err = ret;
+	c->res->where = "read-only destination";
+	verdict(c, NVMETA_VERDICT_KERNEL_DEFECT,
+		"read into read-only memory succeeded: %zu of its %zu bytes changed (kernel %s)",
+		changed, cb->len, c->info->kernel.release);
+	return true;
+}
+
 static void exercise(struct check *c)
 {
 	int want_w = expected_err(c, &c->src, false);
@@ -405,6 +424,8 @@ static void exercise(struct check *c)
 		return;
 	}
 	ret = do_io(c, NVMETA_OP_READ, &c->dst);
+	if (readonly_destination_written(c, ret, want_r))
+		return;
 	if (!io_outcome(c, "read", ret, want_r) || !canaries_intact(c) ||
 	    !untouched_memory_zero(c))
 		return;

@@ -76,12 +76,30 @@ static bool rule_vector_limit(struct subject *s)
 		      s->pred->pages, BIO_MAX_VECS);
 }
 
+/* The data copy path allocates its bounce pages one at a time, and each
+ * is a segment of its own: seen on 6.1, where 512 KiB of misaligned data
+ * needs 128 pages against max_segments 127 and fails. */
+static bool data_bounce_too_long(struct subject *s)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned int pages = (s->len + page - 1) / page;
+
+	if (s->kind != NVMETA_KIND_DATA || pages <= s->info->limits.max_segments)
+		return false;
+	s->pred->assumed = true;
+	return decide(s, NVMETA_PATH_FAIL, -EINVAL,
+		      "misaligned, so copied through %u bounce pages, more than max_segments %u",
+		      pages, s->info->limits.max_segments);
+}
+
 static bool rule_alignment(struct subject *s)
 {
 	uint32_t mask = s->info->limits.dma_alignment;
 
 	if (!((s->addr | s->len) & mask))
 		return false;
+	if (data_bounce_too_long(s))
+		return true;
 	if (s->addr & mask)
 		return decide(s, NVMETA_PATH_BOUNCE, 0,
 			      "address 0x%lx is not %u-byte aligned (dma_alignment 0x%x): copied",

@@ -136,6 +136,23 @@ Test(predict, data_unaligned_is_copied_too_many_segments_fails)
 	cr_assert(strstr(p.reason, "max_segments 2"), "%s", p.reason);
 }
 
+Test(predict, misaligned_data_longer_than_max_segments_bounce_pages_fails)
+{
+	struct nvmeta_prediction p;
+	char *big = mmap(NULL, 130 * page, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	info.limits.max_segments = 127;
+	cr_assert_eq(nvmeta_predict(&info, NVMETA_KIND_DATA, big + 2, 128 * page, &p), 0);
+	cr_assert_eq(p.path, NVMETA_PATH_FAIL, "%s", p.reason);
+	cr_assert_eq(p.err, -EINVAL);
+	cr_assert(strstr(p.reason, "128 bounce pages"), "%s", p.reason);
+	info.limits.max_segments = 128;
+	cr_assert_eq(nvmeta_predict(&info, NVMETA_KIND_DATA, big + 2, 128 * page, &p), 0);
+	cr_assert_eq(p.path, NVMETA_PATH_BOUNCE, "%s", p.reason);
+	munmap(big, 130 * page);
+}
+
 Test(predict, zero_length_is_an_error)
 {
 	struct nvmeta_prediction p;

@@ -87,7 +87,8 @@ wait_for_dev
 cd "$LAB_CWD" 2>/dev/null || cd /
 eval "set -- $(cat /lab/cmd)"
 say CMD-START "$(cut -d' ' -f1 /proc/uptime)"
-"$@" >/lab/out 2>&1 </dev/null
-rc=$?
-report "$rc"
+# The output also goes to the console as it comes, each line marked LIVE,
+# so what a command printed survives a guest that dies under it.
+{ "$@" </dev/null; echo $? >/lab/rc; } 2>&1 | tee /lab/out | sed "s/^/$M:LIVE /"
+report "$(cat /lab/rc)"
 halt
