@@ -366,6 +366,8 @@ enum nvmeta_kind {
 struct nvmeta_prediction {
 	enum nvmeta_path path;
 	int err;			/* NVMETA_PATH_FAIL: the errno expected */
+	int may_err;			/* a failure that hangs on pages the kernel
+					 * allocates: 0, or the errno it would be */
 	unsigned int pages;		/* pages the buffer spans */
 	unsigned int segments;		/* segments the kernel will count */
 	unsigned int max_segments;	/* the queue limit it is held to */

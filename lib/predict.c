@@ -77,8 +77,9 @@ static bool rule_vector_limit(struct subject *s)
 }
 
 /* The data copy path allocates its bounce pages one at a time, and each
- * is a segment of its own: seen on 6.1, where 512 KiB of misaligned data
- * needs 128 pages against max_segments 127 and fails. */
+ * is a segment unless it happens to follow the previous one physically.
+ * Seen on 6.1, where 512 KiB of misaligned data needs 128 pages against
+ * max_segments 127: one run failed with EINVAL, the next went through. */
 static bool data_bounce_too_long(struct subject *s)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -86,10 +87,10 @@ static bool data_bounce_too_long(struct subject *s)
 
 	if (s->kind != NVMETA_KIND_DATA || pages <= s->info->limits.max_segments)
 		return false;
-	s->pred->assumed = true;
-	return decide(s, NVMETA_PATH_FAIL, -EINVAL,
-		      "misaligned, so copied through %u bounce pages, more than max_segments %u",
-		      pages, s->info->limits.max_segments);
+	s->pred->may_err = -EINVAL;
+	return decide(s, NVMETA_PATH_BOUNCE, 0,
+		      "address or length off the %u-byte DMA alignment: copied through %u bounce pages, more than max_segments %u, so EINVAL unless the kernel's pages happen to merge",
+		      s->info->limits.dma_alignment + 1, pages, s->info->limits.max_segments);
 }
 
 static bool rule_alignment(struct subject *s)
