@@ -29,4 +29,4 @@ cmake --build "$ROOT/build" -j "$(nproc)"
 "$ROOT/tests/vm/lab" setup
 "$ROOT/tests/vm/lab" run --kernel "$KERNEL" --qemu "$QEMU" --preset "$PRESET" \
 	--file "$ROOT/build" -- sh -c \
-	"'$ROOT/build/examples/nvmeta-info' $JSON /dev/ng0n1 && '$ROOT/build/examples/nvmeta-check' $JSON /dev/ng0n1"
+	"'$ROOT/build/examples/nvmeta-info' $JSON /dev/ng0n1 && '$ROOT/build/examples/nvmeta-check' -q $JSON /dev/ng0n1"

@@ -63,7 +63,7 @@ stage "install, pkg-config and find_package" install_check
 if [ "$LAB" = 1 ]; then
 	stage "lab setup" "$ROOT/tests/vm/lab" setup
 	stage "lab matrix $(basename "$MATRIX")" "$ROOT/tests/vm/lab" matrix --matrix "$MATRIX" \
-		--file "$ROOT/build" --file "$ROOT/tests/vm/guest-suite.sh" -- \
+		--file "$ROOT/build" --file "$ROOT/tests/vm" -- \
 		sh "$ROOT/tests/vm/guest-suite.sh" "$ROOT/build"
 fi
 echo
