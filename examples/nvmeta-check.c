@@ -87,7 +87,7 @@ static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_ur
 {
 	const struct nvmeta_check_case *cases;
 	struct nvmeta_check_result r;
-	unsigned int counts[4] = { 0 }, run, total = 0, done = 0;
+	unsigned int counts[5] = { 0 }, run, total = 0, done = 0;
 	int n = nvmeta_check_table(&cases), i;
 	bool first = true;
 
@@ -118,11 +118,12 @@ static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_ur
 	}
 	if (o->json)
 		printf("\n  ],\n  \"summary\": {\"pass\": %u, \"skip\": %u, \"fail\": %u, "
-		       "\"kernel_defect\": %u}\n}\n", counts[0], counts[1], counts[2], counts[3]);
+		       "\"kernel_defect\": %u, \"device_error\": %u}\n}\n", counts[0], counts[1],
+		       counts[2], counts[3], counts[4]);
 	else
-		printf("\n%u passed, %u failed, %u skipped, %u kernel defects\n", counts[0],
-		       counts[2] + counts[3], counts[1], counts[3]);
-	return counts[2] || counts[3] ? 1 : 0;
+		printf("\n%u passed, %u failed, %u skipped, %u kernel defects, %u device errors\n",
+		       counts[0], counts[2] + counts[3] + counts[4], counts[1], counts[3], counts[4]);
+	return counts[2] || counts[3] || counts[4] ? 1 : 0;
 }
 
 static void list_cases(void)

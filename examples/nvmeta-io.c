@@ -205,6 +205,7 @@ static void usage(FILE *out)
 		"  -L, --layout NAME       metadata layout: pinned page misaligned fragmented\n"
 		"                          huge-span malloc (default page)\n"
 		"  -o, --offset N          bytes into the page (page, misaligned)\n"
+		"  -b, --fallback          fragmented metadata too small to fragment: misaligned\n"
 		"  -D, --data-layout NAME  data buffer layout (default pinned)\n"
 		"  -p, --prinfo N          PRACT (8) and PRCHK bits (4 guard, 2 app, 1 ref)\n"
 		"  -r, --ref-tag N         -a, --app-tag N    -M, --app-tag-mask N\n"
@@ -221,14 +222,15 @@ static int parse_opts(int argc, char **argv, struct options *o)
 		{ "data-layout", 1, NULL, 'D' }, { "prinfo", 1, NULL, 'p' },
 		{ "ref-tag", 1, NULL, 'r' }, { "app-tag", 1, NULL, 'a' },
 		{ "app-tag-mask", 1, NULL, 'M' }, { "fua", 0, NULL, 'F' }, { "raw", 0, NULL, 'R' },
-		{ "json", 0, NULL, 'j' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "json", 0, NULL, 'j' }, { "help", 0, NULL, 'h' }, { "fallback", 0, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	o->io.nlb = 1;
 	o->meta_spec.layout = NVMETA_LAYOUT_PAGE;
 	o->data_spec.layout = NVMETA_LAYOUT_PINNED;
-	while ((c = getopt_long(argc, argv, "s:c:d:m:L:o:D:p:r:a:M:FRjh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:c:d:m:L:o:D:p:r:a:M:FRjhb", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->io.slba = strtoull(optarg, NULL, 0); break;
 		case 'c': o->io.nlb = strtoul(optarg, NULL, 0); break;
@@ -244,6 +246,7 @@ static int parse_opts(int argc, char **argv, struct options *o)
 		case 'F': o->io.flags |= NVMETA_IO_FUA; break;
 		case 'R': o->io.flags |= NVMETA_IO_RAW; break;
 		case 'j': o->json = true; break;
+		case 'b': o->meta_spec.flags |= NVMETA_BUF_FALLBACK; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}

@@ -528,6 +528,7 @@ enum nvmeta_verdict {
 	NVMETA_VERDICT_SKIP,
 	NVMETA_VERDICT_FAIL,		/* unexpected errno or a wrong prediction */
 	NVMETA_VERDICT_KERNEL_DEFECT,	/* the kernel returned success, bytes are wrong */
+	NVMETA_VERDICT_DEVICE_ERROR,	/* the device failed a valid command (NVMe status) */
 };
 
 struct nvmeta_check_result {
@@ -568,7 +569,8 @@ int nvmeta_check_run(const struct nvmeta_dev *dev, struct io_uring *ring,
 		     struct nvmeta_kpath *kp, const struct nvmeta_check_case *tc,
 		     unsigned int index, unsigned int run, struct nvmeta_check_result *res);
 
-/* nvmeta_verdict_name - "pass", "skip", "FAIL" or "KERNEL-DEFECT". */
+/* nvmeta_verdict_name - "pass", "skip", "FAIL", "KERNEL-DEFECT" or
+ * "DEVICE-ERROR". */
 const char *nvmeta_verdict_name(enum nvmeta_verdict verdict);
 
 #ifdef __cplusplus

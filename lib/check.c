@@ -24,6 +24,7 @@ struct side {
 	struct nvmeta_buf *data, *meta;
 	bool data_is_case, meta_is_case;
 	struct nvmeta_prediction pred;	/* of the case buffer, if this side has it */
+	struct nvmeta_status status;	/* of this side's I/O */
 	int observed;			/* path the kprobes saw, or -1 */
 	char evidence[112];
 };
@@ -221,7 +222,7 @@ static int do_io(struct check *c, uint8_t opcode, struct side *s)
 		io.meta_len = s->meta->len;
 	}
 	s->observed = -1;
-	ret = nvmeta_io_sync(c->dev, c->ring, &io, NULL);
+	ret = nvmeta_io_sync(c->dev, c->ring, &io, &s->status);
 	if (observe && !ret && !nvmeta_kpath_sample(c->kp, &after))
 		s->observed = nvmeta_kpath_observe(c->kp, case_kind(c), &before, &after,
 						   s->evidence, sizeof(s->evidence));
@@ -266,11 +267,17 @@ static bool path_as_predicted(struct check *c, struct side *s, const char *what)
 	return false;
 }
 
-static bool io_outcome(struct check *c, const char *what, int ret, int want)
+static bool io_outcome(struct check *c, const char *what, struct side *s, int ret, int want)
 {
 	c->res->err = ret;
 	if (ret == want)
 		return true;
+	if (!want && ret == -EIO && s->status.status) {
+		verdict(c, NVMETA_VERDICT_DEVICE_ERROR,
+			"%s of a validated command failed in the device: NVMe status 0x%03x (%s)",
+			what, s->status.status, nvmeta_status_name(&s->status));
+		return false;
+	}
 	if (!want && ret && ret == may_fail_with(c)) {
 		verdict(c, NVMETA_VERDICT_PASS, "%s failed with %s, which the prediction allowed: %s",
 			what, strerror(-ret), nvmeta_last_error());
@@ -427,7 +434,7 @@ static void exercise(struct check *c)
 	ret = do_io(c, NVMETA_OP_WRITE, &c->src);
 	if (write_source_refused(c, ret, want_w))
 		return;
-	if (!io_outcome(c, "write", ret, want_w) || !canaries_intact(c) ||
+	if (!io_outcome(c, "write", &c->src, ret, want_w) || !canaries_intact(c) ||
 	    !path_as_predicted(c, &c->src, "write"))
 		return;
 	if (!bytes_match(c, &c->src, "write data source", "write metadata source"))
@@ -439,7 +446,7 @@ static void exercise(struct check *c)
 	ret = do_io(c, NVMETA_OP_READ, &c->dst);
 	if (readonly_destination_written(c, ret, want_r))
 		return;
-	if (!io_outcome(c, "read", ret, want_r) || !canaries_intact(c) ||
+	if (!io_outcome(c, "read", &c->dst, ret, want_r) || !canaries_intact(c) ||
 	    !untouched_memory_zero(c))
 		return;
 	if (!want_r && !path_as_predicted(c, &c->dst, "read"))
@@ -532,7 +539,9 @@ out:
 
 const char *nvmeta_verdict_name(enum nvmeta_verdict v)
 {
-	static const char *const names[] = { "pass", "skip", "FAIL", "KERNEL-DEFECT" };
+	static const char *const names[] = {
+		"pass", "skip", "FAIL", "KERNEL-DEFECT", "DEVICE-ERROR",
+	};
 
-	return v <= NVMETA_VERDICT_KERNEL_DEFECT ? names[v] : "unknown";
+	return v <= NVMETA_VERDICT_DEVICE_ERROR ? names[v] : "unknown";
 }

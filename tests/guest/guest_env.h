@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <criterion/criterion.h>
+#include "nvmeta.h"
 
 static inline const char *guest_dev_path(void)
 {
@@ -32,6 +33,23 @@ static inline const char *expect_str(const char *name)
 	if (!v)
 		cr_skip_test("%s not set: not running in the lab", name);
 	return v;
+}
+
+/* Open the lab's namespace and a ring of @depth; fails the test if not. */
+static inline const struct nvmeta_dev_info *guest_open(struct nvmeta_dev **dev,
+						       struct io_uring *ring,
+						       unsigned int depth)
+{
+	cr_assert_eq(nvmeta_dev_open(guest_dev_path(), dev), 0, "open %s: %s",
+		     guest_dev_path(), nvmeta_last_error());
+	cr_assert_eq(nvmeta_ring_init(ring, depth), 0, "%s", nvmeta_last_error());
+	return nvmeta_dev_info(*dev);
+}
+
+static inline void guest_close(struct nvmeta_dev *dev, struct io_uring *ring)
+{
+	io_uring_queue_exit(ring);
+	nvmeta_dev_close(dev);
 }
 
 #endif

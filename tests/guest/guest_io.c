@@ -22,9 +22,7 @@ static bool separate;
 
 static void setup(void)
 {
-	cr_assert_eq(nvmeta_dev_open(guest_dev_path(), &dev), 0, "%s", nvmeta_last_error());
-	info = nvmeta_dev_info(dev);
-	cr_assert_eq(nvmeta_ring_init(&ring, 32), 0, "%s", nvmeta_last_error());
+	info = guest_open(&dev, &ring, 32);
 	cr_assert_eq(posix_memalign((void **)&data, 4096, BUF), 0);
 	cr_assert_eq(posix_memalign((void **)&meta, 4096, BUF), 0);
 	memset(data, 0, BUF);
@@ -37,8 +35,7 @@ static void teardown(void)
 {
 	free(data);
 	free(meta);
-	io_uring_queue_exit(&ring);
-	nvmeta_dev_close(dev);
+	guest_close(dev, &ring);
 }
 
 TestSuite(io, .init = setup, .fini = teardown);

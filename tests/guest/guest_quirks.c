@@ -18,17 +18,14 @@ static struct io_uring ring;
 
 static void setup(void)
 {
-	cr_assert_eq(nvmeta_dev_open(guest_dev_path(), &dev), 0, "%s", nvmeta_last_error());
-	info = nvmeta_dev_info(dev);
-	cr_assert_eq(nvmeta_ring_init(&ring, 4), 0, "%s", nvmeta_last_error());
+	info = guest_open(&dev, &ring, 4);
 	if (!info->ms || info->extended_lba)
 		cr_skip_test("no separate metadata on this preset");
 }
 
 static void teardown(void)
 {
-	io_uring_queue_exit(&ring);
-	nvmeta_dev_close(dev);
+	guest_close(dev, &ring);
 }
 
 TestSuite(quirks, .init = setup, .fini = teardown);

@@ -15,15 +15,12 @@ static struct io_uring ring;
 
 static void setup(void)
 {
-	cr_assert_eq(nvmeta_dev_open(guest_dev_path(), &dev), 0, "%s", nvmeta_last_error());
-	info = nvmeta_dev_info(dev);
-	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0, "%s", nvmeta_last_error());
+	info = guest_open(&dev, &ring, 8);
 }
 
 static void teardown(void)
 {
-	io_uring_queue_exit(&ring);
-	nvmeta_dev_close(dev);
+	guest_close(dev, &ring);
 }
 
 TestSuite(roundtrip, .init = setup, .fini = teardown);

@@ -7,19 +7,14 @@
 #include <unistd.h>
 #include <criterion/criterion.h>
 #include "internal.h"
+#include "fake_info.h"
 
 static struct nvmeta_dev_info info;
 static const size_t page = 4096;
 
 static void setup(void)
 {
-	memset(&info, 0, sizeof(info));
-	info.kernel.major = 6;
-	info.kernel.minor = 12;
-	info.limits.dma_alignment = 3;
-	info.limits.max_integrity_segments = 1;
-	info.limits.max_segments = 128;
-	info.limits.max_hw_sectors_kb = 512;
+	fake_info_6_12(&info);
 }
 
 TestSuite(buf, .init = setup);

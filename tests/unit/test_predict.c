@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <criterion/criterion.h>
 #include "internal.h"
+#include "fake_info.h"
 
 #define KPF_TAIL (1ull << 16)
 
@@ -15,13 +16,7 @@ static const size_t page = 4096;
 
 static void setup(void)
 {
-	memset(&info, 0, sizeof(info));
-	info.kernel.major = 6;
-	info.kernel.minor = 12;
-	info.limits.dma_alignment = 3;
-	info.limits.max_integrity_segments = 1;
-	info.limits.max_segments = 128;
-	info.limits.max_hw_sectors_kb = 512;
+	fake_info_6_12(&info);
 	mem = mmap(NULL, 64 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	cr_assert_neq(mem, MAP_FAILED);
 	memset(mem, 1, 64 * page);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # /init of the nvmeta VM lab guest (busybox ash). Installed by tests/vm/lab.
 # The base initramfs holds this file, busybox, the nvme modules (/lab/modules,
 # load order in /lab/modules/order) and the --file payload; a per-run cpio

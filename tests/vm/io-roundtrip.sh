@@ -24,7 +24,7 @@ fi
 "$IO" "$DEV" write -s 300 -c $NLB -d "$W/data" $meta_opt -L page || exit 1
 for layout in misaligned fragmented malloc; do
 	rm -f "$W/data.back" "$W/meta.back"
-	set -- -s 300 -c $NLB -d "$W/data.back" -L $layout -D page
+	set -- -s 300 -c $NLB -d "$W/data.back" -L $layout --fallback -D page
 	[ "$ms" -gt 0 ] && set -- "$@" -m "$W/meta.back"
 	"$IO" "$DEV" read "$@" --json >"$W/read.json" || { cat "$W/read.json"; exit 1; }
 	cmp "$W/data" "$W/data.back" || exit 1
