@@ -154,6 +154,7 @@ enum nvmeta_prinfo {
 enum nvmeta_io_flags {
 	/* Skip every check before submission: for testing kernels only. */
 	NVMETA_IO_RAW		= 1 << 0,
+	/* Force unit access (CDW12 bit 30). */
 	NVMETA_IO_FUA		= 1 << 1,
 	/* Do not populate a read's metadata pages before submission.  By
 	 * default they are populated for writing, because Linux 6.12 pins
@@ -411,9 +412,9 @@ int nvmeta_ring_init(struct io_uring *ring, unsigned int depth);
  * nvmeta_io_sync - validate, submit and wait for one command, on a ring
  * with no other commands in flight (it takes the first completion).
  * @st: when not NULL, receives the decoded completion.
- * Returns 0 on success, the validation errors, a negative errno from the
- * kernel, or -EIO when the device returned an NVMe error status (@st
- * holds it).
+ * Returns 0 on success, the errors of nvmeta_prep(), a negative errno
+ * from the kernel, or -EIO when the device returned an NVMe error status
+ * (@st holds it).
  */
 int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 		   const struct nvmeta_io *io, struct nvmeta_status *st);
@@ -421,7 +422,7 @@ int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 /*
  * nvmeta_queue - validate @io and queue it on @ring without entering the
  * kernel; io_uring_submit() sends everything queued.  For many commands
- * in flight.  Returns 0, the validation errors, or -EBUSY when the
+ * in flight.  Returns 0, the errors of nvmeta_prep(), or -EBUSY when the
  * submission queue is full (submit, reap, then retry).
  */
 int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
