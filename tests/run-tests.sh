@@ -36,11 +36,17 @@ stage() {
 	fi
 }
 
+# Quiet when it works; the whole log when it does not.
 build() {
 	local dir=$1
 	shift
-	cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null &&
-		cmake --build "$dir" -j "$(nproc)"
+	mkdir -p "$dir"
+	if cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$dir/build.log" 2>&1 &&
+		cmake --build "$dir" -j "$(nproc)" >>"$dir/build.log" 2>&1; then
+		return 0
+	fi
+	cat "$dir/build.log"
+	return 1
 }
 
 unit() {
