@@ -5,6 +5,25 @@
  * Every function that can fail returns 0 (or a non-negative count) on
  * success and a negative errno on failure.  On failure a message naming
  * what went wrong is kept per thread; nvmeta_last_error() returns it.
+ *
+ * Threads.  What may be shared:
+ *   - a device (struct nvmeta_dev): yes, by any number of threads that
+ *     validate, prepare and queue commands on it, each on its own ring.
+ *     nvmeta_dev_refresh(), nvmeta_dev_watch() and nvmeta_dev_close() need
+ *     the device to themselves: no other thread may use it meanwhile.
+ *   - a ring (struct io_uring): no.  A ring belongs to one thread at a
+ *     time; it may be handed over, never used by two at once (liburing's
+ *     rings have no locks: SQEs get lost and completions go to the wrong
+ *     caller).  Builds with NVMETA_DEBUG abort when two threads are inside
+ *     nvmeta calls on one ring at once.
+ *   - slots (struct nvmeta_slots): yes, read-only after creation; each slot
+ *     belongs to one command in flight.
+ *   - a buffer (struct nvmeta_buf): one command in flight at a time, and
+ *     freed only after its completion was reaped.
+ *   - a kprobe observation (struct nvmeta_kpath): one thread; its counts
+ *     are machine-wide.
+ * The library keeps no mutable global state apart from the per-thread
+ * error message (and, with NVMETA_DEBUG, the table of busy rings).
  */
 #ifndef NVMETA_H
 #define NVMETA_H
@@ -19,7 +38,7 @@ extern "C" {
 #endif
 
 #define NVMETA_VERSION_MAJOR 0
-#define NVMETA_VERSION_MINOR 1
+#define NVMETA_VERSION_MINOR 2
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
@@ -81,6 +100,7 @@ struct nvmeta_dev_info {
 	uint8_t pif;		/* protection information format: 0, 1, 2 */
 	uint8_t guard_bits;	/* 16, 32 or 64 */
 	uint8_t pi_size;	/* bytes of one PI tuple: 8 or 16 */
+	uint8_t sts;		/* storage tag size in bits (ELBAF bits 6:0) */
 	uint8_t mdts;		/* raw MDTS, 0 = no limit */
 	uint32_t mdts_bytes;	/* MDTS in bytes, assuming a 4 KiB MPSMIN */
 	uint16_t oncs;		/* optional NVM commands */
@@ -96,14 +116,54 @@ struct nvmeta_dev;
 
 /*
  * nvmeta_dev_open - open an NVMe namespace and learn everything about it.
- * @path: /dev/ngXnY, or /dev/nvmeXnY (its generic char device is found).
+ * @path: /dev/ngXnY, or /dev/nvmeXnY (its generic char device is found),
+ *        or a symlink to either, of any length up to PATH_MAX.
  * @devp: on success, the new device; free it with nvmeta_dev_close().
+ * The device starts a watcher thread that notices a format change (see
+ * nvmeta_dev_watch()).
  * Returns 0, or -ENOENT (no such device), -ENODEV (not an NVMe namespace),
- * -EACCES/-EPERM (permission), -EIO (identify failed), -ENOMEM.
+ * -EACCES/-EPERM (permission), -EIO (identify failed), -ENOMEM, or the
+ * errno of pthread_create().
  */
 int nvmeta_dev_open(const char *path, struct nvmeta_dev **devp);
 
-/* nvmeta_dev_close - close the device and free it; NULL is allowed. */
+/*
+ * nvmeta_dev_watch - set how often the device's watcher thread compares
+ * the namespace's format as the kernel shows it (sysfs: capacity, logical
+ * block size, metadata_bytes, integrity profile) with what identify said.
+ * On a difference every later submission on the device fails with
+ * -ESTALE, naming the change, until nvmeta_dev_refresh().  The check on
+ * the submission path is one memory load: no system call.
+ * @interval_ms: 1 to 60000; 0 stops the watcher.  The default is
+ *               NVMETA_WATCH_DEFAULT_MS.
+ * The window that remains: a format change is seen up to @interval_ms
+ * after the kernel learns of it, and commands already in flight are not
+ * recalled.  The kernel learns of a format sent through its own
+ * passthrough interface before that command returns (it rescans the
+ * namespace); a format by another host, or on kernels without
+ * metadata_bytes in sysfs (6.1) one that keeps capacity and block size,
+ * is only seen by nvmeta_dev_refresh().  After fork(2) a child's copy of
+ * the device has no watcher (threads do not fork): call nvmeta_dev_watch()
+ * in the child to give it one.
+ * Returns 0, -EINVAL for an interval above 60000, or the errno of
+ * pthread_create().
+ */
+#define NVMETA_WATCH_DEFAULT_MS 100
+int nvmeta_dev_watch(struct nvmeta_dev *dev, unsigned int interval_ms);
+
+/*
+ * nvmeta_dev_refresh - identify the namespace again, re-read the kernel's
+ * limits, and clear a stale mark.  Call it after formatting a namespace,
+ * or when a submission failed with -ESTALE, once no command is in flight.
+ * Buffers sized for the old format must be re-made by the caller.
+ * Returns 1 when the format changed, 0 when it did not, or the errors of
+ * nvmeta_dev_open() (the device keeps its old description and stays
+ * stale).
+ */
+int nvmeta_dev_refresh(struct nvmeta_dev *dev);
+
+/* nvmeta_dev_close - stop the watcher, close the device and free it;
+ * NULL is allowed. */
 void nvmeta_dev_close(struct nvmeta_dev *dev);
 
 /* nvmeta_dev_info - the device's identify and limits; never fails. */
@@ -123,8 +183,9 @@ int nvmeta_kernel_read(struct nvmeta_kernel *k);
  * the machine, found through libnvme's topology scan.
  * @paths: on success a malloc'd array of malloc'd strings; free with
  *         nvmeta_list_free().
- * Returns the number of namespaces (0 is not an error), or -ENOMEM,
- * -EIO when the scan fails.
+ * Returns the number of namespaces (0 is not an error; *paths is then
+ * NULL, which nvmeta_list_free() accepts), or -ENOMEM, -EIO when the scan
+ * fails.
  */
 int nvmeta_list(char ***paths);
 
@@ -178,18 +239,30 @@ struct nvmeta_io {
 	void *meta;
 	uint32_t meta_len;
 	uint32_t timeout_ms;	/* 0: the kernel's default */
+	uint64_t storage_tag;	/* the top info->sts bits of the tag space */
 };
+
+/* The user_data nvmeta_io_sync() tags its command with; nvmeta_queue()
+ * refuses it.  Not UINT64_MAX: liburing 2.3 takes that for its own
+ * internal timeouts. */
+#define NVMETA_SYNC_USER_DATA 0x6e766d6574617379ULL	/* "nvmetasy" */
 
 /*
  * nvmeta_io_validate - check @io against @dev before it is submitted:
  * block count against MDTS and max_hw_sectors, range within the
  * namespace, data length against nlb x block size (including metadata
- * for extended LBA), metadata length against nlb x ms (the kernel does
- * not check it, and a short buffer lets the device write past its end),
- * no metadata buffer where the namespace has none, the opcode against
- * ONCS.  NVMETA_IO_RAW in io->flags skips all of it.
+ * for extended LBA, except with PRACT where the metadata is exactly the
+ * PI: then the controller inserts or strips it and nlb x block size
+ * moves), metadata length against nlb x ms (the kernel does not check
+ * it, and a short buffer lets the device write past its end), no
+ * metadata buffer where the namespace has none, the opcode against ONCS.
+ * NVMETA_IO_RAW in io->flags skips all of it but what the command's
+ * fields cannot carry: nlb, prinfo and the tags are checked even then.
  * Returns 0, or one distinct negative errno per failure:
- *   -EINVAL       unknown opcode or reserved prinfo bits
+ *   -EINVAL       unknown opcode, reserved prinfo bits, or a reference or
+ *                 storage tag wider than the format's tag space (32, 48
+ *                 or 80 bits by guard size, the storage tag in the top
+ *                 info->sts bits)
  *   -EDOM         nlb is 0 or above 65536
  *   -ERANGE       slba + nlb beyond the namespace size
  *   -E2BIG        transfer above MDTS or the queue's max_hw_sectors
@@ -203,13 +276,25 @@ struct nvmeta_io {
 int nvmeta_io_validate(const struct nvmeta_dev *dev, const struct nvmeta_io *io);
 
 /*
+ * nvmeta_io_block_bytes - the bytes one block of @io takes in its data
+ * buffer on the namespace @info describes: the block size, plus the
+ * metadata on an extended LBA format unless PRACT is set and the metadata
+ * is exactly the PI (the controller then inserts or strips it).  The data
+ * length nvmeta_io_validate() wants is nlb times this.  Never fails.
+ */
+uint32_t nvmeta_io_block_bytes(const struct nvmeta_dev_info *info, const struct nvmeta_io *io);
+
+/*
  * nvmeta_prep - validate @io (unless NVMETA_IO_RAW) and fill @sqe, a
  * 128-byte SQE from a ring set up with SQE128 and CQE32, with an
  * IORING_OP_URING_CMD / NVME_URING_CMD_IO command.  The caller sets
- * user_data afterwards.  A read's metadata pages are populated for
- * writing first (see NVMETA_IO_NO_PREFAULT).  Returns 0, the errors of
- * nvmeta_io_validate(), or -EFAULT when the metadata buffer of a read is
- * not writable memory.
+ * user_data afterwards.  @sqe must come from such a ring: nvmeta_prep()
+ * sees only the SQE and cannot check (nvmeta_queue() does).  A read's
+ * metadata pages are populated for writing first (see
+ * NVMETA_IO_NO_PREFAULT).  Returns 0, the errors of nvmeta_io_validate(),
+ * -ESTALE when the namespace's format changed since it was identified
+ * (see nvmeta_dev_watch()), or -EFAULT when the metadata buffer of a read
+ * is not writable memory.
  */
 int nvmeta_prep(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 		const struct nvmeta_io *io);
@@ -227,7 +312,8 @@ struct nvmeta_status {
 
 /*
  * nvmeta_status_decode - split a CQE's result into an errno or an NVMe
- * status.  Returns 0 when the command succeeded, err when the kernel
+ * status.  @cqe must come from a ring set up with CQE32 (its second half
+ * holds dword 1 of the result).  Returns 0 when the command succeeded, err when the kernel
  * failed it, or -EIO when the device returned a non-zero NVMe status.
  */
 int nvmeta_status_decode(const struct io_uring_cqe *cqe, struct nvmeta_status *st);
@@ -305,11 +391,19 @@ struct nvmeta_buf {
  * nvmeta_buf_alloc - allocate a buffer of spec->len bytes laid out as
  * spec->layout asks, for the device described by @info.  The buffer
  * starts zeroed (unless NVMETA_BUF_UNTOUCHED).
+ * The longest buffer is 4 GiB - 1 (UINT32_MAX, or PTRDIFF_MAX where that
+ * is smaller): the most one command can carry, since nvmeta_io's data_len
+ * and meta_len and the kernel's passthrough lengths are 32-bit.
  * Returns 0, or -EINVAL (bad spec: zero length, an offset that is
- * aligned), -ENOSPC (FRAGMENTED: too few bytes to span the pages; set
- * NVMETA_BUF_FALLBACK to get MISALIGNED instead), -EOPNOTSUPP (PINNED:
- * nothing can be pinned here, e.g. a kernel before 6.8 or a length that is
- * not DMA aligned; the message says why), -E2BIG, -ENOMEM or an mmap errno.
+ * aligned or not inside a page, a CALLER range that wraps past the end of
+ * the address space, FRAGMENTED or HUGE_SPAN with a DMA alignment larger
+ * than a page), -ENOSPC (FRAGMENTED: too few bytes to span the pages, or
+ * more segments than any buffer can span; set NVMETA_BUF_FALLBACK to get
+ * MISALIGNED instead), -EOPNOTSUPP (PINNED: nothing can be pinned here,
+ * e.g. a kernel before 6.8 or a length that is not DMA aligned; the
+ * message says why), -E2BIG (a length above 4 GiB - 1, the message names
+ * both; HUGE_SPAN or huge backing longer than half a huge page), -ENOMEM
+ * or an mmap errno.
  */
 int nvmeta_buf_alloc(const struct nvmeta_dev_info *info, const struct nvmeta_buf_spec *spec,
 		     struct nvmeta_buf **bufp);
@@ -336,8 +430,10 @@ int nvmeta_buf_protect(struct nvmeta_buf *buf, bool readonly);
  * nvmeta_slots_create - carve @count slots of @slot_len bytes out of
  * page-aligned memory so that no slot straddles a page boundary and each
  * starts DMA aligned: every slot is pinned by itself.  For metadata of
- * many I/Os in flight.  Returns 0, -EINVAL when a slot is larger than a
- * page or @count is 0, -ENOMEM.
+ * many I/Os in flight.  Returns 0, -EINVAL when a slot, rounded up to
+ * the DMA alignment, is larger than a page or @count is 0, -E2BIG when the
+ * slots packed per page need more than 4 GiB - 1 of memory (the bound of
+ * nvmeta_buf_alloc()), -ENOMEM.
  */
 struct nvmeta_slots;
 int nvmeta_slots_create(const struct nvmeta_dev_info *info, size_t slot_len,
@@ -385,7 +481,9 @@ struct nvmeta_prediction {
  * limit, size against max_hw_sectors, a kernel before 6.8 that always
  * bounces metadata).  Segments come from /proc/self/pagemap and
  * /proc/kpageflags; when those are unreadable or the pages are not yet
- * faulted in, the worst case is assumed and pred->assumed is set.
+ * faulted in, the worst case is assumed and pred->assumed is set.  A
+ * range that wraps the address space is predicted to fail with -EFAULT,
+ * one longer than UINT32_MAX (more than a command carries) with -E2BIG.
  * Returns 0 (the prediction is in @pred), or -EINVAL for a zero length.
  */
 int nvmeta_predict(const struct nvmeta_dev_info *info, enum nvmeta_kind kind,
@@ -404,17 +502,23 @@ const char *nvmeta_layout_name(enum nvmeta_layout layout);
 /*
  * nvmeta_ring_init - set up @ring with @depth entries, SQE128 and CQE32,
  * as NVMe passthrough needs.  Returns 0, or the negative errno of
- * io_uring_queue_init() (-EINVAL on kernels without big SQEs).
+ * io_uring_queue_init() (-EINVAL on kernels without big SQEs; -EPERM when
+ * io_uring is disabled or filtered, with the sysctl named).
  */
 int nvmeta_ring_init(struct io_uring *ring, unsigned int depth);
 
 /*
- * nvmeta_io_sync - validate, submit and wait for one command, on a ring
- * with no other commands in flight (it takes the first completion).
+ * nvmeta_io_sync - validate, submit and wait for one command.  It waits
+ * for its own completion (tagged NVMETA_SYNC_USER_DATA) and nothing else:
+ * a signal does not end the wait (the command is still in flight, and
+ * its buffers in use), and completions of the caller's other commands on
+ * the ring stay there, in order, for nvmeta_reap().  Anything queued but
+ * not yet submitted is submitted with it.
  * @st: when not NULL, receives the decoded completion.
- * Returns 0 on success, the errors of nvmeta_prep(), a negative errno
- * from the kernel, or -EIO when the device returned an NVMe error status
- * (@st holds it).
+ * Returns 0 on success, -EINVAL for a ring without SQE128 and CQE32, the
+ * errors of nvmeta_prep(), a negative errno from the kernel (EPERM and
+ * EACCES with the likely cause named), or -EIO when the device returned
+ * an NVMe error status (@st holds it).
  */
 int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 		   const struct nvmeta_io *io, struct nvmeta_status *st);
@@ -422,8 +526,9 @@ int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 /*
  * nvmeta_queue - validate @io and queue it on @ring without entering the
  * kernel; io_uring_submit() sends everything queued.  For many commands
- * in flight.  Returns 0, the errors of nvmeta_prep(), or -EBUSY when the
- * submission queue is full (submit, reap, then retry).
+ * in flight.  Returns 0, -EINVAL for a ring without SQE128 and CQE32 or
+ * for @user_data NVMETA_SYNC_USER_DATA, the errors of nvmeta_prep(), or
+ * -EBUSY when the submission queue is full (submit, reap, then retry).
  */
 int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
 		 const struct nvmeta_io *io, uint64_t user_data);
@@ -437,8 +542,10 @@ struct nvmeta_completion {
 
 /*
  * nvmeta_reap - wait until at least @min completions are there, then take
- * up to @max of them into @out.  Returns the number taken, or a negative
- * errno from io_uring_wait_cqe_nr().
+ * up to @max of them into @out.  Returns the number taken, -EINVAL for a
+ * ring without SQE128 and CQE32, or a negative errno from
+ * io_uring_wait_cqe_nr() (-EINTR on a signal: nothing was taken, call it
+ * again).
  */
 int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completion *out,
 		unsigned int max);
@@ -457,8 +564,11 @@ struct nvmeta_kpath_sample {
 /*
  * nvmeta_kpath_open - register kprobes on the kernel functions that tell
  * the pinned path from the bounce path, for metadata and for data.
- * Needs root and tracefs.  Returns 0, -ENOENT (no writable tracefs), or
- * the errno of kprobe_events when this kernel has none of the symbols.
+ * Needs root and tracefs.  Probes are machine-wide and outlive a process
+ * killed before nvmeta_kpath_close(): each open first removes the probes
+ * of nvmeta processes that no longer exist (in this pid namespace).
+ * Returns 0, -ENOENT (no writable tracefs), or the errno of kprobe_events
+ * when this kernel has none of the symbols.
  */
 int nvmeta_kpath_open(const struct nvmeta_dev_info *info, struct nvmeta_kpath **kpp);
 
@@ -512,6 +622,29 @@ enum nvmeta_check_source {
 	NVMETA_SOURCE_READONLY,		/* PROT_READ pages */
 };
 
+enum nvmeta_check_flags {
+	/* A kernel-weakness probe, not a copy-back: one RAW command (no
+	 * validation) of the case's blocks, a READ or a WRITE (dir), whose
+	 * metadata buffer is declared one block's metadata long while the
+	 * device transfers nlb x ms.  Laid out as the case says, with
+	 * canaries right after the declared length.  Linux does not check
+	 * metadata_len against nlb x ms (the class of CVE-2023-6238): a
+	 * device without metadata SGL writes past a pinned buffer into the
+	 * caller's memory, or past the kernel's bounce buffer into its heap
+	 * (seen in the kernel log only with slub_debug red zones; the case
+	 * is skipped without them).  For testing kernels in a throw-away
+	 * machine only: nvmeta-check runs these only when asked. */
+	NVMETA_CHECK_SHORT_META	= 1 << 0,
+	/* A format change under an open handle: a second handle is opened,
+	 * the namespace is formatted (through another descriptor) to the
+	 * format with the same block size and the most metadata, and the
+	 * handle must refuse a read with ESTALE within 20 watcher intervals,
+	 * nothing past its buffer moved; then the format is restored.
+	 * Erases the namespace: nvmeta-check runs it only when asked, and the
+	 * caller refreshes its own device afterwards (nvmeta_dev_refresh()). */
+	NVMETA_CHECK_REFORMAT	= 1 << 1,
+};
+
 /* One line of the checker's matrix. */
 struct nvmeta_check_case {
 	const char *name;
@@ -522,13 +655,16 @@ struct nvmeta_check_case {
 	size_t offset;
 	enum nvmeta_check_source source;
 	int expect_err;		/* 0: the outcome the prediction gives */
+	uint32_t flags;		/* enum nvmeta_check_flags */
 };
 
 enum nvmeta_verdict {
 	NVMETA_VERDICT_PASS,
 	NVMETA_VERDICT_SKIP,
 	NVMETA_VERDICT_FAIL,		/* unexpected errno or a wrong prediction */
-	NVMETA_VERDICT_KERNEL_DEFECT,	/* the kernel returned success, bytes are wrong */
+	NVMETA_VERDICT_KERNEL_DEFECT,	/* the kernel returned success, bytes are wrong;
+					 * or a short-metadata probe found the kernel
+					 * weakness (detail "kernel weakness: ...") */
 	NVMETA_VERDICT_DEVICE_ERROR,	/* the device failed a valid command (NVMe status) */
 };
 
@@ -563,7 +699,13 @@ int nvmeta_check_table(const struct nvmeta_check_case **cases);
  * not change, and that never-written memory still reads zero.  With @kp
  * (may be NULL) the path the kernel took is observed too, and a path
  * other than the predicted one fails the case.  Case @index picks a block
- * range of its own.
+ * range of its own.  A NVMETA_CHECK_SHORT_META case writes the whole
+ * range first, validated, then sends its RAW command and judges what
+ * moved: canary bytes past the declared length (pinned path), the kernel
+ * log's slab red-zone reports read from /dev/kmsg (bounce path, root
+ * only), or what the device stored past the first block (write).  It
+ * passes when the device (metadata SGL) or the kernel refuses and
+ * nothing moved.
  * Returns 0 with the verdict in @res, or -EINVAL for a bad case.
  */
 int nvmeta_check_run(const struct nvmeta_dev *dev, struct io_uring *ring,

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,15 @@
 #include "internal.h"
 
 #define HUGE_SIZE (2ul << 20)
+
+/*
+ * The longest buffer: what one command can carry, since nvmeta_io's
+ * data_len and meta_len (and the kernel's nvme_uring_cmd lengths) are
+ * 32-bit; PTRDIFF_MAX where that is smaller.  It also keeps every size
+ * computed below far from SIZE_MAX; they are checked all the same.
+ */
+#define BUF_MAX_LEN ((size_t)((uintmax_t)UINT32_MAX < (uintmax_t)PTRDIFF_MAX ? \
+			      UINT32_MAX : PTRDIFF_MAX))
 
 struct nvmeta_buf_mapping {
 	void *base;		/* whole reservation, guard pages included */
@@ -29,9 +39,64 @@ static size_t page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static size_t round_up(size_t v, size_t to)
+/* @v rounded up to a multiple of @to; false when that overflows. */
+static bool round_up(size_t v, size_t to, size_t *out)
 {
-	return (v + to - 1) / to * to;
+	size_t rem = v % to;
+
+	return !__builtin_add_overflow(v, rem ? to - rem : 0, out);
+}
+
+static int check_len(const struct nvmeta_buf_spec *spec)
+{
+	if (!spec->len)
+		return nvmeta_fail(-EINVAL, "buffer length 0");
+	if (spec->len > BUF_MAX_LEN)
+		return nvmeta_fail(-E2BIG, "buffer length %zu is above %zu, the most one command's 32-bit data or metadata length can carry",
+				   spec->len, BUF_MAX_LEN);
+	return 0;
+}
+
+static int dma_align(const struct nvmeta_dev_info *info, size_t *align)
+{
+	if (__builtin_add_overflow((size_t)info->limits.dma_alignment, 1, align))
+		return nvmeta_fail(-EINVAL, "DMA alignment mask 0x%x has no size_t alignment",
+				   info->limits.dma_alignment);
+	return 0;
+}
+
+/*
+ * FRAGMENTED and HUGE_SPAN: the buffer starts @align bytes before a page
+ * ends, so it needs @align bytes, (want - 2) whole pages and one byte
+ * more to span @want pages.  The default asks for one segment more than
+ * the queue allows; a queue that allows UINT_MAX cannot be exceeded.
+ */
+static int span_start(const struct nvmeta_dev_info *info, const struct nvmeta_buf_spec *spec,
+		      size_t page, size_t align, size_t *offset)
+{
+	uint32_t max = spec->flags & NVMETA_BUF_DATA ? info->limits.max_segments :
+		       info->limits.max_integrity_segments;
+	unsigned int want = spec->segments;
+	size_t need;
+
+	if (spec->layout == NVMETA_LAYOUT_HUGE_SPAN)
+		want = 2;
+	else if (!want && __builtin_add_overflow(max, 1, &want))
+		return nvmeta_fail(-ENOSPC, "no buffer can span more than %u segments, the queue's limit",
+				   max);
+	if (want < 2)
+		want = 2;
+	if (align > page)
+		return nvmeta_fail(-EINVAL, "a %zu-byte DMA alignment is larger than a %zu-byte page: no aligned start crosses a page",
+				   align, page);
+	if (__builtin_mul_overflow((size_t)(want - 2), page, &need) ||
+	    __builtin_add_overflow(need, align + 1, &need))
+		return nvmeta_fail(-ENOSPC, "no buffer can span %u pages of %zu bytes", want, page);
+	if (spec->len < need)
+		return nvmeta_fail(-ENOSPC, "%zu bytes cannot span %u pages from a %zu-byte aligned start (need at least %zu)",
+				   spec->len, want, align, need);
+	*offset = page - align;
+	return 0;
 }
 
 uint8_t nvmeta_canary_byte(size_t i)
@@ -45,10 +110,16 @@ uint8_t nvmeta_canary_byte(size_t i)
 int nvmeta_place(const struct nvmeta_dev_info *info, const struct nvmeta_buf_spec *spec,
 		 size_t page, struct nvmeta_placement *pl)
 {
-	size_t align = (size_t)info->limits.dma_alignment + 1;
-	unsigned int want;
+	size_t align, end;
+	int ret;
 
 	memset(pl, 0, sizeof(*pl));
+	ret = check_len(spec);
+	if (ret)
+		return ret;
+	ret = dma_align(info, &align);
+	if (ret)
+		return ret;
 	switch (spec->layout) {
 	case NVMETA_LAYOUT_MISALIGNED:
 		pl->offset = spec->offset ? spec->offset : 1;
@@ -61,17 +132,9 @@ int nvmeta_place(const struct nvmeta_dev_info *info, const struct nvmeta_buf_spe
 		break;
 	case NVMETA_LAYOUT_FRAGMENTED:
 	case NVMETA_LAYOUT_HUGE_SPAN:
-		want = spec->segments ? spec->segments :
-		       (spec->flags & NVMETA_BUF_DATA ? info->limits.max_segments :
-			info->limits.max_integrity_segments) + 1;
-		if (spec->layout == NVMETA_LAYOUT_HUGE_SPAN)
-			want = 2;
-		if (want < 2)
-			want = 2;
-		if (spec->len <= align + (size_t)(want - 2) * page)
-			return nvmeta_fail(-ENOSPC, "%zu bytes cannot span %u pages from a %zu-byte aligned start (need at least %zu)",
-					   spec->len, want, align, align + (size_t)(want - 2) * page + 1);
-		pl->offset = page - align;
+		ret = span_start(info, spec, page, align, &pl->offset);
+		if (ret)
+			return ret;
 		break;
 	case NVMETA_LAYOUT_PAGE:
 		pl->offset = spec->offset;
@@ -83,7 +146,21 @@ int nvmeta_place(const struct nvmeta_dev_info *info, const struct nvmeta_buf_spe
 		pl->offset = 0;
 		break;
 	}
-	pl->pages = (pl->offset + spec->len + page - 1) / page;
+	if (__builtin_add_overflow(pl->offset, spec->len, &end))
+		return nvmeta_fail(-E2BIG, "%zu bytes at offset %zu overflow a size_t",
+				   spec->len, pl->offset);
+	pl->pages = end / page + !!(end % page);
+	return 0;
+}
+
+/* [guard][lead page][@pages buffer pages][trail page][guard] */
+static int frame_size(size_t pages, size_t page, size_t guard, size_t *frame, size_t *size)
+{
+	if (__builtin_add_overflow(pages, 2, frame) ||
+	    __builtin_mul_overflow(*frame, page, size) ||
+	    __builtin_add_overflow(*size, 2 * guard, size))
+		return nvmeta_fail(-E2BIG, "a frame of %zu pages of %zu bytes overflows a size_t",
+				   pages, page);
 	return 0;
 }
 
@@ -113,10 +190,13 @@ static int add_guards(struct nvmeta_buf_mapping *m)
 static int map_anon(struct nvmeta_buf *buf, const struct nvmeta_placement *pl, bool guard)
 {
 	struct nvmeta_buf_mapping *m = buf->mapping;
-	size_t page = page_size(), g = guard ? page : 0;
+	size_t page = page_size(), g = guard ? page : 0, n = 0, size = 0;
 	int ret;
 
-	ret = reserve(m, 2 * g + (pl->pages + 2) * page);
+	ret = frame_size(pl->pages, page, g, &n, &size);
+	if (ret)
+		return ret;
+	ret = reserve(m, size);
 	if (ret)
 		return ret;
 	if (guard && (ret = add_guards(m)))
@@ -138,12 +218,15 @@ static int map_memfd(struct nvmeta_buf *buf, const struct nvmeta_placement *pl, 
 		     bool reversed)
 {
 	struct nvmeta_buf_mapping *m = buf->mapping;
-	size_t page = page_size(), g = guard ? page : 0, n = pl->pages + 2, i, file_page;
+	size_t page = page_size(), g = guard ? page : 0, n = 0, size = 0, i, file_page;
 	char *frame;
 	void *p;
 	int fd, ret;
 
-	ret = reserve(m, 2 * g + n * page);
+	ret = frame_size(pl->pages, page, g, &n, &size);
+	if (ret)
+		return ret;
+	ret = reserve(m, size);
 	if (ret)
 		return ret;
 	if (guard && (ret = add_guards(m)))
@@ -181,12 +264,13 @@ out:
 static int map_huge(struct nvmeta_buf *buf, const struct nvmeta_placement *pl, bool guard)
 {
 	struct nvmeta_buf_mapping *m = buf->mapping;
-	size_t page = page_size(), span = pl->pages * page;
+	size_t page = page_size(), span, start;
 	char *huge;
 	int ret;
 
-	if (span > HUGE_SIZE / 2 - page)
-		return nvmeta_fail(-E2BIG, "%zu bytes do not fit half a 2 MiB huge page", span);
+	if (__builtin_mul_overflow(pl->pages, page, &span) || span > HUGE_SIZE / 2 - page)
+		return nvmeta_fail(-E2BIG, "%zu pages of %zu bytes do not fit half a 2 MiB huge page",
+				   pl->pages, page);
 	m->base = mmap(NULL, HUGE_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	if (m->base != MAP_FAILED) {
@@ -197,7 +281,9 @@ static int map_huge(struct nvmeta_buf *buf, const struct nvmeta_placement *pl, b
 		ret = reserve(m, 2 * HUGE_SIZE + page);
 		if (ret)
 			return ret;
-		huge = (char *)round_up((uintptr_t)m->base, HUGE_SIZE);
+		if (!round_up((uintptr_t)m->base, HUGE_SIZE, &start))
+			return nvmeta_fail(-E2BIG, "a mapping at %p cannot be rounded to 2 MiB", m->base);
+		huge = (char *)start;
 		if (madvise(huge, HUGE_SIZE, MADV_HUGEPAGE))
 			return nvmeta_fail(-errno, "madvise(MADV_HUGEPAGE): %m");
 		if (guard && mprotect(huge + HUGE_SIZE, page, PROT_NONE))
@@ -244,12 +330,15 @@ static int map_layout(struct nvmeta_buf *buf, const struct nvmeta_buf_spec *spec
 static int map_heap(struct nvmeta_buf *buf, const struct nvmeta_buf_spec *spec)
 {
 	struct nvmeta_buf_mapping *m = buf->mapping;
-	size_t c = spec->flags & NVMETA_BUF_CANARY ? NVMETA_HEAP_CANARY : 0, i;
+	size_t c = spec->flags & NVMETA_BUF_CANARY ? NVMETA_HEAP_CANARY : 0, i, size;
 	char *p;
 
-	p = malloc(spec->len + 2 * c);
+	if (__builtin_add_overflow(spec->len, 2 * c, &size))
+		return nvmeta_fail(-E2BIG, "%zu bytes and %zu canary bytes overflow a size_t",
+				   spec->len, 2 * c);
+	p = malloc(size);
 	if (!p)
-		return nvmeta_fail(-ENOMEM, "malloc of %zu bytes failed", spec->len + 2 * c);
+		return nvmeta_fail(-ENOMEM, "malloc of %zu bytes failed", size);
 	m->heap = p;
 	buf->addr = p + c;
 	buf->backing = NVMETA_BACKING_HEAP;
@@ -280,6 +369,7 @@ static int map_spec(struct nvmeta_buf *buf, const struct nvmeta_dev_info *info,
 {
 	struct nvmeta_placement pl;
 	size_t page = page_size();
+	uintptr_t end;
 	int ret;
 
 	buf->len = spec->len;
@@ -287,6 +377,9 @@ static int map_spec(struct nvmeta_buf *buf, const struct nvmeta_dev_info *info,
 	if (spec->layout == NVMETA_LAYOUT_CALLER) {
 		if (!spec->addr)
 			return nvmeta_fail(-EFAULT, "caller layout without an address");
+		if (__builtin_add_overflow((uintptr_t)spec->addr, spec->len, &end))
+			return nvmeta_fail(-EINVAL, "caller buffer of %zu bytes at %p wraps past the end of the address space",
+					   spec->len, spec->addr);
 		buf->addr = spec->addr;
 		buf->backing = NVMETA_BACKING_CALLER;
 		return 0;
@@ -361,8 +454,9 @@ int nvmeta_buf_alloc(const struct nvmeta_dev_info *info, const struct nvmeta_buf
 	struct nvmeta_buf *buf;
 	int ret;
 
-	if (!spec->len)
-		return nvmeta_fail(-EINVAL, "buffer length 0");
+	ret = check_len(spec);
+	if (ret)
+		return ret;
 	if (spec->layout > NVMETA_LAYOUT_CALLER)
 		return nvmeta_fail(-EINVAL, "unknown layout %d", spec->layout);
 	buf = calloc(1, sizeof(*buf));

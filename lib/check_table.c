@@ -4,14 +4,18 @@
  * the case's layout on the metadata buffer and keep data plain; data
  * cases do the opposite.
  */
+#include <errno.h>
 #include "internal.h"
 
 #define META(n, dir, size, layout, off, src, err) \
 	{ n, NVMETA_SUBJECT_META, NVMETA_DIR_##dir, NVMETA_SIZE_##size, \
-	  NVMETA_LAYOUT_##layout, off, NVMETA_SOURCE_##src, err }
+	  NVMETA_LAYOUT_##layout, off, NVMETA_SOURCE_##src, err, 0 }
 #define DATA(n, dir, size, layout, off, src, err) \
 	{ n, NVMETA_SUBJECT_DATA, NVMETA_DIR_##dir, NVMETA_SIZE_##size, \
-	  NVMETA_LAYOUT_##layout, off, NVMETA_SOURCE_##src, err }
+	  NVMETA_LAYOUT_##layout, off, NVMETA_SOURCE_##src, err, 0 }
+#define SHORT(n, dir, layout, off) \
+	{ n, NVMETA_SUBJECT_META, NVMETA_DIR_##dir, NVMETA_SIZE_FEW, \
+	  NVMETA_LAYOUT_##layout, off, NVMETA_SOURCE_ANON, 0, NVMETA_CHECK_SHORT_META }
 
 static const struct nvmeta_check_case cases[] = {
 	/*   name                       dir    size  layout      off source     err */
@@ -56,11 +60,33 @@ static const struct nvmeta_check_case cases[] = {
 	DATA("data-readonly-src-8",     WRITE, FEW,  PAGE,       0, READONLY,  0),
 	DATA("data-readonly-dst-8",     READ,  FEW,  PAGE,       0, READONLY,  -EFAULT),
 	DATA("data-untouched-8",        READ,  FEW,  PAGE,       0, UNTOUCHED, 0),
+	/* The namespace formatted under an open handle (nvmeta-check
+	 * --reformat only: it erases the namespace), after every copy-back
+	 * case. */
+	{ "reformat-under-handle", NVMETA_SUBJECT_META, NVMETA_DIR_READ, NVMETA_SIZE_FEW,
+	  NVMETA_LAYOUT_PAGE, 0, NVMETA_SOURCE_ANON, -ESTALE, NVMETA_CHECK_REFORMAT },
+	/* Kernel-weakness probes (nvmeta-check --kernel-weakness only): a
+	 * RAW command of 8 blocks with one block's metadata declared.  After
+	 * every copy-back case, so that nothing they do can disturb one;
+	 * before the untouched-metadata cases, because those end a 6.12
+	 * machine and these must report there too.  These three harm only
+	 * the process (the device overruns the caller's buffer, or reads
+	 * past the kernel's). */
+	SHORT("raw-shortmeta-pin-read",    READ,  PAGE,       0),
+	SHORT("raw-shortmeta-pin-write",   WRITE, PAGE,       0),
+	SHORT("raw-shortmeta+1-write",     WRITE, MISALIGNED, 1),
 	/* Last: on a kernel that writes the shared zero page these take the
 	 * whole machine down, so every other case reports first. */
 	META("meta-untouched-8",        READ,  FEW,  PAGE,       0, UNTOUCHED, 0),
 	META("meta-untouched+1-8",      READ,  FEW,  MISALIGNED, 1, UNTOUCHED, 0),
 	META("meta-untouched-max",      READ,  MAX,  PAGE,       0, UNTOUCHED, 0),
+	/* Very last: the device writes nlb x ms bytes into the kernel's
+	 * bounce buffer of one block's metadata, past its red zone into the
+	 * neighbouring heap objects (the lab saw the freelist corrupted, an
+	 * Oops that killed the checker on 7.2, a panic on 6.12): no case
+	 * may run after it.  Where the untouched cases end a 6.12 machine
+	 * first, the bounce write above still shows the weakness there. */
+	SHORT("raw-shortmeta+1-read",      READ,  MISALIGNED, 1),
 };
 
 int nvmeta_check_table(const struct nvmeta_check_case **out)

@@ -13,6 +13,39 @@ static bool transfers_data(uint8_t opcode)
 	       opcode == NVMETA_OP_COMPARE;
 }
 
+unsigned int nvmeta_tag_field_bits(const struct nvmeta_dev_info *info)
+{
+	/* The storage and reference tag space of the PI format: CDW14 alone
+	 * (16-bit guard), plus CDW3 bits 15:0 (64-bit guard), plus all of
+	 * CDW3 and CDW2 bits 15:0 (32-bit guard). */
+	switch (info->guard_bits) {
+	case 32:
+		return 80;
+	case 64:
+		return 48;
+	default:
+		return 32;
+	}
+}
+
+static void encode_tags(const struct nvmeta_dev_info *info, const struct nvmeta_io *io,
+			struct nvme_uring_cmd *cmd)
+{
+	unsigned int width = nvmeta_tag_field_bits(info);
+	unsigned __int128 field;
+
+	/* The storage tag takes the top STS bits of the space, the
+	 * reference tag the rest (checked to fit before we get here). */
+	field = (unsigned __int128)io->storage_tag << (width - info->sts) | io->reftag;
+	cmd->cdw14 = (uint32_t)field;
+	if (width == 48)
+		cmd->cdw3 = (uint32_t)(field >> 32) & 0xffff;
+	if (width == 80) {
+		cmd->cdw3 = (uint32_t)(field >> 32);
+		cmd->cdw2 = (uint32_t)(field >> 64) & 0xffff;
+	}
+}
+
 void nvmeta_encode(const struct nvmeta_dev_info *info, const struct nvmeta_io *io,
 		   struct nvme_uring_cmd *cmd)
 {
@@ -27,14 +60,10 @@ void nvmeta_encode(const struct nvmeta_dev_info *info, const struct nvmeta_io *i
 	}
 	cmd->cdw10 = (uint32_t)io->slba;
 	cmd->cdw11 = (uint32_t)(io->slba >> 32);
-	cmd->cdw12 = ((io->nlb - 1) & 0xffff) | (uint32_t)(io->prinfo & 0xf) << 26;
+	cmd->cdw12 = (io->nlb - 1) | (uint32_t)io->prinfo << 26;
 	if (io->flags & NVMETA_IO_FUA)
 		cmd->cdw12 |= 1u << 30;
-	cmd->cdw14 = (uint32_t)io->reftag;
-	/* With a 64-bit guard the reference tag grows to 48 bits; the kernel
-	 * puts bits 47:32 in CDW3 the same way. */
-	if (info->guard_bits == 64)
-		cmd->cdw3 = (uint32_t)(io->reftag >> 32) & 0xffff;
+	encode_tags(info, io, cmd);
 	cmd->cdw15 = io->apptag | (uint32_t)io->appmask << 16;
 	cmd->timeout_ms = io->timeout_ms;
 }
@@ -50,10 +79,49 @@ void nvmeta_fill_sqe(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 	nvmeta_encode(&dev->info, io, (struct nvme_uring_cmd *)sqe->cmd);
 }
 
+/*
+ * What the command's fields can carry, checked even in RAW mode: RAW
+ * skips the checks a caller may want to break, never the encoding.  A
+ * value cut to fit would send a different command than the one asked for
+ * (nlb 0 would go out as 65536 blocks, 65537 as 1).
+ */
+int nvmeta_check_encodable(const struct nvmeta_dev_info *info, const struct nvmeta_io *io)
+{
+	unsigned int width = nvmeta_tag_field_bits(info);
+	unsigned int ref_bits = width - info->sts;
+
+	if (!io->nlb || io->nlb > NVMETA_MAX_NLB)
+		return nvmeta_fail(-EDOM, "nlb %u: must be 1 to %u blocks", io->nlb, NVMETA_MAX_NLB);
+	if (io->prinfo & ~0xf)
+		return nvmeta_fail(-EINVAL, "prinfo 0x%x has bits above PRACT (4 bits: PRACT 8, PRCHK 4 guard, 2 app, 1 ref)",
+				   io->prinfo);
+	if (ref_bits < 64 && io->reftag >> ref_bits)
+		return nvmeta_fail(-EINVAL, "reference tag 0x%llx does not fit the %u bits this format gives it (%u-bit guard, storage tag size %u)",
+				   (unsigned long long)io->reftag, ref_bits, info->guard_bits, info->sts);
+	if (info->sts < 64 && io->storage_tag >> info->sts)
+		return nvmeta_fail(-EINVAL, "storage tag 0x%llx does not fit the %u bits of this format's storage tag",
+				   (unsigned long long)io->storage_tag, info->sts);
+	return 0;
+}
+
+/* Off the hot path: the message is built only here. */
+int nvmeta_refuse_stale(const struct nvmeta_dev *dev)
+{
+	int state = atomic_load_explicit(&dev->stale, memory_order_acquire);
+
+	return nvmeta_fail(-ESTALE, "%s: %s; commands are refused until nvmeta_dev_refresh()",
+			   dev->info.generic_path,
+			   state == 1 ? dev->stale_why : "the namespace's format changed");
+}
+
 int nvmeta_io_ready(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 {
 	int ret;
 
+	/* One load: the watcher thread sets it when the kernel's view of the
+	 * namespace's format changed under this handle. */
+	if (atomic_load_explicit(&dev->stale, memory_order_acquire))
+		return nvmeta_refuse_stale(dev);
 	ret = nvmeta_io_validate(dev, io);
 	if (ret)
 		return ret;

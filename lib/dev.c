@@ -102,9 +102,12 @@ static int find_generic(const char *ctrl, uint32_t nsid, char *out, size_t len)
 /* From a block device nvmeXnY to its /dev/ngXnY. */
 static int generic_of_block(const char *block, struct nvmeta_dev_info *info)
 {
-	char path[PATH_MAX], buf[32];
+	char path[PATH_MAX], buf[32], *end;
+	unsigned long nsid;
 	int ret;
 
+	if (strlen(block) >= sizeof(info->block_name))
+		return nvmeta_fail(-ENAMETOOLONG, "block device name %s is too long", block);
 	snprintf(path, sizeof(path), "%s/block/%s/device", sysroot, block);
 	ret = link_basename(path, info->ctrl_name, sizeof(info->ctrl_name));
 	if (ret)
@@ -113,17 +116,29 @@ static int generic_of_block(const char *block, struct nvmeta_dev_info *info)
 	ret = nvmeta_sysfs_read(path, buf, sizeof(buf));
 	if (ret)
 		return nvmeta_fail(ret, "%s: cannot read %s", block, path);
-	info->nsid = strtoul(buf, NULL, 10);
-	snprintf(info->block_name, sizeof(info->block_name), "%s", block);
+	errno = 0;
+	nsid = strtoul(buf, &end, 10);
+	if (errno || end == buf || *end || !nsid || nsid > UINT32_MAX)
+		return nvmeta_fail(-EIO, "%s: nsid '%s' in %s is not a namespace ID", block, buf, path);
+	info->nsid = nsid;
+	memcpy(info->block_name, block, strlen(block) + 1);
 	return find_generic(info->ctrl_name, info->nsid, info->generic_path,
 			    sizeof(info->generic_path));
 }
 
-static int resolve_path(const char *path, struct nvmeta_dev_info *info)
+/*
+ * From the caller's path to the namespace: the sysfs name of the node
+ * (found by device number, so a symlink or a node outside /dev works)
+ * gives the controller and the canonical /dev/ngXnY.  @open_given is set
+ * when the caller's node is the generic char device itself, which is
+ * then opened by the caller's path: nothing is cut short.
+ */
+static int resolve_path(const char *path, struct nvmeta_dev_info *info, bool *open_given)
 {
-	char name[64], class[64];
+	char name[64], class[64], link[PATH_MAX];
 	struct stat st;
 
+	*open_given = false;
 	if (stat(path, &st))
 		return nvmeta_fail(-errno, "%s: %m", path);
 	if (!S_ISBLK(st.st_mode) && !S_ISCHR(st.st_mode))
@@ -142,11 +157,13 @@ static int resolve_path(const char *path, struct nvmeta_dev_info *info)
 				   path, name);
 	if (strcmp(class, "nvme-generic"))
 		return nvmeta_fail(-ENODEV, "%s is a %s device, not an NVMe namespace", path, class);
-	snprintf(info->generic_path, sizeof(info->generic_path), "%s", path);
-	snprintf(name, sizeof(name), "%s/class/nvme-generic/%s/device", sysroot,
-		 strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
-	if (link_basename(name, info->ctrl_name, sizeof(info->ctrl_name)))
-		return nvmeta_fail(-ENODEV, "%s: no controller link at %s", path, name);
+	if (snprintf(info->generic_path, sizeof(info->generic_path), "/dev/%s", name) >=
+	    (int)sizeof(info->generic_path))
+		return nvmeta_fail(-ENAMETOOLONG, "%s: device name %s is too long", path, name);
+	snprintf(link, sizeof(link), "%s/class/nvme-generic/%s/device", sysroot, name);
+	if (link_basename(link, info->ctrl_name, sizeof(info->ctrl_name)))
+		return nvmeta_fail(-ENODEV, "%s: no controller link at %s", path, link);
+	*open_given = true;
 	return 0;
 }
 
@@ -161,9 +178,8 @@ static int nvme_call_result(int ret, const char *what, const char *path)
 	return 0;
 }
 
-static int identify(struct nvmeta_dev *dev)
+static int identify(int fd, struct nvmeta_dev_info *info)
 {
-	struct nvmeta_dev_info *info = &dev->info;
 	const char *path = info->generic_path;
 	struct nvme_nvm_id_ns nvm;
 	struct nvme_id_ctrl ctrl;
@@ -171,19 +187,18 @@ static int identify(struct nvmeta_dev *dev)
 	bool elbas;
 	int ret;
 
-	ret = nvme_call_result(nvme_get_nsid(dev->fd, &info->nsid), "NVME_IOCTL_ID", path);
+	ret = nvme_call_result(nvme_get_nsid(fd, &info->nsid), "NVME_IOCTL_ID", path);
 	if (ret)
 		return ret;
-	ret = nvme_call_result(nvme_identify_ctrl(dev->fd, &ctrl), "identify controller", path);
+	ret = nvme_call_result(nvme_identify_ctrl(fd, &ctrl), "identify controller", path);
 	if (ret)
 		return ret;
-	ret = nvme_call_result(nvme_identify_ns(dev->fd, info->nsid, &ns),
-			       "identify namespace", path);
+	ret = nvme_call_result(nvme_identify_ns(fd, info->nsid, &ns), "identify namespace", path);
 	if (ret)
 		return ret;
 	elbas = le32toh(ctrl.ctratt) & NVME_CTRL_CTRATT_ELBAS;
 	if (elbas) {
-		ret = nvme_identify_ns_csi(dev->fd, info->nsid, 0, NVME_CSI_NVM, &nvm);
+		ret = nvme_identify_ns_csi(fd, info->nsid, 0, NVME_CSI_NVM, &nvm);
 		ret = nvme_call_result(ret, "identify NVM command set namespace", path);
 		if (ret)
 			return ret;
@@ -207,27 +222,48 @@ static int read_kernel_view(struct nvmeta_dev_info *info)
 	return nvmeta_kernel_read(&info->kernel);
 }
 
+/* Identify and the kernel's view, both: the fingerprint is read first so
+ * that a change during identify shows up at the next check. */
+static int describe(int fd, struct nvmeta_dev_info *info, struct nvmeta_fingerprint *fp)
+{
+	int ret;
+
+	ret = identify(fd, info);
+	if (ret)
+		return ret;
+	ret = read_kernel_view(info);
+	if (ret)
+		return ret;
+	ret = nvmeta_fingerprint_read(sysroot, info->block_name, fp);
+	if (ret)
+		return nvmeta_fail(ret, "%s: cannot read the format of %s from sysfs: %s",
+				   info->generic_path, info->block_name, strerror(-ret));
+	return 0;
+}
+
 int nvmeta_dev_open(const char *path, struct nvmeta_dev **devp)
 {
 	struct nvmeta_dev *dev;
+	bool open_given;
 	int ret;
 
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return nvmeta_fail(-ENOMEM, "out of memory");
 	dev->fd = -1;
-	ret = resolve_path(path, &dev->info);
+	ret = resolve_path(path, &dev->info, &open_given);
 	if (ret)
 		goto err;
-	dev->fd = open(dev->info.generic_path, O_RDWR | O_CLOEXEC);
+	dev->fd = open(open_given ? path : dev->info.generic_path, O_RDWR | O_CLOEXEC);
 	if (dev->fd < 0) {
-		ret = nvmeta_fail(-errno, "%s: open: %m", dev->info.generic_path);
+		ret = nvmeta_fail(-errno, "%s: open: %m%s", open_given ? path : dev->info.generic_path,
+				  errno == EACCES ? " (check the node's permissions; read and write commands need it opened for writing)" : "");
 		goto err;
 	}
-	ret = identify(dev);
+	ret = describe(dev->fd, &dev->info, &dev->seen);
 	if (ret)
 		goto err;
-	ret = read_kernel_view(&dev->info);
+	ret = nvmeta_watch_start(dev, NVMETA_WATCH_DEFAULT_MS);
 	if (ret)
 		goto err;
 	*devp = dev;
@@ -237,10 +273,45 @@ err:
 	return ret;
 }
 
+/* The fields a format change can move. */
+static bool same_format(const struct nvmeta_dev_info *a, const struct nvmeta_dev_info *b)
+{
+	return a->lbaf == b->lbaf && a->lba_size == b->lba_size && a->ms == b->ms &&
+	       a->extended_lba == b->extended_lba && a->pi_type == b->pi_type &&
+	       a->pi_first == b->pi_first && a->pif == b->pif && a->sts == b->sts &&
+	       a->nsze == b->nsze && a->limits.logical_block_size == b->limits.logical_block_size;
+}
+
+int nvmeta_dev_refresh(struct nvmeta_dev *dev)
+{
+	unsigned int interval = dev->watch ? dev->watch->interval_ms : 0;
+	struct nvmeta_dev_info info = dev->info;
+	struct nvmeta_fingerprint fp;
+	bool changed;
+	int ret;
+
+	/* The watcher reads what this replaces: stop it meanwhile. */
+	nvmeta_watch_stop(dev);
+	ret = describe(dev->fd, &info, &fp);
+	if (ret) {
+		nvmeta_watch_start(dev, interval);
+		return ret;
+	}
+	changed = !same_format(&info, &dev->info);
+	dev->info = info;
+	dev->seen = fp;
+	atomic_store_explicit(&dev->stale, 0, memory_order_release);
+	ret = nvmeta_watch_start(dev, interval);
+	if (ret)
+		return ret;
+	return changed;
+}
+
 void nvmeta_dev_close(struct nvmeta_dev *dev)
 {
 	if (!dev)
 		return;
+	nvmeta_watch_stop(dev);
 	if (dev->fd >= 0)
 		close(dev->fd);
 	free(dev);

@@ -30,12 +30,12 @@ static uint8_t format_index(const struct nvme_id_ns *ns)
 static int parse_pi(const struct nvme_id_ns *ns, const struct nvme_nvm_id_ns *nvm,
 		    struct nvmeta_dev_info *info)
 {
+	uint32_t elbaf = nvm ? le32toh(nvm->elbaf[info->lbaf]) : 0;
+
 	info->pi_type = ns->dps & 0x7;
 	info->pi_first = ns->dps & 0x8;
-	info->pif = 0;
-	if (nvm)
-		info->pif = (le32toh(nvm->elbaf[info->lbaf]) &
-			     NVME_NVM_ELBAF_PIF_MASK) >> 7;
+	info->pif = (elbaf & NVME_NVM_ELBAF_PIF_MASK) >> 7;
+	info->sts = elbaf & NVME_NVM_ELBAF_STS_MASK;
 	switch (info->pif) {
 	case 0:
 		info->guard_bits = 16;
@@ -53,6 +53,9 @@ static int parse_pi(const struct nvme_id_ns *ns, const struct nvme_nvm_id_ns *nv
 		return nvmeta_fail(-EIO, "identify: reserved protection information format %u",
 				   info->pif);
 	}
+	if (info->sts > nvmeta_tag_field_bits(info))
+		return nvmeta_fail(-EIO, "identify: storage tag size %u is not valid with a %u-bit guard",
+				   info->sts, info->guard_bits);
 	if (info->pi_type > 3)
 		return nvmeta_fail(-EIO, "identify: reserved PI type %u", info->pi_type);
 	if (info->pi_type && info->ms < info->pi_size)
@@ -71,10 +74,13 @@ int nvmeta_parse_identify(const struct nvme_id_ctrl *ctrl, const struct nvme_id_
 	copy_trimmed(info->firmware, ctrl->fr, sizeof(ctrl->fr));
 	info->mdts = ctrl->mdts;
 	/* MPSMIN lives in CAP, which userspace cannot read; 4 KiB is what
-	 * nearly every controller (and QEMU) reports. */
-	info->mdts_bytes = ctrl->mdts ? (4096u << ctrl->mdts) : 0;
-	if (ctrl->mdts > 19)
-		info->mdts_bytes = 0;
+	 * nearly every controller (and QEMU) reports.  Above 2^19 pages the
+	 * limit does not fit 32 bits and is beyond anything the kernel sends
+	 * (max_hw_sectors caps it): treat it as no limit.  Range first, then
+	 * shift: 4096 << 20 and up is undefined for a 32-bit value. */
+	info->mdts_bytes = 0;
+	if (ctrl->mdts && ctrl->mdts <= 19)
+		info->mdts_bytes = 4096u << ctrl->mdts;
 	info->oncs = le16toh(ctrl->oncs);
 	info->ctratt = le32toh(ctrl->ctratt);
 	info->sgls = le32toh(ctrl->sgls);

@@ -7,6 +7,9 @@
 #define NVMETA_INTERNAL_H
 
 #include <stdarg.h>
+#include <pthread.h>
+#include <sys/types.h>
+#include <stdatomic.h>
 #include <linux/nvme_ioctl.h>
 #include <nvme/types.h>
 #include "nvmeta.h"
@@ -14,9 +17,31 @@
 #define NVMETA_HIDDEN __attribute__((visibility("hidden")))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* watch.c: the namespace's format as the kernel shows it in sysfs. */
+struct nvmeta_fingerprint {
+	char text[160];
+};
+
+struct nvmeta_watch {
+	pthread_t thread;
+	int stop_fd;			/* eventfd: written to stop the thread */
+	unsigned int interval_ms;
+	struct nvmeta_dev *dev;
+	int fds[5];			/* the sysfs attributes, opened once */
+	pid_t pid;			/* the process the thread runs in */
+};
+
 struct nvmeta_dev {
 	int fd;
 	struct nvmeta_dev_info info;
+	/* Set by the watcher when the kernel's view of the format moved away
+	 * from what identify said at open (or at the last refresh); read on
+	 * every submission: one load, no system call.  0 fresh, 2 while the
+	 * message is written, 1 stale with stale_why. */
+	_Atomic int stale;
+	char stale_why[384];		/* written before stale is set */
+	struct nvmeta_fingerprint seen;	/* the format the info describes */
+	struct nvmeta_watch *watch;
 };
 
 /* error.c: record a message and return @err, so callers can write
@@ -47,9 +72,51 @@ int nvmeta_find_block(const char *sysroot, const char *ctrl, uint32_t nsid,
 /* kernel.c: parse a uname release such as "6.12.117+deb13-amd64". */
 int nvmeta_kernel_parse(const char *release, struct nvmeta_kernel *k) NVMETA_HIDDEN;
 
+#define NVMETA_MAX_NLB 65536u
+
+/* cmd.c: bits of the storage and reference tag space: 32, 48 or 80. */
+unsigned int nvmeta_tag_field_bits(const struct nvmeta_dev_info *info) NVMETA_HIDDEN;
+
+/* cmd.c: refuse what the command's fields cannot carry (RAW too). */
+int nvmeta_check_encodable(const struct nvmeta_dev_info *info,
+			   const struct nvmeta_io *io) NVMETA_HIDDEN;
+
 /* cmd.c: encode @io into the passthrough command @cmd without checks. */
 void nvmeta_encode(const struct nvmeta_dev_info *info, const struct nvmeta_io *io,
 		   struct nvme_uring_cmd *cmd) NVMETA_HIDDEN;
+
+/* watch.c: read the fingerprint of block device @block under @sysroot. */
+int nvmeta_fingerprint_read(const char *sysroot, const char *block,
+			    struct nvmeta_fingerprint *fp) NVMETA_HIDDEN;
+
+/* watch.c: start, change or stop (@interval_ms 0) the format watcher. */
+int nvmeta_watch_start(struct nvmeta_dev *dev, unsigned int interval_ms) NVMETA_HIDDEN;
+void nvmeta_watch_stop(struct nvmeta_dev *dev) NVMETA_HIDDEN;
+
+/* watch.c: compare the kernel's view now with @dev->seen; mark the
+ * device stale on a difference.  Returns 1 when stale, 0, or -errno. */
+int nvmeta_watch_check(struct nvmeta_dev *dev) NVMETA_HIDDEN;
+
+/* check_reformat.c: the checker's case that formats the namespace under
+ * an open handle (NVMETA_CHECK_REFORMAT); the verdict goes into @res. */
+int nvmeta_check_reformat(const struct nvmeta_dev *dev, struct io_uring *ring,
+			  struct nvmeta_check_result *res) NVMETA_HIDDEN;
+
+/* cmd.c: the -ESTALE failure of a device whose format changed. */
+int nvmeta_refuse_stale(const struct nvmeta_dev *dev) NVMETA_HIDDEN;
+
+/* ring.c: refuse a ring without big SQEs and CQEs. */
+int nvmeta_ring_check(const struct io_uring *ring) NVMETA_HIDDEN;
+
+/* ring.c: wait for the completion tagged @user_data across signals,
+ * leaving every other completion in the ring, in order.  Copies it to
+ * @out (32 bytes) and consumes it. */
+int nvmeta_wait_own(struct io_uring *ring, uint64_t user_data,
+		    struct io_uring_cqe *out) NVMETA_HIDDEN;
+
+/* ring.c: a message on EPERM/EACCES naming the likely causes. */
+int nvmeta_explain_denied(int err, const char *what, const struct nvmeta_dev_info *info,
+			  bool writes) NVMETA_HIDDEN;
 
 /* cmd.c: everything before an SQE is filled: validation, then buffer
  * preparation. */
@@ -95,5 +162,23 @@ struct nvmeta_page_map {
 int nvmeta_page_map_read(const void *addr, size_t len, struct nvmeta_page_map *pm) NVMETA_HIDDEN;
 void nvmeta_count_runs(const uint64_t *pfn, const uint64_t *kflags, unsigned int n,
 		       unsigned int *phys_runs, unsigned int *folio_runs) NVMETA_HIDDEN;
+
+/* kpath.c: longest kprobe event name, NUL included (the kernel's
+ * MAX_EVENT_NAME_LEN). */
+#define NVMETA_KPATH_EVENT_MAX 64
+
+/* kpath.c: the probes in @text, the contents of kprobe_events, that a dead
+ * nvmeta process left: names this library makes, for pid namespace @pidns
+ * (0: none match), whose pid @alive says is gone.  Other lines, including
+ * malformed and overlong ones, are skipped.  Copies up to @max names to
+ * @names and returns how many there are in all. */
+int nvmeta_kpath_stale(const char *text, unsigned long long pidns,
+		       bool (*alive)(int pid, void *arg), void *arg,
+		       char (*names)[NVMETA_KPATH_EVENT_MAX], int max) NVMETA_HIDDEN;
+
+/* kpath.c: the path a @kind buffer took, from the hits of its mapping
+ * probe (@maps) and of the probe that marks the copy path (metadata) or
+ * the pinning path (data) (@marks).  -ENODATA when nothing was mapped. */
+int nvmeta_kpath_decide(enum nvmeta_kind kind, uint64_t maps, uint64_t marks) NVMETA_HIDDEN;
 
 #endif /* NVMETA_INTERNAL_H */

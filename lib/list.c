@@ -64,7 +64,9 @@ int nvmeta_list(char ***paths)
 		*paths = NULL;
 		return nvmeta_fail(ret, "out of memory listing namespaces");
 	}
-	qsort(*paths, count, sizeof(**paths), cmp_paths);
+	/* With no namespace *paths is NULL, and qsort's base must not be. */
+	if (count > 1)
+		qsort(*paths, count, sizeof(**paths), cmp_paths);
 	return count;
 }
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -54,13 +55,16 @@ static int pread_all(int fd, void *buf, size_t len, off_t off)
 static int read_pfns(uintptr_t first, unsigned int n, uint64_t *pfn, struct nvmeta_page_map *pm)
 {
 	long page = sysconf(_SC_PAGESIZE);
+	size_t len;
 	unsigned int i;
 	int fd, ret;
 
+	if (__builtin_mul_overflow((size_t)n, sizeof(*pfn), &len))
+		return -E2BIG;
 	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = pread_all(fd, pfn, n * sizeof(*pfn), first / page * sizeof(*pfn));
+	ret = pread_all(fd, pfn, len, first / page * sizeof(*pfn));
 	close(fd);
 	if (ret)
 		return ret;
@@ -101,13 +105,23 @@ int nvmeta_page_map_read(const void *addr, size_t len, struct nvmeta_page_map *p
 {
 	long page = sysconf(_SC_PAGESIZE);
 	uintptr_t first = (uintptr_t)addr & ~(uintptr_t)(page - 1);
+	uintptr_t end;
 	uint64_t *pfn, *kflags;
+	size_t span, pages;
 	int ret;
 
 	memset(pm, 0, sizeof(*pm));
 	if (!len)
 		return 0;
-	pm->pages = ((uintptr_t)addr + len - first + page - 1) / page;
+	/* A range past the top of the address space is no buffer, and a
+	 * page count must fit pm->pages. */
+	if (__builtin_add_overflow((uintptr_t)addr, len, &end))
+		return -EINVAL;
+	span = end - first;
+	pages = span / page + !!(span % page);
+	if (pages > UINT_MAX)
+		return -E2BIG;
+	pm->pages = pages;
 	pfn = calloc(pm->pages, sizeof(*pfn));
 	kflags = calloc(pm->pages, sizeof(*kflags));
 	if (!pfn || !kflags) {

@@ -15,6 +15,7 @@
  * EINVAL (there is no copy fallback).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,6 +42,36 @@ static bool decide(struct subject *s, enum nvmeta_path path, int err, const char
 	vsnprintf(s->pred->reason, sizeof(s->pred->reason), fmt, ap);
 	va_end(ap);
 	return true;
+}
+
+/*
+ * Ranges the kernel is never handed: one that wraps past the top of the
+ * address space fails its access check (EFAULT), and no command carries
+ * more than its 32-bit data or metadata length holds.  Checked first, so
+ * that the page counts below fit an unsigned int.
+ */
+static bool impossible_range(struct subject *s)
+{
+	uintptr_t end;
+
+	if (__builtin_add_overflow(s->addr, s->len, &end))
+		return decide(s, NVMETA_PATH_FAIL, -EFAULT,
+			      "%zu bytes at 0x%lx wrap past the end of the address space: the kernel refuses the range (EFAULT)",
+			      s->len, (unsigned long)s->addr);
+	if ((uint64_t)s->len > UINT32_MAX)
+		return decide(s, NVMETA_PATH_FAIL, -E2BIG,
+			      "%zu bytes are more than %u, the most one command's 32-bit length can carry",
+			      s->len, UINT32_MAX);
+	return false;
+}
+
+/* Pages from the start of @addr's page to the end of @len bytes; the
+ * range was checked by impossible_range(). */
+static unsigned int span_pages(uintptr_t addr, size_t len, size_t page)
+{
+	uint64_t span = (uint64_t)(addr % page) + len;
+
+	return span / page + !!(span % page);
 }
 
 static bool rule_old_kernel(struct subject *s)
@@ -83,7 +114,7 @@ static bool rule_vector_limit(struct subject *s)
 static bool data_bounce_too_long(struct subject *s)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	unsigned int pages = (s->len + page - 1) / page;
+	unsigned int pages = span_pages(0, s->len, page);
 
 	if (s->kind != NVMETA_KIND_DATA || pages <= s->info->limits.max_segments)
 		return false;
@@ -160,7 +191,9 @@ int nvmeta_predict(const struct nvmeta_dev_info *info, enum nvmeta_kind kind,
 	memset(pred, 0, sizeof(*pred));
 	if (!len)
 		return nvmeta_fail(-EINVAL, "predict: zero-length buffer");
-	pred->pages = (s.addr % page + len + page - 1) / page;
+	if (impossible_range(&s))
+		return 0;
+	pred->pages = span_pages(s.addr, len, page);
 	count_segments(&s);
 	for (i = 0; i < ARRAY_SIZE(rules); i++)
 		if (rules[i](&s))

@@ -1,14 +1,44 @@
 // SPDX-License-Identifier: MIT
-/* Rings for NVMe passthrough: big SQEs and CQEs, sync submission. */
+/*
+ * Rings for NVMe passthrough: big SQEs and CQEs, queueing, reaping, and
+ * sync submission that waits for its own completion.
+ *
+ * A ring belongs to one thread at a time (liburing's rings have no locks).
+ * Builds with NVMETA_DEBUG catch two threads inside nvmeta calls on one
+ * ring at once and abort with a message: a lost SQE or a stolen
+ * completion is far harder to find later.
+ */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "internal.h"
+
+#define BIG_RING (IORING_SETUP_SQE128 | IORING_SETUP_CQE32)
+
+/* What io_uring_disabled says, for a message; "" when unreadable. */
+static const char *uring_sysctl(char *buf, size_t len)
+{
+	char val[16];
+
+	if (nvmeta_sysfs_read("/proc/sys/kernel/io_uring_disabled", val, sizeof(val)))
+		return "";
+	snprintf(buf, len, " (kernel.io_uring_disabled is %s here)", val);
+	return buf;
+}
 
 int nvmeta_ring_init(struct io_uring *ring, unsigned int depth)
 {
+	char why[64];
 	int ret;
 
-	ret = io_uring_queue_init(depth, ring, IORING_SETUP_SQE128 | IORING_SETUP_CQE32);
+	ret = io_uring_queue_init(depth, ring, BIG_RING);
+	if (ret == -EPERM || ret == -EACCES)
+		return nvmeta_fail(ret, "io_uring setup refused (%s): io_uring is disabled or restricted: the sysctl kernel.io_uring_disabled (1: only members of kernel.io_uring_group, 2: nobody)%s, a seccomp filter (container runtimes often block io_uring), or a security module",
+				   strerror(-ret), uring_sysctl(why, sizeof(why)));
 	if (ret)
 		return nvmeta_fail(ret, "io_uring setup with SQE128|CQE32, depth %u: %s%s",
 				   depth, strerror(-ret),
@@ -16,8 +46,51 @@ int nvmeta_ring_init(struct io_uring *ring, unsigned int depth)
 	return 0;
 }
 
-int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
-		 const struct nvmeta_io *io, uint64_t user_data)
+int nvmeta_ring_check(const struct io_uring *ring)
+{
+	/* A 128-byte command in a 64-byte SQE overwrites the next entry, and
+	 * past the last one the ring's own head; a 16-byte CQE has no big_cqe. */
+	if ((ring->flags & BIG_RING) != BIG_RING)
+		return nvmeta_fail(-EINVAL, "ring (fd %d) was set up without %s%s%s: NVMe passthrough needs 128-byte SQEs and 32-byte CQEs (nvmeta_ring_init() sets both)",
+				   ring->ring_fd,
+				   ring->flags & IORING_SETUP_SQE128 ? "" : "IORING_SETUP_SQE128",
+				   (ring->flags & BIG_RING) ? "" : " and ",
+				   ring->flags & IORING_SETUP_CQE32 ? "" : "IORING_SETUP_CQE32");
+	return 0;
+}
+
+#ifdef NVMETA_DEBUG
+/* Which thread is inside an nvmeta call on the ring with this fd. */
+#define BUSY_SLOTS 4096
+static _Atomic uintptr_t ring_busy[BUSY_SLOTS];
+
+static void ring_enter(const struct io_uring *ring)
+{
+	uintptr_t self = (uintptr_t)pthread_self(), was;
+	int fd = ring->ring_fd;
+
+	if (fd < 0 || fd >= BUSY_SLOTS)
+		return;
+	was = atomic_exchange(&ring_busy[fd], self);
+	if (!was || was == self)
+		return;
+	fprintf(stderr, "nvmeta: two threads use the ring with fd %d at once (0x%lx and 0x%lx); a ring belongs to one thread\n",
+		fd, (unsigned long)was, (unsigned long)self);
+	abort();
+}
+
+static void ring_leave(const struct io_uring *ring)
+{
+	if (ring->ring_fd >= 0 && ring->ring_fd < BUSY_SLOTS)
+		atomic_store(&ring_busy[ring->ring_fd], 0);
+}
+#else
+static inline void ring_enter(const struct io_uring *ring) { (void)ring; }
+static inline void ring_leave(const struct io_uring *ring) { (void)ring; }
+#endif
+
+static int queue_one(const struct nvmeta_dev *dev, struct io_uring *ring,
+		     const struct nvmeta_io *io, uint64_t user_data)
 {
 	struct io_uring_sqe *sqe;
 	int ret;
@@ -34,24 +107,126 @@ int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
 	return 0;
 }
 
+int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
+		 const struct nvmeta_io *io, uint64_t user_data)
+{
+	int ret;
+
+	ret = nvmeta_ring_check(ring);
+	if (ret)
+		return ret;
+	if (user_data == NVMETA_SYNC_USER_DATA)
+		return nvmeta_fail(-EINVAL, "user_data 0x%llx is reserved for nvmeta_io_sync()",
+				   (unsigned long long)user_data);
+	ring_enter(ring);
+	ret = queue_one(dev, ring, io, user_data);
+	ring_leave(ring);
+	return ret;
+}
+
+static struct io_uring_cqe *cqe_at(struct io_uring *ring, unsigned int index)
+{
+	/* With CQE32 an entry spans two struct io_uring_cqe slots. */
+	return &ring->cq.cqes[(index & ring->cq.ring_mask) << 1];
+}
+
+/* The position of the first completion tagged @user_data among the @ready
+ * ones from the head, or @ready if none. */
+static unsigned int find_tag(struct io_uring *ring, uint64_t user_data, unsigned int ready)
+{
+	unsigned int head = *ring->cq.khead, i;
+
+	for (i = 0; i < ready; i++)
+		if (cqe_at(ring, head + i)->user_data == user_data)
+			break;
+	return i;
+}
+
+/*
+ * Take the completion at @pos and leave the @pos older ones in order: they
+ * belong to commands the caller queued itself and will reap later.  The
+ * ring's CQE array is the application's to read and write until the head
+ * moves past an entry.
+ */
+static void take_at(struct io_uring *ring, unsigned int pos, struct io_uring_cqe *out)
+{
+	unsigned int head = *ring->cq.khead, i;
+	size_t sz = 2 * sizeof(struct io_uring_cqe);
+
+	memcpy(out, cqe_at(ring, head + pos), sz);
+	for (i = pos; i > 0; i--)
+		memcpy(cqe_at(ring, head + i), cqe_at(ring, head + i - 1), sz);
+	io_uring_cq_advance(ring, 1);
+}
+
+int nvmeta_wait_own(struct io_uring *ring, uint64_t user_data, struct io_uring_cqe *out)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int ready, pos;
+	int ret;
+
+	for (;;) {
+		ready = io_uring_cq_ready(ring);
+		pos = find_tag(ring, user_data, ready);
+		if (pos < ready) {
+			take_at(ring, pos, out);
+			return 0;
+		}
+		/* Our command is in flight: returning now would let the caller
+		 * free buffers the device still writes, and hand its completion
+		 * to the next call.  A signal only restarts the wait. */
+		ret = io_uring_wait_cqe_nr(ring, &cqe, ready + 1);
+		if (ret && ret != -EINTR && ret != -EAGAIN && ret != -ETIME)
+			return nvmeta_fail(ret, "waiting for the completion: %s", strerror(-ret));
+	}
+}
+
+/* Submit everything queued; a signal during submission only retries. */
+static int submit_all(struct io_uring *ring)
+{
+	int ret;
+
+	do {
+		ret = io_uring_submit(ring);
+	} while (ret == -EINTR || (ret >= 0 && io_uring_sq_ready(ring)));
+	return ret < 0 ? ret : 0;
+}
+
+static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
+		    const struct nvmeta_io *io, struct nvmeta_status *st)
+{
+	struct io_uring_cqe cqe[2];
+	int ret;
+
+	ret = queue_one(dev, ring, io, NVMETA_SYNC_USER_DATA);
+	if (ret)
+		return ret;
+	ret = submit_all(ring);
+	if (ret)
+		return nvmeta_explain_denied(ret, "io_uring_submit", &dev->info,
+					     io->opcode != NVMETA_OP_READ);
+	ret = nvmeta_wait_own(ring, NVMETA_SYNC_USER_DATA, cqe);
+	if (ret)
+		return ret;
+	ret = nvmeta_status_decode(cqe, st);
+	if (ret == -EPERM || ret == -EACCES)
+		return nvmeta_explain_denied(ret, "the passthrough command", &dev->info,
+					     io->opcode != NVMETA_OP_READ);
+	return ret;
+}
+
 int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 		   const struct nvmeta_io *io, struct nvmeta_status *st)
 {
 	struct nvmeta_status local;
-	struct io_uring_cqe *cqe;
 	int ret;
 
-	ret = nvmeta_queue(dev, ring, io, 0);
+	ret = nvmeta_ring_check(ring);
 	if (ret)
 		return ret;
-	ret = io_uring_submit_and_wait(ring, 1);
-	if (ret < 0)
-		return nvmeta_fail(ret, "io_uring_submit: %s", strerror(-ret));
-	ret = io_uring_wait_cqe(ring, &cqe);
-	if (ret)
-		return nvmeta_fail(ret, "io_uring_wait_cqe: %s", strerror(-ret));
-	ret = nvmeta_status_decode(cqe, st ? st : &local);
-	io_uring_cqe_seen(ring, cqe);
+	ring_enter(ring);
+	ret = sync_one(dev, ring, io, st ? st : &local);
+	ring_leave(ring);
 	return ret;
 }
 
@@ -62,10 +237,16 @@ int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completio
 	unsigned int n = 0;
 	int ret;
 
+	ret = nvmeta_ring_check(ring);
+	if (ret)
+		return ret;
+	ring_enter(ring);
 	if (min) {
 		ret = io_uring_wait_cqe_nr(ring, &cqe, min);
-		if (ret)
+		if (ret) {
+			ring_leave(ring);
 			return nvmeta_fail(ret, "io_uring_wait_cqe_nr: %s", strerror(-ret));
+		}
 	}
 	while (n < max && !io_uring_peek_cqe(ring, &cqe)) {
 		out[n].user_data = cqe->user_data;
@@ -73,5 +254,25 @@ int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completio
 		io_uring_cqe_seen(ring, cqe);
 		n++;
 	}
+	ring_leave(ring);
 	return n;
+}
+
+int nvmeta_explain_denied(int err, const char *what, const struct nvmeta_dev_info *info,
+			  bool writes)
+{
+	const char *dev = info->generic_path[0] ? info->generic_path : "the device";
+
+	if (err != -EPERM && err != -EACCES)
+		return nvmeta_fail(err, "%s: %s", what, strerror(-err));
+	/* Before 6.2 every passthrough command needs CAP_SYS_ADMIN; from 6.2
+	 * nvme_cmd_allowed() lets I/O through an fd opened for writing (any
+	 * fd for reads), admin identify excepted.  io_uring commands also
+	 * pass the security_uring_cmd() hook (SELinux, Smack). */
+	if (!NVMETA_KERNEL_AT_LEAST(&info->kernel, 6, 2))
+		return nvmeta_fail(err, "%s on %s refused (%s): Linux %u.%u allows NVMe passthrough only with CAP_SYS_ADMIN (from 6.2 an fd opened for writing is enough); a security module can also deny io_uring commands",
+				   what, dev, strerror(-err), info->kernel.major, info->kernel.minor);
+	return nvmeta_fail(err, "%s on %s refused (%s): %sthe node's permissions, CAP_SYS_ADMIN, or a security module (SELinux or Smack deny io_uring commands through the uring_cmd hook)",
+			   what, dev, strerror(-err),
+			   writes ? "commands that write need the device opened for writing; check " : "check ");
 }

@@ -9,13 +9,26 @@
 #include <inttypes.h>
 #include "internal.h"
 
-#define NVME_MAX_NLB 65536u
-
 struct io_check {
 	const struct nvmeta_dev_info *info;
 	const struct nvmeta_io *io;
 	uint64_t lba_bytes;	/* bytes one block occupies in the data buffer */
 };
+
+static int check_encodable(const struct io_check *c)
+{
+	return nvmeta_check_encodable(c->info, c->io);
+}
+
+/* With PRACT set and metadata that is exactly one PI tuple, the
+ * controller inserts or strips PI itself and no metadata moves: not in a
+ * separate buffer, and not inside the data buffer of an extended LBA
+ * format either (NVM Command Set, end-to-end protection, PRACT). */
+static bool controller_owns_metadata(const struct nvmeta_dev_info *info,
+				     const struct nvmeta_io *io)
+{
+	return (io->prinfo & NVMETA_PRACT) && info->pi_type && info->ms == info->pi_size;
+}
 
 static int check_opcode(const struct io_check *c)
 {
@@ -28,8 +41,6 @@ static int check_opcode(const struct io_check *c)
 	};
 	size_t i;
 
-	if (c->io->prinfo & ~0xf)
-		return nvmeta_fail(-EINVAL, "prinfo 0x%x has bits above PRACT", c->io->prinfo);
 	for (i = 0; i < ARRAY_SIZE(ops); i++) {
 		if (ops[i].op != c->io->opcode)
 			continue;
@@ -46,8 +57,6 @@ static int check_range(const struct io_check *c)
 {
 	const struct nvmeta_io *io = c->io;
 
-	if (!io->nlb || io->nlb > NVME_MAX_NLB)
-		return nvmeta_fail(-EDOM, "nlb %u: must be 1 to %u blocks", io->nlb, NVME_MAX_NLB);
 	if (io->slba >= c->info->nsze || io->nlb > c->info->nsze - io->slba)
 		return nvmeta_fail(-ERANGE, "blocks %" PRIu64 "..%" PRIu64 " beyond namespace size %" PRIu64,
 				   io->slba, io->slba + io->nlb - 1, c->info->nsze);
@@ -92,16 +101,10 @@ static int check_data(const struct io_check *c)
 	if (io->data_len != need)
 		return nvmeta_fail(-EMSGSIZE, "data length %u, but %u blocks of %" PRIu64 " bytes%s need %" PRIu64,
 				   io->data_len, io->nlb, c->lba_bytes,
-				   c->info->extended_lba ? " (data + metadata, extended LBA)" : "", need);
+				   c->lba_bytes > c->info->lba_size ? " (data + metadata, extended LBA)" :
+				   c->info->extended_lba ? " (PRACT: the controller inserts or strips the PI)" : "",
+				   need);
 	return 0;
-}
-
-/* With PRACT set and metadata that is exactly one PI tuple, the
- * controller inserts or strips PI itself and no metadata moves. */
-static bool controller_owns_metadata(const struct io_check *c)
-{
-	return (c->io->prinfo & NVMETA_PRACT) && c->info->pi_type &&
-	       c->info->ms == c->info->pi_size;
 }
 
 static int check_metadata(const struct io_check *c)
@@ -123,7 +126,7 @@ static int check_metadata(const struct io_check *c)
 				   info->generic_path);
 	if (!info->ms || info->extended_lba)
 		return 0;
-	if (!io->meta && !controller_owns_metadata(c))
+	if (!io->meta && !controller_owns_metadata(info, io))
 		return nvmeta_fail(-ENODATA, "%s has %u metadata bytes per block: %u blocks need a %" PRIu64 "-byte metadata buffer",
 				   info->generic_path, info->ms, io->nlb, need);
 	if (io->meta && io->meta_len < need)
@@ -135,13 +138,13 @@ static int check_metadata(const struct io_check *c)
 int nvmeta_validate_info(const struct nvmeta_dev_info *info, const struct nvmeta_io *io)
 {
 	static int (*const checks[])(const struct io_check *) = {
-		check_opcode, check_range, check_transfer_size, check_data, check_metadata,
+		check_encodable, check_opcode, check_range, check_transfer_size, check_data, check_metadata,
 	};
 	struct io_check c = { .info = info, .io = io };
 	size_t i;
 	int ret;
 
-	c.lba_bytes = info->lba_size + (info->extended_lba ? info->ms : 0);
+	c.lba_bytes = nvmeta_io_block_bytes(info, io);
 	for (i = 0; i < ARRAY_SIZE(checks); i++) {
 		ret = checks[i](&c);
 		if (ret)
@@ -150,9 +153,16 @@ int nvmeta_validate_info(const struct nvmeta_dev_info *info, const struct nvmeta
 	return 0;
 }
 
+uint32_t nvmeta_io_block_bytes(const struct nvmeta_dev_info *info, const struct nvmeta_io *io)
+{
+	if (!info->extended_lba || controller_owns_metadata(info, io))
+		return info->lba_size;
+	return info->lba_size + info->ms;
+}
+
 int nvmeta_io_validate(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 {
 	if (io->flags & NVMETA_IO_RAW)
-		return 0;
+		return nvmeta_check_encodable(&dev->info, io);
 	return nvmeta_validate_info(&dev->info, io);
 }

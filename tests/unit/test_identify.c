@@ -147,3 +147,35 @@ Test(identify, mdts_zero_means_unlimited)
 	cr_assert_eq(nvmeta_parse_identify(&ctrl, &ns, NULL, &info), 0);
 	cr_assert_eq(info.mdts_bytes, 0);
 }
+
+/* 4096u << 32 is undefined; UBSan in the test command catches a shift
+ * done before the range check. */
+Test(identify, mdts_beyond_32_bits_is_no_limit_without_an_undefined_shift)
+{
+	static const uint8_t big[] = { 20, 31, 32, 33, 63, 255 };
+	size_t i;
+
+	for (i = 0; i < sizeof(big); i++) {
+		ctrl.mdts = big[i];
+		cr_assert_eq(nvmeta_parse_identify(&ctrl, &ns, NULL, &info), 0);
+		cr_assert_eq(info.mdts_bytes, 0, "mdts %u", big[i]);
+		cr_assert_eq(info.mdts, big[i]);
+	}
+	ctrl.mdts = 19;
+	cr_assert_eq(nvmeta_parse_identify(&ctrl, &ns, NULL, &info), 0);
+	cr_assert_eq(info.mdts_bytes, 4096u << 19);
+}
+
+Test(identify, storage_tag_size_from_elbaf)
+{
+	ctrl.ctratt = htole32(NVME_CTRL_CTRATT_ELBAS);
+	ns.flbas = 5;
+	ns.dps = 1;
+	nvm.elbaf[5] = htole32(2 << 7 | 8);	/* 64-bit guard, STS 8 */
+	cr_assert_eq(nvmeta_parse_identify(&ctrl, &ns, &nvm, &info), 0);
+	cr_assert_eq(info.guard_bits, 64);
+	cr_assert_eq(info.sts, 8);
+	nvm.elbaf[5] = htole32(2 << 7 | 49);	/* more than the 48-bit space */
+	cr_assert_eq(nvmeta_parse_identify(&ctrl, &ns, &nvm, &info), -EIO);
+	cr_assert(strstr(nvmeta_last_error(), "storage tag size 49"));
+}

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The pin/bounce/fail model against synthetic limits and page maps. */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -191,4 +193,80 @@ Test(names, paths_and_layouts)
 	cr_assert_str_eq(nvmeta_path_name(NVMETA_PATH_BOUNCE), "bounce");
 	cr_assert_str_eq(nvmeta_layout_name(NVMETA_LAYOUT_FRAGMENTED), "fragmented");
 	cr_assert_str_eq(nvmeta_layout_name(99), "unknown");
+}
+
+/*
+ * A range that wraps past the top of the address space is refused by the
+ * kernel (EFAULT).  Before the checks, the top page predicted "bounce"
+ * with segments read past the end of /proc/self/pagemap.
+ */
+Test(predict, range_wrapping_the_address_space_fails)
+{
+	static const uintptr_t addrs[] = { UINTPTR_MAX - 4095, UINTPTR_MAX - 3, UINTPTR_MAX,
+					   UINTPTR_MAX - 8191 };
+	static const size_t lens[] = { 8192, 8192 + 4, SIZE_MAX - 4095, SIZE_MAX };
+	static const uint32_t hw_kb[] = { 512, 0, UINT32_MAX };
+	struct nvmeta_prediction p;
+	size_t a, l, h, k;
+
+	for (a = 0; a < ARRAY_SIZE(addrs); a++)
+		for (l = 0; l < ARRAY_SIZE(lens); l++)
+			for (h = 0; h < ARRAY_SIZE(hw_kb); h++)
+				for (k = 0; k <= NVMETA_KIND_DATA; k++) {
+					info.limits.max_hw_sectors_kb = hw_kb[h];
+					cr_assert_eq(nvmeta_predict(&info, k, (void *)addrs[a],
+								    lens[l], &p), 0);
+					cr_assert_eq(p.path, NVMETA_PATH_FAIL,
+						     "0x%lx + %zu, kind %zu: %s", (unsigned long)addrs[a],
+						     lens[l], k, p.reason);
+					cr_assert_eq(p.err, -EFAULT, "%s", p.reason);
+					cr_assert(strstr(p.reason, "wrap"), "%s", p.reason);
+				}
+}
+
+/*
+ * No command carries more than 4 GiB - 1 (its lengths are 32-bit).  With
+ * max_hw_sectors unknown, SIZE_MAX - 3 bytes used to wrap to 0 pages and
+ * 0 segments and predict "pinned".
+ */
+Test(predict, lengths_no_command_carries_fail)
+{
+	static const size_t lens[] = {
+		SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 3, SIZE_MAX / 2 + 1, SIZE_MAX - 4095,
+		(size_t)1 << 63, (size_t)PTRDIFF_MAX + 1, (size_t)UINT32_MAX + 1,
+		(size_t)UINT32_MAX + 4096,
+	};
+	static const uint32_t hw_kb[] = { 0, UINT32_MAX, 512 };
+	struct nvmeta_prediction p;
+	char want[32];
+	size_t l, h, k;
+
+	for (l = 0; l < ARRAY_SIZE(lens); l++)
+		for (h = 0; h < ARRAY_SIZE(hw_kb); h++)
+			for (k = 0; k <= NVMETA_KIND_DATA; k++) {
+				info.limits.max_hw_sectors_kb = hw_kb[h];
+				cr_assert_eq(nvmeta_predict(&info, k, mem, lens[l], &p), 0);
+				cr_assert_eq(p.path, NVMETA_PATH_FAIL, "%zu bytes, max_hw %u KiB, kind %zu: %s",
+					     lens[l], hw_kb[h], k, p.reason);
+				cr_assert(p.err == -E2BIG || p.err == -EFAULT, "%d: %s", p.err, p.reason);
+				snprintf(want, sizeof(want), "%zu", lens[l]);
+				cr_assert(strstr(p.reason, want), "%s", p.reason);
+			}
+}
+
+/* The page-map reader refuses what it cannot count in an unsigned int. */
+Test(predict, page_map_of_impossible_ranges)
+{
+	struct nvmeta_page_map pm;
+	int ret;
+
+	cr_assert_eq(nvmeta_page_map_read((void *)(UINTPTR_MAX - 4095), 8192, &pm), -EINVAL);
+	cr_assert_eq(pm.pages, 0);
+	cr_assert_eq(nvmeta_page_map_read(mem, SIZE_MAX, &pm), -EINVAL);
+	cr_assert_eq(nvmeta_page_map_read(mem, (size_t)1 << 62, &pm), -E2BIG);
+	cr_assert_eq(pm.pages, 0);
+	/* Still counted right for a real range (frames need CAP_SYS_ADMIN). */
+	ret = nvmeta_page_map_read(mem + 1, 2 * page, &pm);
+	cr_assert(ret == 0 || ret == -EPERM, "%d", ret);
+	cr_assert_eq(pm.pages, 3);
 }

@@ -190,3 +190,62 @@ Test(validate, raw_flag_skips_everything)
 	io.flags = NVMETA_IO_RAW;
 	cr_assert_eq(nvmeta_io_validate(&dev, &io), 0);
 }
+
+/* Extended LBA, PI type 1, metadata exactly the 8-byte PI: with PRACT the
+ * controller inserts or strips the PI and nlb x 512 bytes move.  The lab's
+ * device left 32 of 2,080 bytes untouched when nlb x 520 was demanded. */
+Test(validate, extended_lba_with_pract_and_pi_only_metadata_moves_data_only)
+{
+	struct nvmeta_io io = rw(NVMETA_OP_READ, 4);
+
+	info.extended_lba = true;
+	info.pi_type = 1;
+	io.meta = NULL;
+	io.meta_len = 0;
+	io.prinfo = NVMETA_PRACT;
+	io.data_len = 4 * 512;
+	expect(&io, 0, NULL);
+	io.data_len = 4 * 520;
+	expect(&io, -EMSGSIZE, "need 2048");
+	cr_assert_eq(nvmeta_io_block_bytes(&info, &io), 512);
+	/* Without PRACT the PI travels inside the data buffer. */
+	io.prinfo = NVMETA_PRCHK_GUARD;
+	expect(&io, 0, NULL);
+	io.data_len = 4 * 512;
+	expect(&io, -EMSGSIZE, "extended LBA");
+	/* Metadata larger than the PI moves even with PRACT. */
+	info.ms = 16;
+	io.prinfo = NVMETA_PRACT;
+	io.data_len = 4 * 528;
+	expect(&io, 0, NULL);
+}
+
+Test(validate, tags_wider_than_the_format_are_refused)
+{
+	struct nvmeta_io io = rw(NVMETA_OP_WRITE, 1);
+
+	io.reftag = 0xffffffffull;
+	expect(&io, 0, NULL);
+	io.reftag = 1ull << 32;
+	expect(&io, -EINVAL, "reference tag 0x100000000 does not fit the 32 bits");
+	info.guard_bits = 64;
+	info.pi_size = 16;
+	info.ms = 16;
+	io.meta_len = 16;
+	expect(&io, 0, NULL);
+	io.reftag = 1ull << 48;
+	expect(&io, -EINVAL, "48 bits");
+	info.sts = 8;
+	io.reftag = (1ull << 40) - 1;
+	expect(&io, 0, NULL);
+	io.reftag = 1ull << 40;
+	expect(&io, -EINVAL, "storage tag size 8");
+	io.reftag = 0;
+	io.storage_tag = 0xff;
+	expect(&io, 0, NULL);
+	io.storage_tag = 0x100;
+	expect(&io, -EINVAL, "storage tag 0x100 does not fit the 8 bits");
+	/* RAW mode skips checks, not encoding. */
+	io.flags = NVMETA_IO_RAW;
+	cr_assert_eq(nvmeta_check_encodable(&info, &io), -EINVAL);
+}

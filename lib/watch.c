@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Noticing a format change under an open handle.
+ *
+ * The library validates every command against the format identify
+ * reported at open.  If the namespace is reformatted meanwhile (512+8 to
+ * 512+64, say), a metadata buffer sized for 8 bytes a block lets the
+ * device write 56 bytes a block past it: the kernel does not check
+ * metadata_len.  Asking the device or sysfs before every command would
+ * cost a system call each; instead a watcher thread compares the kernel's
+ * view (sysfs) with the view at open every interval, and marks the device
+ * stale.  The submission path reads that mark: one load.
+ *
+ * The kernel rescans a namespace before a Format NVM sent through its
+ * passthrough interface returns (the command's effects include a
+ * namespace capability change), so its view is fresh from then on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "internal.h"
+
+/* Attributes that move with the format.  metadata_bytes is there from
+ * 6.x on (6.12 has it, 6.1 does not); integrity/ shows the PI profile. */
+static const char *const attrs[] = {
+	"size", "queue/logical_block_size", "metadata_bytes",
+	"integrity/format", "integrity/tag_size",
+};
+
+static const char *attr_key(size_t i)
+{
+	const char *slash = strrchr(attrs[i], '/');
+
+	return slash ? slash + 1 : attrs[i];
+}
+
+/* Append "key=value" for attribute @i to @fp; "-" when @val is NULL. */
+static int fingerprint_add(struct nvmeta_fingerprint *fp, size_t *used, size_t i,
+			   const char *val)
+{
+	int n = snprintf(fp->text + *used, sizeof(fp->text) - *used, "%s%s=%s",
+			 *used ? " " : "", attr_key(i), val ? val : "-");
+
+	if (n < 0 || (size_t)n >= sizeof(fp->text) - *used)
+		return -EOVERFLOW;
+	*used += n;
+	return 0;
+}
+
+static int attr_path(char *path, size_t len, const char *sysroot, const char *block, size_t i)
+{
+	if (snprintf(path, len, "%s/block/%s/%s", sysroot, block, attrs[i]) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int nvmeta_fingerprint_read(const char *sysroot, const char *block,
+			    struct nvmeta_fingerprint *fp)
+{
+	char path[256], val[40];
+	size_t used = 0, i;
+	int ret;
+
+	memset(fp, 0, sizeof(*fp));
+	for (i = 0; i < ARRAY_SIZE(attrs); i++) {
+		ret = attr_path(path, sizeof(path), sysroot, block, i);
+		if (ret)
+			return ret;
+		ret = nvmeta_sysfs_read(path, val, sizeof(val));
+		if (ret == -ENOENT && i == 0)
+			return ret;	/* the namespace itself is gone */
+		ret = fingerprint_add(fp, &used, i, ret ? NULL : val);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The same text from descriptors opened once: pread at offset 0 makes
+ * sysfs show the attribute afresh, one system call an attribute. */
+static int fingerprint_pread(const int *fds, struct nvmeta_fingerprint *fp)
+{
+	char val[40];
+	size_t used = 0, i;
+	ssize_t n;
+	int ret;
+
+	memset(fp, 0, sizeof(*fp));
+	for (i = 0; i < ARRAY_SIZE(attrs); i++) {
+		n = fds[i] < 0 ? -1 : pread(fds[i], val, sizeof(val) - 1, 0);
+		if (n < 0 && i == 0)
+			return -ENOENT;	/* the namespace itself is gone */
+		if (n >= 0) {
+			val[n] = '\0';
+			val[strcspn(val, "\n")] = '\0';
+		}
+		ret = fingerprint_add(fp, &used, i, n < 0 ? NULL : val);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * One writer of the message: the watcher and an explicit check may race.
+ * 0 fresh, 2 message being written, 1 stale with its message; the
+ * submission path refuses on anything but 0.
+ */
+static int mark_stale(struct nvmeta_dev *dev, const char *fmt, const char *a, const char *b)
+{
+	int fresh = 0;
+
+	if (!atomic_compare_exchange_strong(&dev->stale, &fresh, 2))
+		return 1;
+	snprintf(dev->stale_why, sizeof(dev->stale_why), fmt, a, b);
+	/* Release: a submitter that sees 1 sees the message too. */
+	atomic_store_explicit(&dev->stale, 1, memory_order_release);
+	return 1;
+}
+
+/* Compare @now (or its absence, @ret) with the view the info describes. */
+static int judge(struct nvmeta_dev *dev, int ret, const struct nvmeta_fingerprint *now)
+{
+	if (ret == -ENOENT)
+		return mark_stale(dev, "namespace %s is gone from sysfs%s", dev->info.block_name, "");
+	if (ret)
+		return ret;
+	if (!strcmp(now->text, dev->seen.text))
+		return 0;
+	return mark_stale(dev, "the namespace's format changed (%s, was %s)", now->text,
+			  dev->seen.text);
+}
+
+int nvmeta_watch_check(struct nvmeta_dev *dev)
+{
+	struct nvmeta_fingerprint now;
+	int ret;
+
+	if (atomic_load_explicit(&dev->stale, memory_order_acquire))
+		return 1;
+	if (dev->watch)
+		ret = fingerprint_pread(dev->watch->fds, &now);
+	else
+		ret = nvmeta_fingerprint_read("/sys", dev->info.block_name, &now);
+	return judge(dev, ret, &now);
+}
+
+static void close_attrs(struct nvmeta_watch *w)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(w->fds); i++)
+		if (w->fds[i] >= 0)
+			close(w->fds[i]);
+}
+
+static void open_attrs(struct nvmeta_watch *w, const char *block)
+{
+	char path[256];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(w->fds); i++) {
+		w->fds[i] = -1;
+		if (!attr_path(path, sizeof(path), "/sys", block, i))
+			w->fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+}
+
+static void *watch_main(void *arg)
+{
+	struct nvmeta_watch *w = arg;
+	struct pollfd p = { .fd = w->stop_fd, .events = POLLIN };
+	int ret;
+
+	for (;;) {
+		ret = poll(&p, 1, (int)w->interval_ms);
+		if (ret > 0)
+			break;
+		if (ret < 0 && errno != EINTR)
+			break;
+		if (!ret && nvmeta_watch_check(w->dev) == 1)
+			break;	/* stale until refreshed: nothing more to watch */
+	}
+	return NULL;
+}
+
+void nvmeta_watch_stop(struct nvmeta_dev *dev)
+{
+	struct nvmeta_watch *w = dev->watch;
+	uint64_t one = 1;
+
+	if (!w)
+		return;
+	/* After fork(2) the thread lives only in the parent, and the eventfd
+	 * is shared with it: a child must neither wake nor join it. */
+	if (w->pid == getpid()) {
+		if (write(w->stop_fd, &one, sizeof(one)) != sizeof(one))
+			pthread_cancel(w->thread);
+		pthread_join(w->thread, NULL);
+	}
+	close(w->stop_fd);
+	close_attrs(w);
+	free(w);
+	dev->watch = NULL;
+}
+
+int nvmeta_watch_start(struct nvmeta_dev *dev, unsigned int interval_ms)
+{
+	sigset_t all, old;
+	struct nvmeta_watch *w;
+	int ret;
+
+	nvmeta_watch_stop(dev);
+	if (!interval_ms)
+		return 0;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return nvmeta_fail(-ENOMEM, "out of memory");
+	w->dev = dev;
+	w->pid = getpid();
+	w->interval_ms = interval_ms;
+	open_attrs(w, dev->info.block_name);
+	w->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (w->stop_fd < 0) {
+		ret = nvmeta_fail(-errno, "%s: watcher: eventfd: %m", dev->info.generic_path);
+		close_attrs(w);
+		free(w);
+		return ret;
+	}
+	/* Signals are the application's business: the watcher takes none. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ret = -pthread_create(&w->thread, NULL, watch_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (ret) {
+		close(w->stop_fd);
+		close_attrs(w);
+		free(w);
+		return nvmeta_fail(ret, "%s: watcher thread: %s", dev->info.generic_path,
+				   strerror(-ret));
+	}
+	dev->watch = w;
+	return 0;
+}
+
+int nvmeta_dev_watch(struct nvmeta_dev *dev, unsigned int interval_ms)
+{
+	if (interval_ms > 60000)
+		return nvmeta_fail(-EINVAL, "watch interval %u ms: at most 60000", interval_ms);
+	return nvmeta_watch_start(dev, interval_ms);
+}

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Rings on a real io_uring, without a device: NOPs and timeouts give
+ * completions, and a passthrough command on /dev/null fails at once with
+ * EOPNOTSUPP, which is enough to tell whose completion a call took.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+#include "internal.h"
+
+static struct nvmeta_dev dev;
+static char data[512];
+
+static void setup(void)
+{
+	memset(&dev, 0, sizeof(dev));
+	dev.fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	cr_assert_geq(dev.fd, 0);
+	strcpy(dev.info.generic_path, "/dev/null");
+	dev.info.nsid = 1;
+	dev.info.nsze = 1000;
+	dev.info.lba_size = 512;
+	dev.info.guard_bits = 16;
+}
+
+static void teardown(void)
+{
+	close(dev.fd);
+}
+
+TestSuite(ring, .init = setup, .fini = teardown);
+
+static struct nvmeta_io read_one(void)
+{
+	struct nvmeta_io io = {
+		.opcode = NVMETA_OP_READ, .nlb = 1, .data = data, .data_len = sizeof(data),
+	};
+	return io;
+}
+
+static void queue_nop(struct io_uring *ring, uint64_t user_data)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	cr_assert_not_null(sqe);
+	io_uring_prep_nop(sqe);
+	sqe->user_data = user_data;
+}
+
+static void queue_timeout(struct io_uring *ring, uint64_t user_data, struct __kernel_timespec *ts)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	cr_assert_not_null(sqe);
+	io_uring_prep_timeout(sqe, ts, 0, 0);
+	sqe->user_data = user_data;
+}
+
+/* On a plain 64-entry ring the 64th 128-byte command overwrote the SQ
+ * ring's head; every call that takes a ring now refuses it first. */
+Test(ring, a_ring_without_big_sqes_and_cqes_is_refused)
+{
+	static const unsigned int flags[] = { 0, IORING_SETUP_SQE128, IORING_SETUP_CQE32 };
+	struct nvmeta_completion c[4];
+	struct nvmeta_io io = read_one();
+	struct io_uring ring;
+	unsigned int head, i, n;
+
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(io_uring_queue_init(64, &ring, flags[i]), 0);
+		head = *ring.sq.khead;
+		for (n = 0; n < 70; n++)
+			cr_assert_eq(nvmeta_queue(&dev, &ring, &io, n), -EINVAL);
+		cr_assert(strstr(nvmeta_last_error(), flags[i] & IORING_SETUP_SQE128 ?
+				 "IORING_SETUP_CQE32" : "IORING_SETUP_SQE128"),
+			  "%s", nvmeta_last_error());
+		cr_assert_eq(*ring.sq.khead, head);
+		cr_assert_eq(io_uring_sq_ready(&ring), 0, "nothing may be queued");
+		cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, NULL), -EINVAL);
+		cr_assert_eq(nvmeta_reap(&ring, 0, c, 4), -EINVAL);
+		io_uring_queue_exit(&ring);
+	}
+}
+
+Test(ring, the_sync_tag_is_reserved)
+{
+	struct nvmeta_io io = read_one();
+	struct io_uring ring;
+
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, NVMETA_SYNC_USER_DATA), -EINVAL);
+	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, NVMETA_SYNC_USER_DATA - 1), 0);
+	io_uring_queue_exit(&ring);
+}
+
+/* The old sync call took the first completion in the ring: here that of
+ * an expired timeout, so it reported -ETIME for its own command, and left
+ * its own completion for the next caller. */
+Test(ring, sync_takes_its_own_completion_and_leaves_the_others)
+{
+	struct __kernel_timespec at_once = { 0, 1 };
+	struct nvmeta_completion c[4];
+	struct nvmeta_io io = read_one();
+	struct io_uring_cqe *cqe;
+	struct nvmeta_status st;
+	struct io_uring ring;
+	int alone;
+
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	/* What this kernel answers a passthrough command on /dev/null with
+	 * (EOPNOTSUPP on most): the sync call must return that again. */
+	alone = nvmeta_io_sync(&dev, &ring, &io, &st);
+	cr_assert_neq(alone, -ETIME);
+	cr_assert_eq(io_uring_cq_ready(&ring), 0);
+	queue_timeout(&ring, 11, &at_once);
+	cr_assert_eq(io_uring_submit(&ring), 1);
+	cr_assert_eq(io_uring_wait_cqe(&ring, &cqe), 0);	/* there, not taken */
+	queue_nop(&ring, 12);
+	cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, &st), alone, "%s", nvmeta_last_error());
+	cr_assert_eq(nvmeta_reap(&ring, 2, c, 4), 2);
+	cr_assert_eq(c[0].user_data, 11);
+	cr_assert_eq(c[0].ret, -ETIME);
+	cr_assert_eq(c[1].user_data, 12);
+	cr_assert_eq(c[1].ret, 0);
+	cr_assert_eq(io_uring_cq_ready(&ring), 0);
+	io_uring_queue_exit(&ring);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* A signal every 2 ms during a 200 ms wait: the wait goes on until its
+ * own completion, which it takes from between two others, whose order
+ * stays. */
+Test(ring, the_wait_for_its_own_completion_survives_signals)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	struct itimerval every = { { 0, 2000 }, { 0, 2000 } }, off = { 0 };
+	struct __kernel_timespec slow = { 0, 200 * 1000 * 1000 }, fast = { 0, 20 * 1000 * 1000 };
+	struct io_uring_cqe own[2], *cqe;
+	struct io_uring ring;
+	double t0;
+
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	cr_assert_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	queue_timeout(&ring, 1, &fast);
+	queue_timeout(&ring, 42, &slow);
+	queue_nop(&ring, 3);
+	cr_assert_eq(io_uring_submit(&ring), 3);
+	t0 = now();
+	cr_assert_eq(setitimer(ITIMER_REAL, &every, NULL), 0);
+	cr_assert_eq(nvmeta_wait_own(&ring, 42, own), 0, "%s", nvmeta_last_error());
+	setitimer(ITIMER_REAL, &off, NULL);
+	cr_assert_geq(now() - t0, 0.15, "returned before its command completed");
+	cr_assert_eq(own[0].user_data, 42);
+	cr_assert_eq(own[0].res, -ETIME);
+	cr_assert_eq(io_uring_cq_ready(&ring), 2);
+	cr_assert_eq(io_uring_peek_cqe(&ring, &cqe), 0);
+	cr_assert_eq(cqe->user_data, 3, "the older completions keep their order");
+	io_uring_cqe_seen(&ring, cqe);
+	cr_assert_eq(io_uring_peek_cqe(&ring, &cqe), 0);
+	cr_assert_eq(cqe->user_data, 1);
+	io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+}
+
+#ifdef NVMETA_DEBUG
+static struct io_uring shared;
+
+static void *reaper(void *arg)
+{
+	struct nvmeta_completion c;
+
+	(void)arg;
+	nvmeta_reap(&shared, 1, &c, 1);
+	return NULL;
+}
+
+/* Two threads inside nvmeta calls on one ring: debug builds (and the
+ * sanitizer build of the test command) abort at once instead of losing
+ * commands. */
+Test(ring, two_threads_on_one_ring_abort_in_debug_builds, .signal = SIGABRT)
+{
+	struct __kernel_timespec ts = { 5, 0 };
+	struct nvmeta_completion c;
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+	pthread_t t;
+
+	cr_assert_eq(nvmeta_ring_init(&shared, 8), 0);
+	queue_timeout(&shared, 7, &ts);
+	cr_assert_eq(io_uring_submit(&shared), 1);
+	cr_assert_eq(pthread_create(&t, NULL, reaper, NULL), 0);
+	nanosleep(&pause, NULL);
+	nvmeta_reap(&shared, 0, &c, 1);
+	cr_assert_fail("the second thread was not stopped");
+}
+#endif
+
+Test(ring, permission_errors_name_their_likely_causes)
+{
+	struct nvmeta_dev_info in = dev.info;
+
+	in.kernel.major = 6;
+	in.kernel.minor = 1;
+	cr_assert_eq(nvmeta_explain_denied(-EACCES, "the passthrough command", &in, false), -EACCES);
+	cr_assert(strstr(nvmeta_last_error(), "CAP_SYS_ADMIN"), "%s", nvmeta_last_error());
+	cr_assert(strstr(nvmeta_last_error(), "6.2"));
+	in.kernel.minor = 12;
+	cr_assert_eq(nvmeta_explain_denied(-EPERM, "the passthrough command", &in, true), -EPERM);
+	cr_assert(strstr(nvmeta_last_error(), "opened for writing"), "%s", nvmeta_last_error());
+	cr_assert(strstr(nvmeta_last_error(), "security module"));
+}
