@@ -5,9 +5,11 @@
  * and nothing else moved.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "args.h"
 #include "nvmeta.h"
 #include "report.h"
 
@@ -19,7 +21,74 @@ struct options {
 	bool list;
 	bool quiet;
 	bool no_kprobes;
+	bool weakness;
+	bool reformat;
 };
+
+/*
+ * SIGINT, SIGTERM, SIGHUP and SIGPIPE end a run between two cases, so that
+ * the kprobes go and the device is idle: the handler only records the
+ * signal, the case loop looks at it, and main() cleans up and dies of the
+ * same signal.  A case in flight finishes first (nvmeta_io_sync waits for
+ * its own completion across signals).
+ */
+static volatile sig_atomic_t stop_signal;
+static unsigned int cases_done, cases_total;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	struct sigaction sa = { .sa_handler = on_signal }, old;	/* no SA_RESTART */
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		/* An ignored signal stays ignored: nohup, or a shell that
+		 * starts a background job, asked for that. */
+		if (!sigaction(sigs[i], NULL, &old) && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case SIGINT: return "SIGINT";
+	case SIGTERM: return "SIGTERM";
+	case SIGHUP: return "SIGHUP";
+	case SIGPIPE: return "SIGPIPE";
+	default: return "a signal";
+	}
+}
+
+/* After cleanup: say so, then die of @sig so the exit status shows it. */
+static int die_of_signal(int sig, bool had_probes)
+{
+	fprintf(stderr, "nvmeta-check: interrupted by %s after %u of %u cases; %s\n",
+		signal_name(sig), cases_done, cases_total,
+		had_probes ? "probes removed" : "no probes were registered");
+	signal(sig, SIG_DFL);
+	raise(sig);
+	return 128 + sig;
+}
+
+/* Kernel-weakness probes overrun memory on purpose (the kernel's heap on
+ * the bounce path), and the reformat case erases the namespace: only in a
+ * throw-away machine, only when asked. */
+static bool selected(const struct options *o, const struct nvmeta_check_case *tc)
+{
+	if ((tc->flags & NVMETA_CHECK_SHORT_META) && !o->weakness)
+		return false;
+	if ((tc->flags & NVMETA_CHECK_REFORMAT) && !o->reformat)
+		return false;
+	return !o->filter || strstr(tc->name, o->filter);
+}
 
 static const char *const dir_names[] = { "read", "write", "both" };
 static const char *const subject_names[] = { "meta", "data" };
@@ -92,20 +161,34 @@ static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_ur
 	bool first = true;
 
 	for (i = 0; i < n; i++)
-		total += !o->filter || strstr(cases[i].name, o->filter);
+		total += selected(o, &cases[i]);
 	total *= o->runs;
+	cases_total = total;
 	print_header(o, nvmeta_dev_info(dev), n);
 	for (run = 1; run <= o->runs; run++) {
 		for (i = 0; i < n; i++) {
-			if (o->filter && !strstr(cases[i].name, o->filter))
+			if (!selected(o, &cases[i]))
 				continue;
+			if (stop_signal)
+				return 2;
 			done++;
 			if (!o->quiet)
 				fprintf(stderr, "[%3u/%u] %-26s ", done, total, cases[i].name);
 			if (nvmeta_check_run(dev, ring, kp, &cases[i], i, run, &r)) {
-				fprintf(stderr, "\nnvmeta-check: %s\n", nvmeta_last_error());
+				if (!stop_signal)
+					fprintf(stderr, "\nnvmeta-check: %s\n", nvmeta_last_error());
+				else if (!o->quiet)
+					fprintf(stderr, "interrupted\n");
 				return 2;
 			}
+			/* The reformat case changed the format under this handle
+			 * too, and restored it: learn it again. */
+			if ((cases[i].flags & NVMETA_CHECK_REFORMAT) && nvmeta_dev_refresh(dev) < 0) {
+				fprintf(stderr, "\nnvmeta-check: after the reformat case: %s\n",
+					nvmeta_last_error());
+				return 2;
+			}
+			cases_done = done;
 			if (!o->quiet)
 				fprintf(stderr, "%s\n", nvmeta_verdict_name(r.verdict));
 			counts[r.verdict]++;
@@ -132,8 +215,10 @@ static void list_cases(void)
 	int n = nvmeta_check_table(&c), i;
 
 	for (i = 0; i < n; i++)
-		printf("%-26s %-4s %-5s %s+%zu\n", c[i].name, subject_names[c[i].subject],
-		       dir_names[c[i].dir], nvmeta_layout_name(c[i].layout), c[i].offset);
+		printf("%-26s %-4s %-5s %s+%zu%s\n", c[i].name, subject_names[c[i].subject],
+		       dir_names[c[i].dir], nvmeta_layout_name(c[i].layout), c[i].offset,
+		       c[i].flags & NVMETA_CHECK_SHORT_META ? "  (--kernel-weakness)" :
+		       c[i].flags & NVMETA_CHECK_REFORMAT ? "  (--reformat)" : "");
 }
 
 static void usage(FILE *out)
@@ -145,7 +230,16 @@ static void usage(FILE *out)
 		     "  -q, --quiet         no progress lines\n"
 		     "  -l, --list          list the cases and exit\n"
 		     "  -K, --no-kprobes    do not observe the kernel's path with kprobes\n"
-		     "exit status: 0 all passed or skipped, 1 a case failed, 2 could not run\n");
+		     "  -W, --kernel-weakness\n"
+		     "                      also run the RAW probes of a metadata buffer shorter\n"
+		     "                      than nlb x ms (the device overruns user or kernel\n"
+		     "                      memory; for a throw-away test machine booted with\n"
+		     "                      slub_debug=FZ; never on a machine that matters)\n"
+		     "  -F, --reformat      also format the namespace under an open handle and\n"
+		     "                      back (erases the whole namespace)\n"
+		     "exit status: 0 all passed or skipped, 1 a case failed, 2 could not run;\n"
+		     "SIGINT, SIGTERM, SIGHUP, SIGPIPE: the case in flight finishes, the probes\n"
+		     "are removed, and the tool dies of that signal\n");
 }
 
 static int parse(int argc, char **argv, struct options *o)
@@ -155,19 +249,29 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "runs", required_argument, NULL, 'r' }, { "quiet", no_argument, NULL, 'q' },
 		{ "list", no_argument, NULL, 'l' }, { "help", no_argument, NULL, 'h' },
 		{ "no-kprobes", no_argument, NULL, 'K' },
+		{ "kernel-weakness", no_argument, NULL, 'W' },
+		{ "reformat", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
+	uint64_t runs;
 	int c;
 
 	o->runs = 1;
-	while ((c = getopt_long(argc, argv, "jf:r:qlhK", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jf:r:qlhKWF", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o->json = true; break;
 		case 'f': o->filter = optarg; break;
-		case 'r': o->runs = strtoul(optarg, NULL, 0); break;
+		case 'r':
+			/* A sane bound: a million runs of the matrix is days. */
+			if (args_u64("nvmeta-check", "-r/--runs", optarg, 1, 1000000, &runs))
+				return -1;
+			o->runs = runs;
+			break;
 		case 'q': o->quiet = true; break;
 		case 'l': o->list = true; break;
 		case 'K': o->no_kprobes = true; break;
+		case 'W': o->weakness = true; break;
+		case 'F': o->reformat = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -186,6 +290,7 @@ int main(int argc, char **argv)
 	struct nvmeta_kpath *kp = NULL;
 	struct nvmeta_dev *dev;
 	struct io_uring ring;
+	bool had_probes;
 	int ret;
 
 	if (parse(argc, argv, &o)) {
@@ -203,11 +308,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nvmeta-check: %s\n", nvmeta_last_error());
 		return 2;
 	}
+	catch_signals();
 	if (!o.no_kprobes && nvmeta_kpath_open(nvmeta_dev_info(dev), &kp))
 		fprintf(stderr, "nvmeta-check: paths not observed: %s\n", nvmeta_last_error());
 	ret = run_all(&o, dev, &ring, kp);
+	had_probes = kp;
 	nvmeta_kpath_close(kp);
 	io_uring_queue_exit(&ring);
 	nvmeta_dev_close(dev);
+	if (stop_signal)
+		return die_of_signal(stop_signal, had_probes);
 	return ret;
 }

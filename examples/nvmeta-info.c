@@ -3,10 +3,13 @@
  * nvmeta-info: what the device and the running kernel say about an NVMe
  * namespace's metadata, or a list of every namespace on the machine.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "nvmeta.h"
 #include "report.h"
 
@@ -15,6 +18,22 @@ static const char *pi_location(const struct nvmeta_dev_info *in)
 	if (!in->pi_type)
 		return "none";
 	return in->pi_first ? "first bytes" : "last bytes";
+}
+
+/*
+ * Linux does not compare a passthrough command's metadata_len with
+ * nlb x ms (the class of CVE-2023-6238); only a metadata SGL tells the
+ * device the real length, and the kernel must send one.  The lab saw
+ * 6.12.117 and 7.2.13 send one to QEMU 10 (which then refused a short
+ * buffer) and 6.1.176 not (the device overran it).
+ */
+static const char *metadata_length_checked(const struct nvmeta_dev_info *in)
+{
+	if (!in->sgl_metadata)
+		return "no (PRP/pointer metadata: the kernel does not check metadata_len; a short buffer lets the device write past it)";
+	if (!NVMETA_KERNEL_AT_LEAST(&in->kernel, 6, 12))
+		return "no (the device takes a metadata SGL, but kernels before 6.12 send metadata by pointer: the kernel does not check metadata_len; a short buffer lets the device write past it)";
+	return "yes (metadata SGL)";
 }
 
 static void print_identify(struct report *r, const struct nvmeta_dev_info *in)
@@ -44,6 +63,7 @@ static void print_identify(struct report *r, const struct nvmeta_dev_info *in)
 	report_hex(r, "sgls", in->sgls);
 	report_bool(r, "sgl_supported", in->sgl_supported);
 	report_bool(r, "sgl_metadata", in->sgl_metadata);
+	report_str(r, "metadata_length_checked_by_device", metadata_length_checked(in));
 	report_section_end(r);
 }
 
@@ -164,6 +184,52 @@ static void list_row(const char *path, bool json, bool first)
 	nvmeta_dev_close(dev);
 }
 
+/* The first generic namespace device ("ng0n1") in @dir, or false. */
+static bool first_generic(const char *dir, char *name, size_t size)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return false;
+	name[0] = 0;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "ng", 2) || strlen(e->d_name) >= size)
+			continue;
+		if (!name[0] || strcmp(e->d_name, name) < 0)
+			snprintf(name, size, "%s", e->d_name);
+	}
+	closedir(d);
+	return name[0];
+}
+
+/*
+ * The scan listed nothing.  Where generic devices exist, it most likely
+ * lacked permissions: libnvme identifies each namespace through its block
+ * device /dev/nvmeXnY, which an unprivileged user often cannot open even
+ * where the /dev/ngXnY this tool needs is open to it.
+ */
+static void explain_empty(void)
+{
+	char ng[64], blk[80];
+
+	if (!first_generic("/sys/class/nvme-generic", ng, sizeof(ng)) &&
+	    !first_generic("/dev", ng, sizeof(ng)))
+		return;
+	snprintf(blk, sizeof(blk), "/dev/nvme%s", ng + 2);
+	if (access(blk, R_OK))
+		fprintf(stderr, "nvmeta-info: /dev/%s exists, but the namespace scan listed none: "
+			"it identifies each namespace through its block device, and %s: %s "
+			"(it needs read access there: root, or the group owning it, often "
+			"\"disk\"; before Linux 6.2 also CAP_SYS_ADMIN)\n", ng, blk, strerror(errno));
+	else
+		fprintf(stderr, "nvmeta-info: /dev/%s exists, but the namespace scan listed none: "
+			"it identifies each namespace through its block device, which needs "
+			"CAP_SYS_ADMIN before Linux 6.2\n", ng);
+	fprintf(stderr, "nvmeta-info: name the device to use it directly: nvmeta-info /dev/%s\n",
+		ng);
+}
+
 static int list_all(bool json)
 {
 	char **paths;
@@ -185,6 +251,8 @@ static int list_all(bool json)
 		printf("\n  ]\n}\n");
 	else if (!n)
 		printf("(no NVMe namespaces found)\n");
+	if (!n)
+		explain_empty();
 	nvmeta_list_free(paths, n);
 	return 0;
 }

@@ -8,15 +8,28 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include "args.h"
 #include "nvmeta.h"
 #include "report.h"
 
+/* A data or metadata file, opened and checked before the device is. */
+struct file {
+	const char *path;
+	const char *opt;	/* the option that named it */
+	int fd;
+	bool regular;		/* truncated to the result's length after a read */
+	bool created;		/* by this run: removed again when the read fails */
+};
+
 struct options {
-	const char *path, *data_file, *meta_file;
+	const char *path, *op_name;
+	struct file data, meta;
 	struct nvmeta_io io;
 	struct nvmeta_buf_spec meta_spec, data_spec;
 	bool json;
@@ -72,40 +85,135 @@ static bool moves_data(uint8_t op)
 	return is_write(op) || op == NVMETA_OP_READ;
 }
 
-/* Exactly @len bytes from @file into @dst: a short file is an error,
- * never silently padded. */
-static int load(const char *file, void *dst, size_t len)
+static const char *file_kind(mode_t mode)
 {
-	ssize_t n;
-	int fd = open(file, O_RDONLY);
+	if (S_ISDIR(mode))
+		return "is a directory";
+	if (S_ISFIFO(mode))
+		return "is a FIFO";
+	if (S_ISSOCK(mode))
+		return "is a socket";
+	return "is not a regular file or a device";
+}
 
-	if (fd < 0) {
-		fprintf(stderr, "nvmeta-io: %s: %s\n", file, strerror(errno));
+/* The type of what @f->path names, when open() refused it or opened
+ * something the tool cannot use: a directory, a FIFO (which would block
+ * open() or the transfer), a socket. */
+static int refuse_type(const struct file *f, mode_t mode)
+{
+	fprintf(stderr, "nvmeta-io: %s: %s; %s needs a regular file or a device\n", f->path,
+		file_kind(mode), f->opt);
+	return -1;
+}
+
+/*
+ * Open @f before the device and before any I/O, so that a file the tool
+ * cannot use is refused with its real reason while nothing has happened
+ * yet.  O_NONBLOCK keeps a FIFO from blocking open(); fstat then refuses
+ * it.  An output file is not truncated here: a read that fails leaves it
+ * as it was (and removes it when this run created it).
+ */
+static int open_file(struct file *f, bool out)
+{
+	int flags = (out ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC;
+	struct stat st;
+	int err;
+
+	f->fd = -1;
+	if (!f->path)
+		return 0;
+	f->fd = open(f->path, flags);
+	if (f->fd < 0 && out && errno == ENOENT) {
+		f->fd = open(f->path, flags | O_CREAT | O_EXCL, 0644);
+		f->created = f->fd >= 0;
+	}
+	if (f->fd < 0) {
+		err = errno;
+		/* EISDIR (a directory opened for writing) and ENXIO (a FIFO
+		 * without a reader) say less than the type does. */
+		if ((err == EISDIR || err == ENXIO) && !stat(f->path, &st) &&
+		    !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+			return refuse_type(f, st.st_mode);
+		fprintf(stderr, "nvmeta-io: %s: %s\n", f->path, strerror(err));
 		return -1;
 	}
-	n = read(fd, dst, len);
-	close(fd);
-	if (n != (ssize_t)len) {
-		fprintf(stderr, "nvmeta-io: %s has %zd bytes, the command needs %zu\n", file,
-			n < 0 ? 0 : n, len);
+	if (fstat(f->fd, &st)) {
+		fprintf(stderr, "nvmeta-io: %s: %s\n", f->path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		return refuse_type(f, st.st_mode);
+	f->regular = S_ISREG(st.st_mode);
+	/* Blocking from here on: a character device may need to wait. */
+	if (fcntl(f->fd, F_SETFL, fcntl(f->fd, F_GETFL) & ~O_NONBLOCK)) {
+		fprintf(stderr, "nvmeta-io: %s: %s\n", f->path, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-static int store(const char *file, const void *src, size_t len)
+static void close_file(struct file *f, bool failed)
 {
-	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (f->fd < 0)
+		return;
+	close(f->fd);
+	f->fd = -1;
+	if (failed && f->created)
+		unlink(f->path);
+}
+
+/* Exactly @len bytes from @f into @dst: a short file is an error, never
+ * silently padded.  read() may return less than asked of any file. */
+static int load(const struct file *f, void *dst, size_t len)
+{
+	size_t done = 0;
 	ssize_t n;
 
-	if (fd < 0) {
-		fprintf(stderr, "nvmeta-io: %s: %s\n", file, strerror(errno));
+	while (done < len) {
+		n = read(f->fd, (char *)dst + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "nvmeta-io: reading %s: %s\n", f->path, strerror(errno));
+			return -1;
+		}
+		if (!n) {
+			fprintf(stderr, "nvmeta-io: %s has %zu bytes, the command needs %zu\n",
+				f->path, done, len);
+			return -1;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+/* All @len bytes to @f, then cut a regular file to that length: the
+ * file was opened without truncation so that a failed read keeps it. */
+static int store(struct file *f, const void *src, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = write(f->fd, (const char *)src + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "nvmeta-io: writing %s: %s (%zu of %zu bytes written)\n",
+				f->path, n ? strerror(errno) : "no progress", done, len);
+			return -1;
+		}
+		done += n;
+	}
+	if (f->regular && ftruncate(f->fd, len)) {
+		fprintf(stderr, "nvmeta-io: truncating %s: %s\n", f->path, strerror(errno));
 		return -1;
 	}
-	n = write(fd, src, len);
-	close(fd);
-	if (n != (ssize_t)len) {
-		fprintf(stderr, "nvmeta-io: writing %s failed\n", file);
+	/* close() is where a delayed write error (NFS, quota) shows. */
+	n = close(f->fd);
+	f->fd = -1;
+	if (n) {
+		fprintf(stderr, "nvmeta-io: writing %s: %s\n", f->path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -136,37 +244,97 @@ static int alloc_buffer(const struct nvmeta_dev_info *in, struct nvmeta_buf_spec
 	return 0;
 }
 
+/* -m names a file only where metadata travels in a buffer of its own. */
+static int check_meta_applies(const struct options *o, const struct nvmeta_dev_info *in)
+{
+	if (!o->meta.path)
+		return 0;
+	if (in->extended_lba) {
+		fprintf(stderr, "nvmeta-io: -m/--metadata: %s is formatted %u+%u with extended LBAs: "
+			"the metadata travels inside each block of the data file (-d), not in a "
+			"file of its own\n", in->generic_path, in->lba_size, in->ms);
+		return -1;
+	}
+	if (!in->ms) {
+		fprintf(stderr, "nvmeta-io: -m/--metadata: %s is formatted %u+0: no metadata\n",
+			in->generic_path, in->lba_size);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Judge the command before any buffer exists, so that a bad block count
+ * or range gets the library's message, not one about allocating or
+ * pinning the buffers it would need.  Validation looks at whether the
+ * pointers are NULL and never dereferences them: a placeholder address
+ * stands in until the real buffers are allocated.
+ */
+static int validate_early(struct options *o, struct nvmeta_dev *dev, uint64_t dlen,
+			  uint64_t mlen)
+{
+	static char placeholder;
+	int ret;
+
+	if (dlen > UINT32_MAX || mlen > UINT32_MAX) {
+		fprintf(stderr, "nvmeta-io: -c/--nlb %u: %" PRIu64 " bytes, more than a command's "
+			"32-bit length\n", o->io.nlb, dlen);
+		return -1;
+	}
+	if (o->data.path) {
+		o->io.data = &placeholder;
+		o->io.data_len = dlen;
+	}
+	if (o->meta.path) {
+		o->io.meta = &placeholder;
+		o->io.meta_len = mlen;
+	}
+	ret = nvmeta_io_validate(dev, &o->io);
+	if (ret) {
+		fprintf(stderr, "nvmeta-io: %s%s\n", nvmeta_last_error(),
+			ret == -ENODATA ? ": give it with -m FILE" : "");
+		return -1;
+	}
+	o->io.data = NULL;
+	o->io.meta = NULL;
+	return 0;
+}
+
+/* Buffers for the command, filled from the files for a write. */
+static int prepare(struct options *o, const struct nvmeta_dev_info *in, struct report *r,
+		   struct nvmeta_buf **data, struct nvmeta_buf **meta)
+{
+	if (o->data.path) {
+		if (alloc_buffer(in, &o->data_spec, o->io.data_len, true, data, r, "data"))
+			return -1;
+		o->io.data = (*data)->addr;
+		if (is_write(o->io.opcode) && load(&o->data, (*data)->addr, o->io.data_len))
+			return -1;
+	}
+	if (o->meta.path) {
+		if (alloc_buffer(in, &o->meta_spec, o->io.meta_len, false, meta, r, "metadata"))
+			return -1;
+		o->io.meta = (*meta)->addr;
+		if (is_write(o->io.opcode) && load(&o->meta, (*meta)->addr, o->io.meta_len))
+			return -1;
+	}
+	return 0;
+}
+
 static int run(struct options *o, struct nvmeta_dev *dev, struct report *r)
 {
 	const struct nvmeta_dev_info *in = nvmeta_dev_info(dev);
-	size_t dlen = (size_t)o->io.nlb * (in->lba_size + (in->extended_lba ? in->ms : 0));
-	size_t mlen = (size_t)o->io.nlb * in->ms;
-	bool want_meta = moves_data(o->io.opcode) && in->ms && !in->extended_lba && o->meta_file;
+	uint64_t dlen = (uint64_t)o->io.nlb * nvmeta_io_block_bytes(in, &o->io);
+	uint64_t mlen = (uint64_t)o->io.nlb * in->ms;
 	struct nvmeta_buf *data = NULL, *meta = NULL;
 	struct nvmeta_status st = { 0 };
 	struct io_uring ring;
 	int ret = 1;
 
-	if (moves_data(o->io.opcode)) {
-		if (!o->data_file) {
-			fprintf(stderr, "nvmeta-io: --data FILE is required for this command\n");
-			return 1;
-		}
-		if (alloc_buffer(in, &o->data_spec, dlen, true, &data, r, "data"))
-			goto out;
-		o->io.data = data->addr;
-		o->io.data_len = dlen;
-		if (is_write(o->io.opcode) && load(o->data_file, data->addr, dlen))
-			goto out;
-	}
-	if (want_meta) {
-		if (alloc_buffer(in, &o->meta_spec, mlen, false, &meta, r, "metadata"))
-			goto out;
-		o->io.meta = meta->addr;
-		o->io.meta_len = mlen;
-		if (is_write(o->io.opcode) && load(o->meta_file, meta->addr, mlen))
-			goto out;
-	}
+	if (check_meta_applies(o, in) || validate_early(o, dev, dlen, mlen))
+		return 2;
+	if (prepare(o, in, r, &data, &meta))
+		goto out;
 	if (nvmeta_ring_init(&ring, 4)) {
 		fprintf(stderr, "nvmeta-io: %s\n", nvmeta_last_error());
 		goto out;
@@ -185,8 +353,8 @@ static int run(struct options *o, struct nvmeta_dev *dev, struct report *r)
 		goto out;
 	}
 	if (o->io.opcode == NVMETA_OP_READ &&
-	    (store(o->data_file, data->addr, dlen) ||
-	     (meta && store(o->meta_file, meta->addr, mlen))))
+	    ((data && store(&o->data, data->addr, o->io.data_len)) ||
+	     (meta && store(&o->meta, meta->addr, o->io.meta_len))))
 		ret = 1;
 out:
 	nvmeta_buf_free(data);
@@ -200,8 +368,10 @@ static void usage(FILE *out)
 		"usage: nvmeta-io DEVICE read|write|compare|verify|write-zeroes [options]\n"
 		"  -s, --slba N            first block (default 0)\n"
 		"  -c, --nlb N             number of blocks, 1-based (default 1)\n"
-		"  -d, --data FILE         data to write, or where the read lands\n"
-		"  -m, --metadata FILE     metadata to write, or where it lands\n"
+		"  -d, --data FILE         data to write, or where the read lands (read,\n"
+		"                          write, compare; a regular file or a device)\n"
+		"  -m, --metadata FILE     metadata to write, or where it lands (formats\n"
+		"                          with separate metadata only)\n"
 		"  -L, --layout NAME       metadata layout: pinned page misaligned fragmented\n"
 		"                          huge-span malloc (default page)\n"
 		"  -o, --offset N          bytes into the page (page, misaligned)\n"
@@ -211,9 +381,56 @@ static void usage(FILE *out)
 		"  -r, --ref-tag N         -a, --app-tag N    -M, --app-tag-mask N\n"
 		"  -F, --fua               force unit access\n"
 		"  -R, --raw               skip validation: for testing kernels only\n"
-		"  -j, --json              print JSON\n");
+		"  -j, --json              print JSON\n"
+		"exit status: 0 done, 1 the device or the command failed, 2 refused before\n"
+		"any I/O (options, files, or the library's validation)\n");
 }
 
+static int num(const char *opt, uint64_t max, uint64_t *val)
+{
+	return args_u64("nvmeta-io", opt, optarg, 0, max, val);
+}
+
+/* Each number is range-checked against the field it goes into.  nlb's
+ * field is 32 bits wide; 1..65536 is the library's check (EDOM), and the
+ * reference tag's width per format is the library's too. */
+static int parse_number(int c, struct options *o)
+{
+	uint64_t v = 0;
+	int ret = 0;
+
+	switch (c) {
+	case 's': ret = num("-s/--slba", UINT64_MAX, &v); o->io.slba = v; break;
+	case 'c': ret = num("-c/--nlb", UINT32_MAX, &v); o->io.nlb = v; break;
+	case 'o': ret = num("-o/--offset", sysconf(_SC_PAGESIZE) - 1, &v);
+		  o->meta_spec.offset = v; break;
+	case 'p': ret = num("-p/--prinfo", 15, &v); o->io.prinfo = v; break;
+	case 'r': ret = num("-r/--ref-tag", UINT64_MAX, &v); o->io.reftag = v; break;
+	case 'a': ret = num("-a/--app-tag", 0xffff, &v); o->io.apptag = v; break;
+	case 'M': ret = num("-M/--app-tag-mask", 0xffff, &v); o->io.appmask = v; break;
+	}
+	return ret;
+}
+
+/* Which files the command takes: -d and -m only where data moves. */
+static int check_file_options(const struct options *o)
+{
+	if (!moves_data(o->io.opcode)) {
+		if (o->meta.path || o->data.path) {
+			fprintf(stderr, "nvmeta-io: %s: %s moves no data; drop the option\n",
+				o->meta.path ? "-m/--metadata" : "-d/--data", o->op_name);
+			return -1;
+		}
+		return 0;
+	}
+	if (!o->data.path) {
+		fprintf(stderr, "nvmeta-io: --data FILE is required for %s\n", o->op_name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Returns 0, -1 for a usage error, -2 after a message of its own. */
 static int parse_opts(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
@@ -227,22 +444,23 @@ static int parse_opts(int argc, char **argv, struct options *o)
 	};
 	int c;
 
+	o->data.fd = -1;
+	o->meta.fd = -1;
 	o->io.nlb = 1;
 	o->meta_spec.layout = NVMETA_LAYOUT_PAGE;
 	o->data_spec.layout = NVMETA_LAYOUT_PINNED;
+	o->data.opt = "-d/--data";
+	o->meta.opt = "-m/--metadata";
 	while ((c = getopt_long(argc, argv, "s:c:d:m:L:o:D:p:r:a:M:FRjhb", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': o->io.slba = strtoull(optarg, NULL, 0); break;
-		case 'c': o->io.nlb = strtoul(optarg, NULL, 0); break;
-		case 'd': o->data_file = optarg; break;
-		case 'm': o->meta_file = optarg; break;
+		case 's': case 'c': case 'o': case 'p': case 'r': case 'a': case 'M':
+			if (parse_number(c, o))
+				return -2;
+			break;
+		case 'd': o->data.path = optarg; break;
+		case 'm': o->meta.path = optarg; break;
 		case 'L': if (parse_layout(optarg, &o->meta_spec)) return -1; break;
-		case 'o': o->meta_spec.offset = strtoul(optarg, NULL, 0); break;
 		case 'D': if (parse_layout(optarg, &o->data_spec)) return -1; break;
-		case 'p': o->io.prinfo = strtoul(optarg, NULL, 0); break;
-		case 'r': o->io.reftag = strtoull(optarg, NULL, 0); break;
-		case 'a': o->io.apptag = strtoul(optarg, NULL, 0); break;
-		case 'M': o->io.appmask = strtoul(optarg, NULL, 0); break;
 		case 'F': o->io.flags |= NVMETA_IO_FUA; break;
 		case 'R': o->io.flags |= NVMETA_IO_RAW; break;
 		case 'j': o->json = true; break;
@@ -254,7 +472,10 @@ static int parse_opts(int argc, char **argv, struct options *o)
 	if (optind + 2 != argc)
 		return -1;
 	o->path = argv[optind];
-	return parse_op(argv[optind + 1], &o->io.opcode);
+	o->op_name = argv[optind + 1];
+	if (parse_op(o->op_name, &o->io.opcode))
+		return -1;
+	return check_file_options(o) ? -2 : 0;
 }
 
 int main(int argc, char **argv)
@@ -264,18 +485,29 @@ int main(int argc, char **argv)
 	struct report r;
 	int ret;
 
-	if (parse_opts(argc, argv, &o)) {
-		usage(stderr);
+	ret = parse_opts(argc, argv, &o);
+	if (ret) {
+		if (ret == -1)
+			usage(stderr);
 		return 2;
+	}
+	if (open_file(&o.data, o.io.opcode == NVMETA_OP_READ) ||
+	    open_file(&o.meta, o.io.opcode == NVMETA_OP_READ)) {
+		ret = 2;
+		goto out;
 	}
 	if (nvmeta_dev_open(o.path, &dev)) {
 		fprintf(stderr, "nvmeta-io: %s\n", nvmeta_last_error());
-		return 1;
+		ret = 1;
+		goto out;
 	}
 	report_begin(&r, stdout, o.json);
 	report_str(&r, "device", nvmeta_dev_info(dev)->generic_path);
 	ret = run(&o, dev, &r);
 	report_end(&r);
 	nvmeta_dev_close(dev);
+out:
+	close_file(&o.data, ret);
+	close_file(&o.meta, ret);
 	return ret;
 }

@@ -1,0 +1,93 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# No device needed: nvmeta-io and nvmeta-check refuse numbers they cannot
+# represent and files they cannot use, with exit status 2 and a message
+# naming the option and the bad text, before they open the device (the
+# device path given here does not exist).
+# Usage: bad-args.sh EXAMPLES_DIR
+X=${1:?usage: bad-args.sh EXAMPLES_DIR}
+IO=$X/nvmeta-io
+CHECK=$X/nvmeta-check
+DEV=/nonexistent/ng0n1
+W=$(mktemp -d) || exit 1
+trap 'rm -rf "$W"' EXIT
+failed=0
+PAGE=$(getconf PAGESIZE)
+
+# expect STATUS TEXT CMD ARGS...: CMD exits STATUS within 10 s, and its
+# stderr contains TEXT.  `timeout` turns a command that blocks (a FIFO
+# opened for reading) into status 124, a failure.
+expect() {
+	want=$1 text=$2
+	shift 2
+	timeout 10 "$@" >"$W/out" 2>"$W/err" </dev/null
+	rc=$?
+	if [ "$rc" -ne "$want" ] || ! grep -qF -- "$text" "$W/err"; then
+		echo "FAIL: $*"
+		echo "  want status $want and '$text'; got status $rc, stderr:"
+		sed 's/^/    /' "$W/err"
+		failed=$((failed + 1))
+		return
+	fi
+	echo "ok:   $* -> $rc: $(head -n1 "$W/err")"
+}
+
+# Numbers: whole string, no sign, no overflow, within the field.
+expect 2 "-c/--nlb '4294967297'" "$IO" $DEV read -d "$W/d" -c 4294967297
+expect 2 "-c/--nlb '18446744073709551616'" "$IO" $DEV read -d "$W/d" -c 18446744073709551616
+expect 2 "-s/--slba '12abc'" "$IO" $DEV read -d "$W/d" -s 12abc
+expect 2 "-s/--slba '-1'" "$IO" $DEV read -d "$W/d" -s -1
+expect 2 "-s/--slba ' 1'" "$IO" $DEV read -d "$W/d" -s " 1"
+expect 2 "-s/--slba '+1'" "$IO" $DEV read -d "$W/d" -s +1
+expect 2 "-s/--slba ''" "$IO" $DEV read -d "$W/d" -s ""
+expect 2 "-c/--nlb '0x'" "$IO" $DEV read -d "$W/d" -c 0x
+expect 2 "-c/--nlb '08'" "$IO" $DEV read -d "$W/d" -c 08
+expect 2 "-p/--prinfo '256'" "$IO" $DEV read -d "$W/d" -p 256
+expect 2 "-p/--prinfo '16'" "$IO" $DEV read -d "$W/d" -p 16
+expect 2 "-a/--app-tag '0x11234'" "$IO" $DEV read -d "$W/d" -a 0x11234
+expect 2 "-M/--app-tag-mask '65536'" "$IO" $DEV read -d "$W/d" --app-tag-mask 65536
+expect 2 "-r/--ref-tag '0x10000000000000000'" "$IO" $DEV read -d "$W/d" -r 0x10000000000000000
+expect 2 "-o/--offset '$PAGE'" "$IO" $DEV read -d "$W/d" -o "$PAGE"
+expect 2 "-r/--runs '-1'" "$CHECK" -r -1 $DEV
+expect 2 "-r/--runs '0'" "$CHECK" -r 0 $DEV
+expect 2 "-r/--runs '1000001'" "$CHECK" -r 1000001 $DEV
+expect 2 "-r/--runs '5x'" "$CHECK" --runs 5x $DEV
+expect 2 "-r/--runs '4294967297'" "$CHECK" -r 4294967297 $DEV
+
+# Numbers the tools can carry pass parsing and reach the device, which
+# does not exist (status 1): the library, not the tool, owns nlb's range
+# (-c 65537 gets its EDOM in the lab test).
+expect 1 "$DEV" "$IO" $DEV read -d "$W/d" -c 65536 -s 0x0 -p 15 -a 0xffff -M 0xffff \
+	-r 0xffffffffffffffff -o $((PAGE - 1))
+expect 1 "$DEV" "$IO" $DEV read -d "$W/d" -c 65537
+expect 2 "$DEV" "$CHECK" -r 1000000 -K $DEV
+rm -f "$W/d"
+
+# -m where no metadata moves, -d where no data moves, no -d where it does.
+: >"$W/m"
+expect 2 "-m/--metadata: write-zeroes moves no data" "$IO" $DEV write-zeroes -m "$W/m"
+expect 2 "-m/--metadata: verify moves no data" "$IO" $DEV verify -m "$W/m"
+expect 2 "-d/--data: write-zeroes moves no data" "$IO" $DEV write-zeroes -d "$W/m"
+expect 2 "--data FILE is required" "$IO" $DEV read
+
+# Files: the real error, found before the device is opened.
+mkdir "$W/dir"
+mkfifo "$W/fifo"
+expect 2 "$W/dir: is a directory" "$IO" $DEV write -d "$W/dir"
+expect 2 "$W/dir: is a directory" "$IO" $DEV read -d "$W/dir"
+expect 2 "$W/dir: is a directory" "$IO" $DEV read -d "$W/d" -m "$W/dir"
+expect 2 "$W/fifo: is a FIFO" "$IO" $DEV write -d "$W/fifo"
+expect 2 "$W/fifo: is a FIFO" "$IO" $DEV read -d "$W/fifo"
+expect 2 "$W/none: No such file or directory" "$IO" $DEV write -d "$W/none"
+expect 2 "$W/no/such: No such file or directory" "$IO" $DEV read -d "$W/no/such"
+[ -e "$W/d" ] && { echo "FAIL: a refused read left $W/d behind"; failed=$((failed + 1)); }
+
+# A read that fails leaves an existing output file as it was, and creates
+# none that did not exist.
+echo keep >"$W/keep"
+expect 1 "$DEV" "$IO" $DEV read -d "$W/keep" -m "$W/new"
+[ "$(cat "$W/keep")" = keep ] || { echo "FAIL: a failed read truncated $W/keep"; failed=$((failed + 1)); }
+[ -e "$W/new" ] && { echo "FAIL: a failed read left $W/new behind"; failed=$((failed + 1)); }
+
+echo "bad-args: $failed failed"
+[ "$failed" -eq 0 ]
