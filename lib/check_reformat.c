@@ -132,6 +132,8 @@ static void under_handle(struct reformat *r, struct nvmeta_dev *h, struct io_uri
 		judge(r, NVMETA_VERDICT_FAIL, "buffers: %s", nvmeta_last_error());
 		goto out;
 	}
+	r->res->layout = meta->layout;
+	nvmeta_predict(in, NVMETA_KIND_META, meta->addr, meta->len, &r->res->pred);
 	struct nvmeta_io io = {
 		.opcode = NVMETA_OP_READ, .slba = r->res->slba, .nlb = r->res->nlb,
 		.data = data, .data_len = dlen, .meta = meta->addr, .meta_len = meta->len,

@@ -23,7 +23,11 @@ fi
 # shellcheck disable=SC2086
 "$IO" "$DEV" write -s 300 -c $NLB -d "$W/data" $meta_opt -L page || exit 1
 for layout in misaligned fragmented malloc; do
-	rm -f "$W/data.back" "$W/meta.back"
+	# Output files are opened without truncation (a failed read keeps
+	# them) and cut to the result's length after a read that succeeded:
+	# start from longer ones, the comparison below sees any tail left.
+	head -c $((lba * NLB + 4096)) /dev/urandom >"$W/data.back"
+	head -c $((ms * NLB + 512)) /dev/urandom >"$W/meta.back"
 	set -- -s 300 -c $NLB -d "$W/data.back" -L $layout --fallback -D page
 	[ "$ms" -gt 0 ] && set -- "$@" -m "$W/meta.back"
 	"$IO" "$DEV" read "$@" --json >"$W/read.json" || { cat "$W/read.json"; exit 1; }
