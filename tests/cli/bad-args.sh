@@ -14,23 +14,7 @@ trap 'rm -rf "$W"' EXIT
 failed=0
 PAGE=$(getconf PAGESIZE)
 
-# expect STATUS TEXT CMD ARGS...: CMD exits STATUS within 10 s, and its
-# stderr contains TEXT.  `timeout` turns a command that blocks (a FIFO
-# opened for reading) into status 124, a failure.
-expect() {
-	want=$1 text=$2
-	shift 2
-	timeout 10 "$@" >"$W/out" 2>"$W/err" </dev/null
-	rc=$?
-	if [ "$rc" -ne "$want" ] || ! grep -qF -- "$text" "$W/err"; then
-		echo "FAIL: $*"
-		echo "  want status $want and '$text'; got status $rc, stderr:"
-		sed 's/^/    /' "$W/err"
-		failed=$((failed + 1))
-		return
-	fi
-	echo "ok:   $* -> $rc: $(head -n1 "$W/err")"
-}
+. "$(dirname "$0")/../vm/expect.sh"
 
 # Numbers: whole string, no sign, no overflow, within the field.
 expect 2 "-c/--nlb '4294967297'" "$IO" $DEV read -d "$W/d" -c 4294967297
@@ -80,14 +64,14 @@ expect 2 "$W/fifo: is a FIFO" "$IO" $DEV write -d "$W/fifo"
 expect 2 "$W/fifo: is a FIFO" "$IO" $DEV read -d "$W/fifo"
 expect 2 "$W/none: No such file or directory" "$IO" $DEV write -d "$W/none"
 expect 2 "$W/no/such: No such file or directory" "$IO" $DEV read -d "$W/no/such"
-[ -e "$W/d" ] && { echo "FAIL: a refused read left $W/d behind"; failed=$((failed + 1)); }
+[ -e "$W/d" ] && fail "a refused read left $W/d behind"
 
 # A read that fails leaves an existing output file as it was, and creates
 # none that did not exist.
 echo keep >"$W/keep"
 expect 1 "$DEV" "$IO" $DEV read -d "$W/keep" -m "$W/new"
-[ "$(cat "$W/keep")" = keep ] || { echo "FAIL: a failed read truncated $W/keep"; failed=$((failed + 1)); }
-[ -e "$W/new" ] && { echo "FAIL: a failed read left $W/new behind"; failed=$((failed + 1)); }
+[ "$(cat "$W/keep")" = keep ] || fail "a failed read truncated $W/keep"
+[ -e "$W/new" ] && fail "a failed read left $W/new behind"
 
 echo "bad-args: $failed failed"
 [ "$failed" -eq 0 ]

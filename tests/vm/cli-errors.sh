@@ -21,26 +21,7 @@ fmt="$lba+$ms"
 sep=0
 [ "$ms" -gt 0 ] && [ "$ext" != 1 ] && sep=1
 
-fail() {
-	echo "FAIL: $*"
-	failed=$((failed + 1))
-}
-
-# expect STATUS TEXT CMD ARGS...: CMD exits STATUS within 10 s and its
-# stderr contains TEXT.
-expect() {
-	want=$1 text=$2
-	shift 2
-	timeout 10 "$@" >"$W/out" 2>"$W/err" </dev/null
-	rc=$?
-	if [ "$rc" -ne "$want" ] || ! grep -qF -- "$text" "$W/err"; then
-		fail "$*"
-		echo "  want status $want and '$text'; got status $rc, stderr:"
-		sed 's/^/    /' "$W/err"
-		return
-	fi
-	echo "ok:   $* -> $rc: $(head -n1 "$W/err")"
-}
+. "$(dirname "$0")/expect.sh"
 
 meta() { [ "$sep" = 1 ] && echo "-m $1"; }
 
