@@ -181,14 +181,17 @@ int nvmeta_wait_own(struct io_uring *ring, uint64_t user_data, struct io_uring_c
 	}
 }
 
-/* Submit everything queued; a signal during submission only retries. */
+/* Submit everything queued; a signal during submission only retries, and
+ * a partial submission goes on while the kernel takes some. */
 static int submit_all(struct io_uring *ring)
 {
 	int ret;
 
 	do {
 		ret = io_uring_submit(ring);
-	} while (ret == -EINTR || (ret >= 0 && io_uring_sq_ready(ring)));
+	} while (ret == -EINTR || (ret > 0 && io_uring_sq_ready(ring)));
+	if (ret >= 0 && io_uring_sq_ready(ring))
+		return -EAGAIN;
 	return ret < 0 ? ret : 0;
 }
 
