@@ -84,8 +84,8 @@ static void verdict(struct check *c, enum nvmeta_verdict v, const char *fmt, ...
 	va_end(ap);
 }
 
-__attribute__((format(printf, 3, 4)))
-static void res_verdict(struct nvmeta_check_result *r, enum nvmeta_verdict v, const char *fmt, ...)
+void nvmeta_check_verdict(struct nvmeta_check_result *r, enum nvmeta_verdict v,
+			  const char *fmt, ...)
 {
 	va_list ap;
 
@@ -498,7 +498,7 @@ static void refused_but_moved(const struct nvmeta_dev_info *info, const struct c
 			      const char *refusal, struct nvmeta_check_result *r)
 {
 	r->where = o->klog[0] ? "kernel log" : o->is_read ? "past the metadata buffer" : "on disk";
-	res_verdict(r, NVMETA_VERDICT_KERNEL_DEFECT,
+	nvmeta_check_verdict(r, NVMETA_VERDICT_KERNEL_DEFECT,
 		    "%s, yet %zu bytes past the declared %zu-byte buffer moved (%s, kernel %s)%s%s",
 		    refusal, o->past, o->declared, path_words(o->path), info->kernel.release,
 		    o->klog[0] ? "; kernel log: " : "", o->klog);
@@ -515,7 +515,7 @@ static void short_refused(const struct nvmeta_dev_info *info, const struct check
 			 o->status.status, nvmeta_status_name(&o->status));
 		if (moved)
 			return refused_but_moved(info, o, why, r);
-		res_verdict(r, NVMETA_VERDICT_PASS,
+		nvmeta_check_verdict(r, NVMETA_VERDICT_PASS,
 			    "device refused: metadata SGL length check (NVMe status 0x%03x, %s); nothing past the declared %zu bytes moved",
 			    o->status.status, nvmeta_status_name(&o->status), o->declared);
 		return;
@@ -523,7 +523,7 @@ static void short_refused(const struct nvmeta_dev_info *info, const struct check
 	snprintf(why, sizeof(why), "the kernel refused: %s", strerror(-o->ret));
 	if (moved)
 		return refused_but_moved(info, o, why, r);
-	res_verdict(r, NVMETA_VERDICT_PASS,
+	nvmeta_check_verdict(r, NVMETA_VERDICT_PASS,
 		    "the kernel refused metadata_len %zu for %zu bytes: %s; nothing moved",
 		    o->declared, o->needed, strerror(-o->ret));
 }
@@ -537,25 +537,25 @@ void nvmeta_check_short_verdict(const struct nvmeta_dev_info *info, const struct
 		return short_refused(info, o, r);
 	if (o->is_read && o->past) {
 		r->where = "past the metadata buffer";
-		res_verdict(r, NVMETA_VERDICT_KERNEL_DEFECT,
+		nvmeta_check_verdict(r, NVMETA_VERDICT_KERNEL_DEFECT,
 			    "%s: the device wrote %zu bytes past the declared %zu-byte buffer, into the caller's memory (%s; %s; kernel %s)",
 			    WEAKNESS, o->past, o->declared, path_words(o->path), WEAKNESS_CLASS, rel);
 	} else if (o->is_read && o->klog[0]) {
 		r->where = "kernel log";
-		res_verdict(r, NVMETA_VERDICT_KERNEL_DEFECT,
+		nvmeta_check_verdict(r, NVMETA_VERDICT_KERNEL_DEFECT,
 			    "%s: the device wrote past the kernel's %zu-byte bounce buffer (%zu bytes for %zu; %s; %s; kernel %s); kernel log: %s",
 			    WEAKNESS, o->declared, o->needed, o->declared, path_words(o->path),
 			    WEAKNESS_CLASS, rel, o->klog);
 	} else if (!o->is_read && o->past) {
 		r->where = "on disk";
-		res_verdict(r, NVMETA_VERDICT_KERNEL_DEFECT,
+		nvmeta_check_verdict(r, NVMETA_VERDICT_KERNEL_DEFECT,
 			    "%s: the device read %zu bytes past the declared %zu-byte buffer and stored them on disk (%s; %s; kernel %s): %s%s",
 			    WEAKNESS, o->past, o->declared, path_words(o->path), WEAKNESS_CLASS, rel,
 			    o->past_is_caller ? "the caller's memory after the buffer" :
 			    "memory that is not the caller's, starting ", o->past_is_caller ? "" : o->stored);
 	} else {
 		r->where = NULL;
-		res_verdict(r, NVMETA_VERDICT_FAIL,
+		nvmeta_check_verdict(r, NVMETA_VERDICT_FAIL,
 			    "RAW %s with metadata_len %zu for %zu bytes succeeded and nothing past the buffer moved%s: expected a refusal or an overrun (%s, kernel %s)",
 			    o->is_read ? "read" : "write", o->declared, o->needed,
 			    o->klog[0] ? "" : " (kernel log clean)", path_words(o->path), rel);

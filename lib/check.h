@@ -36,6 +36,10 @@ struct check {
 	void *sentinel;
 };
 
+/* Set @r's verdict and its detail. */
+void nvmeta_check_verdict(struct nvmeta_check_result *r, enum nvmeta_verdict v,
+			  const char *fmt, ...) __attribute__((format(printf, 3, 4))) NVMETA_HIDDEN;
+
 /* Fill @b with the pattern of @c's blocks: @per bytes a block, @kind
  * DATA_BYTES or META_BYTES. */
 void nvmeta_check_fill(struct nvmeta_buf *b, const struct check *c, size_t per,
@@ -73,5 +77,10 @@ struct check_short {
  * failure when it succeeded without a trace. */
 void nvmeta_check_short_verdict(const struct nvmeta_dev_info *info, const struct check_short *o,
 				struct nvmeta_check_result *res) NVMETA_HIDDEN;
+
+/* check_reformat.c: the case that formats the namespace under an open
+ * handle (NVMETA_CHECK_REFORMAT); the verdict goes into @res. */
+int nvmeta_check_reformat(const struct nvmeta_dev *dev, struct io_uring *ring,
+			  struct nvmeta_check_result *res) NVMETA_HIDDEN;
 
 #endif /* NVMETA_CHECK_H */

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <nvme/ioctl.h>
-#include "internal.h"
+#include "check.h"
 
 #define NOTICE_WITHIN_MS (20 * NVMETA_WATCH_DEFAULT_MS)
 
@@ -30,17 +30,6 @@ struct reformat {
 	uint8_t bigger;		/* same block size, the most metadata */
 	uint16_t big_ms;
 };
-
-__attribute__((format(printf, 3, 4)))
-static void judge(struct reformat *r, enum nvmeta_verdict v, const char *fmt, ...)
-{
-	va_list ap;
-
-	r->res->verdict = v;
-	va_start(ap, fmt);
-	vsnprintf(r->res->detail, sizeof(r->res->detail), fmt, ap);
-	va_end(ap);
-}
 
 static double now_ms(void)
 {
@@ -70,16 +59,16 @@ static bool pick_format(struct reformat *r)
 	unsigned int i;
 
 	if (!in->ms || in->extended_lba || in->pi_type) {
-		judge(r, NVMETA_VERDICT_SKIP, "needs separate metadata without PI (%u+%u%s, PI type %u)",
+		nvmeta_check_verdict(r->res, NVMETA_VERDICT_SKIP, "needs separate metadata without PI (%u+%u%s, PI type %u)",
 		      in->lba_size, in->ms, in->extended_lba ? " extended" : "", in->pi_type);
 		return false;
 	}
 	if (nvme_identify_ctrl(r->fd, &ctrl) || nvme_identify_ns(r->fd, in->nsid, &ns)) {
-		judge(r, NVMETA_VERDICT_FAIL, "identify for the format: %m");
+		nvmeta_check_verdict(r->res, NVMETA_VERDICT_FAIL, "identify for the format: %m");
 		return false;
 	}
 	if (!(le16toh(ctrl.oacs) & NVME_CTRL_OACS_FORMAT)) {
-		judge(r, NVMETA_VERDICT_SKIP, "the controller has no Format NVM (OACS 0x%x)",
+		nvmeta_check_verdict(r->res, NVMETA_VERDICT_SKIP, "the controller has no Format NVM (OACS 0x%x)",
 		      le16toh(ctrl.oacs));
 		return false;
 	}
@@ -92,7 +81,7 @@ static bool pick_format(struct reformat *r)
 		r->big_ms = le16toh(ns.lbaf[i].ms);
 	}
 	if (!r->big_ms) {
-		judge(r, NVMETA_VERDICT_SKIP, "no LBA format of %u bytes with more than %u metadata bytes",
+		nvmeta_check_verdict(r->res, NVMETA_VERDICT_SKIP, "no LBA format of %u bytes with more than %u metadata bytes",
 		      in->lba_size, in->ms);
 		return false;
 	}
@@ -129,7 +118,7 @@ static void under_handle(struct reformat *r, struct nvmeta_dev *h, struct io_uri
 
 	data = mmap(NULL, dlen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (data == MAP_FAILED || nvmeta_buf_alloc(in, &spec, &meta)) {
-		judge(r, NVMETA_VERDICT_FAIL, "buffers: %s", nvmeta_last_error());
+		nvmeta_check_verdict(r->res, NVMETA_VERDICT_FAIL, "buffers: %s", nvmeta_last_error());
 		goto out;
 	}
 	r->res->layout = meta->layout;
@@ -140,7 +129,7 @@ static void under_handle(struct reformat *r, struct nvmeta_dev *h, struct io_uri
 	};
 	ret = format_to(r, r->bigger);
 	if (ret) {
-		judge(r, NVMETA_VERDICT_FAIL, "Format NVM to LBA format %u (%u+%u) failed: %d",
+		nvmeta_check_verdict(r->res, NVMETA_VERDICT_FAIL, "Format NVM to LBA format %u (%u+%u) failed: %d",
 		      r->bigger, in->lba_size, r->big_ms, ret);
 		goto out;
 	}
@@ -148,16 +137,16 @@ static void under_handle(struct reformat *r, struct nvmeta_dev *h, struct io_uri
 	ret = nvmeta_io_sync(h, ring, &io, NULL);
 	r->res->err = ret;
 	if (took < 0 || ret != -ESTALE) {
-		judge(r, NVMETA_VERDICT_FAIL, "%u+%u -> %u+%u under an open handle: %s within %d ms, then the read returned %s",
+		nvmeta_check_verdict(r->res, NVMETA_VERDICT_FAIL, "%u+%u -> %u+%u under an open handle: %s within %d ms, then the read returned %s",
 		      in->lba_size, in->ms, in->lba_size, r->big_ms,
 		      took < 0 ? "not noticed" : "noticed", NOTICE_WITHIN_MS,
 		      ret ? strerror(-ret) : "success");
 	} else if (nvmeta_buf_check_canaries(meta, &bad)) {
 		r->res->where = "canary";
-		judge(r, NVMETA_VERDICT_FAIL, "refused, yet the metadata buffer's surroundings changed: %s",
+		nvmeta_check_verdict(r->res, NVMETA_VERDICT_FAIL, "refused, yet the metadata buffer's surroundings changed: %s",
 		      nvmeta_last_error());
 	} else {
-		judge(r, NVMETA_VERDICT_PASS, "%u+%u -> %u+%u under an open handle noticed after %.0f ms; the read of %u blocks refused with ESTALE",
+		nvmeta_check_verdict(r->res, NVMETA_VERDICT_PASS, "%u+%u -> %u+%u under an open handle noticed after %.0f ms; the read of %u blocks refused with ESTALE",
 		      in->lba_size, in->ms, in->lba_size, r->big_ms, took, r->res->nlb);
 	}
 out:
@@ -177,7 +166,7 @@ int nvmeta_check_reformat(const struct nvmeta_dev *dev, struct io_uring *ring,
 	res->nlb = 8;
 	res->expect_err = -ESTALE;
 	if (nvmeta_dev_open(dev->info.generic_path, &h)) {
-		judge(&r, NVMETA_VERDICT_FAIL, "second handle: %s", nvmeta_last_error());
+		nvmeta_check_verdict(res, NVMETA_VERDICT_FAIL, "second handle: %s", nvmeta_last_error());
 		return 0;
 	}
 	r.fd = nvmeta_dev_fd(h);
@@ -186,7 +175,7 @@ int nvmeta_check_reformat(const struct nvmeta_dev *dev, struct io_uring *ring,
 	/* Every later case needs the format back: a failure here outranks
 	 * whatever the case found. */
 	if (r.big_ms && (ret = format_to(&r, r.back)))
-		judge(&r, NVMETA_VERDICT_FAIL, "formatting back to LBA format %u failed: %d", r.back, ret);
+		nvmeta_check_verdict(res, NVMETA_VERDICT_FAIL, "formatting back to LBA format %u failed: %d", r.back, ret);
 	nvmeta_dev_close(h);
 	return 0;
 }

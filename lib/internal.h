@@ -97,11 +97,6 @@ void nvmeta_watch_stop(struct nvmeta_dev *dev) NVMETA_HIDDEN;
  * device stale on a difference.  Returns 1 when stale, 0, or -errno. */
 int nvmeta_watch_check(struct nvmeta_dev *dev) NVMETA_HIDDEN;
 
-/* check_reformat.c: the checker's case that formats the namespace under
- * an open handle (NVMETA_CHECK_REFORMAT); the verdict goes into @res. */
-int nvmeta_check_reformat(const struct nvmeta_dev *dev, struct io_uring *ring,
-			  struct nvmeta_check_result *res) NVMETA_HIDDEN;
-
 /* cmd.c: the -ESTALE failure of a device whose format changed. */
 int nvmeta_refuse_stale(const struct nvmeta_dev *dev) NVMETA_HIDDEN;
 
