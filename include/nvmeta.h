@@ -242,10 +242,13 @@ struct nvmeta_io {
 	uint64_t storage_tag;	/* the top info->sts bits of the tag space */
 };
 
-/* The user_data nvmeta_io_sync() tags its command with; nvmeta_queue()
- * refuses it.  Not UINT64_MAX: liburing 2.3 takes that for its own
- * internal timeouts. */
-#define NVMETA_SYNC_USER_DATA 0x6e766d6574617379ULL	/* "nvmetasy" */
+/* The user_data range nvmeta_io_sync() tags its commands with, a new
+ * value each call (the low 16 bits count); nvmeta_queue() refuses it.
+ * Not near UINT64_MAX: liburing 2.3 takes that for its own timeouts. */
+#define NVMETA_SYNC_USER_DATA		0x6e766d6574610000ULL	/* "nvmeta" */
+#define NVMETA_SYNC_USER_DATA_MASK	0xffffffffffff0000ULL
+#define NVMETA_IS_SYNC_USER_DATA(ud) \
+	(((ud) & NVMETA_SYNC_USER_DATA_MASK) == NVMETA_SYNC_USER_DATA)
 
 /*
  * nvmeta_io_validate - check @io against @dev before it is submitted:
@@ -509,7 +512,8 @@ int nvmeta_ring_init(struct io_uring *ring, unsigned int depth);
 
 /*
  * nvmeta_io_sync - validate, submit and wait for one command.  It waits
- * for its own completion (tagged NVMETA_SYNC_USER_DATA) and nothing else:
+ * for its own completion (tagged in the NVMETA_SYNC_USER_DATA range, a new
+ * tag each call) and nothing else:
  * a signal does not end the wait (the command is still in flight, and
  * its buffers in use), and completions of the caller's other commands on
  * the ring stay there, in order, for nvmeta_reap().  Anything queued but
@@ -527,7 +531,8 @@ int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
  * nvmeta_queue - validate @io and queue it on @ring without entering the
  * kernel; io_uring_submit() sends everything queued.  For many commands
  * in flight.  Returns 0, -EINVAL for a ring without SQE128 and CQE32 or
- * for @user_data NVMETA_SYNC_USER_DATA, the errors of nvmeta_prep(), or
+ * for a @user_data in the NVMETA_SYNC_USER_DATA range, the errors of
+ * nvmeta_prep(), or
  * -EBUSY when the submission queue is full (submit, reap, then retry).
  */
 int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,

@@ -115,8 +115,8 @@ int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
 	ret = nvmeta_ring_check(ring);
 	if (ret)
 		return ret;
-	if (user_data == NVMETA_SYNC_USER_DATA)
-		return nvmeta_fail(-EINVAL, "user_data 0x%llx is reserved for nvmeta_io_sync()",
+	if (NVMETA_IS_SYNC_USER_DATA(user_data))
+		return nvmeta_fail(-EINVAL, "user_data 0x%llx is in the range reserved for nvmeta_io_sync()",
 				   (unsigned long long)user_data);
 	ring_enter(ring);
 	ret = queue_one(dev, ring, io, user_data);
@@ -195,20 +195,31 @@ static int submit_all(struct io_uring *ring)
 	return ret < 0 ? ret : 0;
 }
 
+/* A new tag each call: if a submission fails, the command stays queued
+ * and goes out with a later one; its completion must not pass for the
+ * completion of a later sync call (nvmeta_reap() drops it). */
+static uint64_t sync_tag(void)
+{
+	static _Thread_local uint16_t count;
+
+	return NVMETA_SYNC_USER_DATA | ++count;
+}
+
 static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 		    const struct nvmeta_io *io, struct nvmeta_status *st)
 {
+	uint64_t tag = sync_tag();
 	struct io_uring_cqe cqe[2];
 	int ret;
 
-	ret = queue_one(dev, ring, io, NVMETA_SYNC_USER_DATA);
+	ret = queue_one(dev, ring, io, tag);
 	if (ret)
 		return ret;
 	ret = submit_all(ring);
 	if (ret)
 		return nvmeta_explain_denied(ret, "io_uring_submit", &dev->info,
 					     io->opcode != NVMETA_OP_READ);
-	ret = nvmeta_wait_own(ring, NVMETA_SYNC_USER_DATA, cqe);
+	ret = nvmeta_wait_own(ring, tag, cqe);
 	if (ret)
 		return ret;
 	ret = nvmeta_status_decode(cqe, st);
@@ -252,6 +263,12 @@ int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completio
 		}
 	}
 	while (n < max && !io_uring_peek_cqe(ring, &cqe)) {
+		/* A sync command whose call gave up when its submission
+		 * failed: nobody waits for it. */
+		if (NVMETA_IS_SYNC_USER_DATA(cqe->user_data)) {
+			io_uring_cqe_seen(ring, cqe);
+			continue;
+		}
 		out[n].user_data = cqe->user_data;
 		out[n].ret = nvmeta_status_decode(cqe, &out[n].status);
 		io_uring_cqe_seen(ring, cqe);

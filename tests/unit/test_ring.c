@@ -96,7 +96,9 @@ Test(ring, the_sync_tag_is_reserved)
 
 	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
 	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, NVMETA_SYNC_USER_DATA), -EINVAL);
+	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, NVMETA_SYNC_USER_DATA | 0xffff), -EINVAL);
 	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, NVMETA_SYNC_USER_DATA - 1), 0);
+	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, NVMETA_SYNC_USER_DATA + 0x10000), 0);
 	io_uring_queue_exit(&ring);
 }
 
@@ -218,6 +220,32 @@ Test(ring, two_threads_on_one_ring_abort_in_debug_builds, .signal = SIGABRT)
 	cr_assert_fail("the second thread was not stopped");
 }
 #endif
+
+/* A sync command left behind by a failed submission completes later: it
+ * must not pass for the next sync call's completion, and nvmeta_reap()
+ * does not hand it to the caller. */
+Test(ring, an_abandoned_sync_completion_is_nobodys)
+{
+	struct nvmeta_completion c[4];
+	struct nvmeta_io io = read_one();
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	int alone;
+
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	alone = nvmeta_io_sync(&dev, &ring, &io, NULL);
+	queue_nop(&ring, NVMETA_SYNC_USER_DATA | 0x8000);	/* an old call's tag */
+	cr_assert_eq(io_uring_submit(&ring), 1);
+	cr_assert_eq(io_uring_wait_cqe(&ring, &cqe), 0);
+	cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, NULL), alone);
+	cr_assert_eq(io_uring_cq_ready(&ring), 1, "the stray completion stays for reap");
+	queue_nop(&ring, 5);
+	cr_assert_eq(io_uring_submit(&ring), 1);
+	cr_assert_eq(nvmeta_reap(&ring, 2, c, 4), 1);
+	cr_assert_eq(c[0].user_data, 5);
+	cr_assert_eq(io_uring_cq_ready(&ring), 0);
+	io_uring_queue_exit(&ring);
+}
 
 Test(ring, permission_errors_name_their_likely_causes)
 {
