@@ -218,9 +218,10 @@ enum nvmeta_io_flags {
 	/* Force unit access (CDW12 bit 30). */
 	NVMETA_IO_FUA		= 1 << 1,
 	/* Do not populate a read's metadata pages before submission.  By
-	 * default they are populated for writing, because Linux 6.12 pins
-	 * them read-only and writes never-touched pages into the shared
-	 * zero page.  For testing kernels only. */
+	 * default they are populated for writing (one madvise(2) a read) on
+	 * a device whose kernel, probed once at open, pins them read-only
+	 * (Linux 6.12) and would write never-touched pages into the shared
+	 * zero page; elsewhere nothing is done.  For testing kernels only. */
 	NVMETA_IO_NO_PREFAULT	= 1 << 2,
 };
 
@@ -292,9 +293,9 @@ uint32_t nvmeta_io_block_bytes(const struct nvmeta_dev_info *info, const struct 
  * 128-byte SQE from a ring set up with SQE128 and CQE32, with an
  * IORING_OP_URING_CMD / NVME_URING_CMD_IO command.  The caller sets
  * user_data afterwards.  @sqe must come from such a ring: nvmeta_prep()
- * sees only the SQE and cannot check (nvmeta_queue() does).  A read's
- * metadata pages are populated for writing first (see
- * NVMETA_IO_NO_PREFAULT).  Returns 0, the errors of nvmeta_io_validate(),
+ * sees only the SQE and cannot check (nvmeta_queue() does).  On a
+ * device whose kernel pins a read's metadata without write access, the
+ * pages are populated for writing first (see NVMETA_IO_NO_PREFAULT).  Returns 0, the errors of nvmeta_io_validate(),
  * -ESTALE when the namespace's format changed since it was identified
  * (see nvmeta_dev_watch()), or -EFAULT when the metadata buffer of a read
  * is not writable memory.

@@ -125,7 +125,7 @@ int nvmeta_io_ready(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 	ret = nvmeta_io_validate(dev, io);
 	if (ret)
 		return ret;
-	return nvmeta_prepare_buffers(&dev->info, io);
+	return nvmeta_prepare_buffers(dev, io);
 }
 
 int nvmeta_prep(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,

@@ -263,6 +263,7 @@ int nvmeta_dev_open(const char *path, struct nvmeta_dev **devp)
 	ret = describe(dev->fd, &dev->info, &dev->seen);
 	if (ret)
 		goto err;
+	nvmeta_quirks_decide(dev);
 	ret = nvmeta_watch_start(dev, NVMETA_WATCH_DEFAULT_MS);
 	if (ret)
 		goto err;
@@ -300,6 +301,8 @@ int nvmeta_dev_refresh(struct nvmeta_dev *dev)
 	changed = !same_format(&info, &dev->info);
 	dev->info = info;
 	dev->seen = fp;
+	if (changed)
+		nvmeta_quirks_decide(dev);
 	atomic_store_explicit(&dev->stale, 0, memory_order_release);
 	ret = nvmeta_watch_start(dev, interval);
 	if (ret)

@@ -42,6 +42,10 @@ struct nvmeta_dev {
 	char stale_why[384];		/* written before stale is set */
 	struct nvmeta_fingerprint seen;	/* the format the info describes */
 	struct nvmeta_watch *watch;
+	/* Populate a read's metadata pages for writing before submission:
+	 * only where the kernel pins them without write access (quirks.c). */
+	bool populate_reads;
+	char quirk_why[96];
 };
 
 /* error.c: record a message and return @err, so callers can write
@@ -121,10 +125,13 @@ int nvmeta_io_ready(const struct nvmeta_dev *dev, const struct nvmeta_io *io) NV
 void nvmeta_fill_sqe(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 		     const struct nvmeta_io *io) NVMETA_HIDDEN;
 
-/* quirks.c: what must happen to @io's buffers before submission on this
- * kernel. */
-int nvmeta_prepare_buffers(const struct nvmeta_dev_info *info,
+/* quirks.c: what must happen to @io's buffers before submission on
+ * this device's kernel. */
+int nvmeta_prepare_buffers(const struct nvmeta_dev *dev,
 			   const struct nvmeta_io *io) NVMETA_HIDDEN;
+
+/* quirks.c: decide the work-arounds of @dev once, by probing its kernel. */
+void nvmeta_quirks_decide(struct nvmeta_dev *dev) NVMETA_HIDDEN;
 
 /* validate.c: nvmeta_io_validate() against an info struct alone. */
 int nvmeta_validate_info(const struct nvmeta_dev_info *info,
