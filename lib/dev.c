@@ -187,9 +187,6 @@ static int identify(int fd, struct nvmeta_dev_info *info)
 	bool elbas;
 	int ret;
 
-	ret = nvme_call_result(nvme_get_nsid(fd, &info->nsid), "NVME_IOCTL_ID", path);
-	if (ret)
-		return ret;
 	ret = nvme_call_result(nvme_identify_ctrl(fd, &ctrl), "identify controller", path);
 	if (ret)
 		return ret;
@@ -206,39 +203,45 @@ static int identify(int fd, struct nvmeta_dev_info *info)
 	return nvmeta_parse_identify(&ctrl, &ns, elbas ? &nvm : NULL, info);
 }
 
-static int read_kernel_view(struct nvmeta_dev_info *info)
+/* The namespace's ID and its block device, which the kernel's view of
+ * the format is read from. */
+static int find_namespace(int fd, struct nvmeta_dev_info *info)
 {
 	int ret;
 
-	if (!info->block_name[0]) {
-		ret = nvmeta_find_block(sysroot, info->ctrl_name, info->nsid,
-					info->block_name, sizeof(info->block_name));
-		if (ret)
-			return ret;
-	}
-	ret = nvmeta_read_limits(sysroot, info->block_name, &info->limits);
-	if (ret)
+	ret = nvme_call_result(nvme_get_nsid(fd, &info->nsid), "NVME_IOCTL_ID",
+			       info->generic_path);
+	if (ret || info->block_name[0])
 		return ret;
-	return nvmeta_kernel_read(&info->kernel);
+	return nvmeta_find_block(sysroot, info->ctrl_name, info->nsid, info->block_name,
+				 sizeof(info->block_name));
 }
 
-/* Identify and the kernel's view, both: the fingerprint is read first so
- * that a change during identify shows up at the next check. */
+/*
+ * Identify and the kernel's view, both.  The fingerprint is read before
+ * identify: a format between the two then leaves the fingerprint older
+ * than the description, and the watcher marks the device stale at its
+ * first check.  The other order would take a description of the old
+ * format together with a fingerprint of the new one, and never notice.
+ */
 static int describe(int fd, struct nvmeta_dev_info *info, struct nvmeta_fingerprint *fp)
 {
 	int ret;
 
-	ret = identify(fd, info);
-	if (ret)
-		return ret;
-	ret = read_kernel_view(info);
+	ret = find_namespace(fd, info);
 	if (ret)
 		return ret;
 	ret = nvmeta_fingerprint_read(sysroot, info->block_name, fp);
 	if (ret)
 		return nvmeta_fail(ret, "%s: cannot read the format of %s from sysfs: %s",
 				   info->generic_path, info->block_name, strerror(-ret));
-	return 0;
+	ret = identify(fd, info);
+	if (ret)
+		return ret;
+	ret = nvmeta_read_limits(sysroot, info->block_name, &info->limits);
+	if (ret)
+		return ret;
+	return nvmeta_kernel_read(&info->kernel);
 }
 
 int nvmeta_dev_open(const char *path, struct nvmeta_dev **devp)

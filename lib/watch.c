@@ -61,6 +61,9 @@ static int attr_path(char *path, size_t len, const char *sysroot, const char *bl
 	return 0;
 }
 
+_Static_assert(ARRAY_SIZE(attrs) == ARRAY_SIZE(((struct nvmeta_watch *)0)->fds),
+	       "one descriptor an attribute");
+
 int nvmeta_fingerprint_read(const char *sysroot, const char *block,
 			    struct nvmeta_fingerprint *fp)
 {
