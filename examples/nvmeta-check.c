@@ -91,7 +91,8 @@ static bool selected(const struct options *o, const struct nvmeta_check_case *tc
 }
 
 static const char *const dir_names[] = { "read", "write", "both" };
-static const char *const subject_names[] = { "meta", "data" };
+/* By enum nvmeta_kind; the words the JSON calls "subject". */
+static const char *const kind_names[] = { "meta", "data" };
 
 static const char *observed_name(const struct nvmeta_check_result *r)
 {
@@ -103,7 +104,7 @@ static void print_row(const struct nvmeta_check_result *r)
 	bool skip = r->verdict == NVMETA_VERDICT_SKIP;
 
 	printf("%-26s %-4s %-5s %6u  %-11s %-7s %-7s %-13s %s\n", r->tc->name,
-	       subject_names[r->tc->subject], dir_names[r->tc->dir], r->nlb,
+	       kind_names[r->tc->kind], dir_names[r->tc->dir], r->nlb,
 	       skip ? "-" : nvmeta_layout_name(r->layout),
 	       skip ? "-" : nvmeta_path_name(r->pred.path), observed_name(r),
 	       nvmeta_verdict_name(r->verdict), r->detail);
@@ -116,7 +117,7 @@ static void print_json_case(const struct nvmeta_check_result *r, unsigned int ru
 	printf(", \"run\": %u, \"subject\": \"%s\", \"dir\": \"%s\", \"slba\": %llu, \"nlb\": %u, "
 	       "\"layout\": \"%s\", \"predicted\": \"%s\", \"prediction_assumed\": %s, "
 	       "\"segments\": %u, \"max_segments\": %u, \"reason\": ",
-	       run, subject_names[r->tc->subject], dir_names[r->tc->dir],
+	       run, kind_names[r->tc->kind], dir_names[r->tc->dir],
 	       (unsigned long long)r->slba, r->nlb, nvmeta_layout_name(r->layout),
 	       nvmeta_path_name(r->pred.path), r->pred.assumed ? "true" : "false",
 	       r->pred.segments, r->pred.max_segments);
@@ -215,7 +216,7 @@ static void list_cases(void)
 	int n = nvmeta_check_table(&c), i;
 
 	for (i = 0; i < n; i++)
-		printf("%-26s %-4s %-5s %s+%zu%s\n", c[i].name, subject_names[c[i].subject],
+		printf("%-26s %-4s %-5s %s+%zu%s\n", c[i].name, kind_names[c[i].kind],
 		       dir_names[c[i].dir], nvmeta_layout_name(c[i].layout), c[i].offset,
 		       c[i].flags & NVMETA_CHECK_SHORT_META ? "  (--kernel-weakness)" :
 		       c[i].flags & NVMETA_CHECK_REFORMAT ? "  (--reformat)" : "");

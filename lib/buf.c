@@ -49,6 +49,12 @@ static bool round_up(size_t v, size_t to, size_t *out)
 
 static int check_len(const struct nvmeta_buf_spec *spec)
 {
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(spec->resv); i++)
+		if (spec->resv[i])
+			return nvmeta_fail(-EINVAL, "nvmeta_buf_spec resv[%zu] is 0x%llx: reserved fields must be zero",
+					   i, (unsigned long long)spec->resv[i]);
 	if (!spec->len)
 		return nvmeta_fail(-EINVAL, "buffer length 0");
 	if (spec->len > BUF_MAX_LEN)

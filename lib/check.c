@@ -129,11 +129,8 @@ static int alloc_buf(struct check *c, bool is_case, bool is_dst, bool data,
 		spec.layout = tc->layout;
 		spec.offset = tc->offset;
 		spec.flags |= NVMETA_BUF_FALLBACK;
-		if (tc->source == NVMETA_SOURCE_MEMFD)
-			spec.backing = NVMETA_BACKING_MEMFD;
-		if (tc->source == NVMETA_SOURCE_HUGE)
-			spec.backing = NVMETA_BACKING_HUGE;
-		if (tc->source == NVMETA_SOURCE_UNTOUCHED && is_dst)
+		spec.backing = tc->backing;
+		if ((tc->flags & NVMETA_CHECK_UNTOUCHED) && is_dst)
 			spec.flags |= NVMETA_BUF_UNTOUCHED;
 	}
 	ret = nvmeta_buf_alloc(c->info, &spec, out);
@@ -154,8 +151,8 @@ static int alloc_side(struct check *c, struct check_side *s, bool is_dst)
 			 (tc->dir == NVMETA_DIR_BOTH || (tc->dir == NVMETA_DIR_READ) == is_dst);
 	int ret;
 
-	s->data_is_case = uses_case && tc->subject == NVMETA_SUBJECT_DATA;
-	s->meta_is_case = uses_case && tc->subject == NVMETA_SUBJECT_META;
+	s->data_is_case = uses_case && tc->kind == NVMETA_KIND_DATA;
+	s->meta_is_case = uses_case && tc->kind == NVMETA_KIND_META;
 	ret = alloc_buf(c, s->data_is_case, is_dst, true, &s->data);
 	if (ret || !c->has_meta)
 		return ret;
@@ -178,6 +175,7 @@ static struct nvmeta_buf *case_buf(struct check_side *s)
 
 static int prepare(struct check *c)
 {
+	bool untouched = c->tc->flags & NVMETA_CHECK_UNTOUCHED;
 	struct nvmeta_buf *cb;
 	int ret;
 
@@ -186,11 +184,11 @@ static int prepare(struct check *c)
 		nvmeta_check_fill(c->src.meta, c, c->info->ms, META_BYTES);
 	/* Poison the read side so a copy-back that never happens shows;
 	 * untouched buffers must stay unfaulted. */
-	if (c->tc->source != NVMETA_SOURCE_UNTOUCHED || !c->dst.data_is_case)
+	if (!untouched || !c->dst.data_is_case)
 		memset(c->dst.data->addr, POISON, c->dst.data->len);
-	if (c->dst.meta && (c->tc->source != NVMETA_SOURCE_UNTOUCHED || !c->dst.meta_is_case))
+	if (c->dst.meta && (!untouched || !c->dst.meta_is_case))
 		memset(c->dst.meta->addr, POISON, c->dst.meta->len);
-	if (c->tc->source != NVMETA_SOURCE_READONLY)
+	if (!(c->tc->flags & NVMETA_CHECK_READONLY))
 		return 0;
 	cb = case_buf(&c->src);
 	if (cb && (ret = nvmeta_buf_protect(cb, true)))
@@ -201,7 +199,7 @@ static int prepare(struct check *c)
 
 static enum nvmeta_kind case_kind(const struct check *c)
 {
-	return c->tc->subject == NVMETA_SUBJECT_DATA ? NVMETA_KIND_DATA : NVMETA_KIND_META;
+	return c->tc->kind;
 }
 
 static int do_io(struct check *c, uint8_t opcode, struct check_side *s)
@@ -384,7 +382,7 @@ static bool refused_untouched(struct check *c)
 	struct nvmeta_buf *cb = case_buf(&c->dst);
 	size_t at;
 
-	if (!cb || c->tc->source == NVMETA_SOURCE_UNTOUCHED)
+	if (!cb || (c->tc->flags & NVMETA_CHECK_UNTOUCHED))
 		return true;
 	for (at = 0; at < cb->len; at++) {
 		if (((uint8_t *)cb->addr)[at] != POISON) {
@@ -402,7 +400,7 @@ static bool refused_untouched(struct check *c)
  * means the kernel pinned it for writing, the wrong direction. */
 static bool write_source_refused(struct check *c, int ret, int want)
 {
-	if (ret != -EFAULT || want || c->tc->source != NVMETA_SOURCE_READONLY ||
+	if (ret != -EFAULT || want || !(c->tc->flags & NVMETA_CHECK_READONLY) ||
 	    !case_buf(&c->src))
 		return false;
 	c->res->err = ret;
@@ -420,7 +418,7 @@ static bool readonly_destination_written(struct check *c, int ret, int want)
 	struct nvmeta_buf *cb = case_buf(&c->dst);
 	size_t changed = 0, i;
 
-	if (ret || want != -EFAULT || c->tc->source != NVMETA_SOURCE_READONLY || !cb)
+	if (ret || want != -EFAULT || !(c->tc->flags & NVMETA_CHECK_READONLY) || !cb)
 		return false;
 	for (i = 0; i < cb->len; i++)
 		changed += ((uint8_t *)cb->addr)[i] != POISON;
@@ -803,7 +801,7 @@ static bool place_case(struct check *c, unsigned int index)
 	uint32_t max_nlb;
 
 	c->has_meta = c->info->ms && !c->info->extended_lba;
-	if (tc->subject == NVMETA_SUBJECT_META && !c->has_meta) {
+	if (tc->kind == NVMETA_KIND_META && !c->has_meta) {
 		verdict(c, NVMETA_VERDICT_SKIP, "%s has no separate metadata",
 			c->info->generic_path);
 		return false;
@@ -818,6 +816,41 @@ static bool place_case(struct check *c, unsigned int index)
 	return true;
 }
 
+#define KNOWN_FLAGS (NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | \
+		     NVMETA_CHECK_UNTOUCHED | NVMETA_CHECK_READONLY)
+
+/* A case from a caller: refuse what this version would silently ignore
+ * or misread, so that later meanings of resv or new flags stay safe. */
+static int case_valid(const struct nvmeta_check_case *tc)
+{
+	const char *name = tc->name ? tc->name : "(unnamed)";
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tc->resv); i++)
+		if (tc->resv[i])
+			return nvmeta_fail(-EINVAL, "case %s: resv[%zu] is %#llx, must be zero",
+					   name, i, (unsigned long long)tc->resv[i]);
+	if (tc->flags & ~(uint32_t)KNOWN_FLAGS)
+		return nvmeta_fail(-EINVAL, "case %s: unknown flags %#x", name,
+				   tc->flags & ~(uint32_t)KNOWN_FLAGS);
+	if (tc->kind != NVMETA_KIND_META && tc->kind != NVMETA_KIND_DATA)
+		return nvmeta_fail(-EINVAL, "case %s: kind %d is neither meta nor data", name,
+				   (int)tc->kind);
+	switch (tc->backing) {
+	case NVMETA_BACKING_ANON:
+	case NVMETA_BACKING_MEMFD:
+	case NVMETA_BACKING_HUGE:
+		break;
+	default:
+		return nvmeta_fail(-EINVAL, "case %s: backing %d: the checker allocates only anon, memfd or huge memory",
+				   name, (int)tc->backing);
+	}
+	if (tc->layout > NVMETA_LAYOUT_MALLOC)
+		return nvmeta_fail(-EINVAL, "case %s: layout %s cannot be allocated by the checker",
+				   name, nvmeta_layout_name(tc->layout));
+	return 0;
+}
+
 int nvmeta_check_run(const struct nvmeta_dev *dev, struct io_uring *ring,
 		     struct nvmeta_kpath *kp, const struct nvmeta_check_case *tc,
 		     unsigned int index, unsigned int run, struct nvmeta_check_result *res)
@@ -829,11 +862,11 @@ int nvmeta_check_run(const struct nvmeta_dev *dev, struct io_uring *ring,
 	memset(res, 0, sizeof(*res));
 	res->tc = tc;
 	res->observed = -1;
+	ret = case_valid(tc);
+	if (ret)
+		return ret;
 	if (tc->flags & NVMETA_CHECK_REFORMAT)
 		return nvmeta_check_reformat(dev, ring, res);
-	if (tc->layout > NVMETA_LAYOUT_MALLOC)
-		return nvmeta_fail(-EINVAL, "case %s: layout %s cannot be allocated by the checker",
-				   tc->name, nvmeta_layout_name(tc->layout));
 	c.lba_bytes = c.info->lba_size + (c.info->extended_lba ? c.info->ms : 0);
 	if (!place_case(&c, index))
 		return 0;

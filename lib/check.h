@@ -5,8 +5,8 @@
  * a verdict, so that unit tests can feed them without a device.  Not
  * installed.
  */
-#ifndef NVMETA_CHECK_H
-#define NVMETA_CHECK_H
+#ifndef NVMETA_LIB_CHECK_H
+#define NVMETA_LIB_CHECK_H
 
 #include "internal.h"
 
@@ -83,4 +83,4 @@ void nvmeta_check_short_verdict(const struct nvmeta_dev_info *info, const struct
 int nvmeta_check_reformat(const struct nvmeta_dev *dev, struct io_uring *ring,
 			  struct nvmeta_check_result *res) NVMETA_HIDDEN;
 
-#endif /* NVMETA_CHECK_H */
+#endif /* NVMETA_LIB_CHECK_H */

@@ -7,15 +7,26 @@
 #include <errno.h>
 #include "internal.h"
 
+/* A case's source of memory: its buffer's backing, and how the buffer is
+ * treated (read-only, or read into unfaulted pages) on anonymous memory. */
+#define SRC_ANON	NVMETA_BACKING_ANON, 0
+#define SRC_MEMFD	NVMETA_BACKING_MEMFD, 0
+#define SRC_HUGE	NVMETA_BACKING_HUGE, 0
+#define SRC_UNTOUCHED	NVMETA_BACKING_ANON, NVMETA_CHECK_UNTOUCHED
+#define SRC_READONLY	NVMETA_BACKING_ANON, NVMETA_CHECK_READONLY
+
+/* The second step expands SRC_x into a backing and flags first. */
+#define CASE(...) CASE_(__VA_ARGS__)
+#define CASE_(n, k, d, sz, l, off, b, src_flags, err, f) \
+	{ .name = n, .kind = NVMETA_KIND_##k, .dir = NVMETA_DIR_##d, \
+	  .size = NVMETA_SIZE_##sz, .layout = NVMETA_LAYOUT_##l, .offset = off, \
+	  .backing = b, .expect_err = err, .flags = (src_flags) | (f) }
 #define META(n, dir, size, layout, off, src, err) \
-	{ n, NVMETA_SUBJECT_META, NVMETA_DIR_##dir, NVMETA_SIZE_##size, \
-	  NVMETA_LAYOUT_##layout, off, NVMETA_SOURCE_##src, err, 0 }
+	CASE(n, META, dir, size, layout, off, SRC_##src, err, 0)
 #define DATA(n, dir, size, layout, off, src, err) \
-	{ n, NVMETA_SUBJECT_DATA, NVMETA_DIR_##dir, NVMETA_SIZE_##size, \
-	  NVMETA_LAYOUT_##layout, off, NVMETA_SOURCE_##src, err, 0 }
+	CASE(n, DATA, dir, size, layout, off, SRC_##src, err, 0)
 #define SHORT(n, dir, layout, off) \
-	{ n, NVMETA_SUBJECT_META, NVMETA_DIR_##dir, NVMETA_SIZE_FEW, \
-	  NVMETA_LAYOUT_##layout, off, NVMETA_SOURCE_ANON, 0, NVMETA_CHECK_SHORT_META }
+	CASE(n, META, dir, FEW, layout, off, SRC_ANON, 0, NVMETA_CHECK_SHORT_META)
 
 static const struct nvmeta_check_case cases[] = {
 	/*   name                       dir    size  layout      off source     err */
@@ -63,8 +74,8 @@ static const struct nvmeta_check_case cases[] = {
 	/* The namespace formatted under an open handle (nvmeta-check
 	 * --reformat only: it erases the namespace), after every copy-back
 	 * case. */
-	{ "reformat-under-handle", NVMETA_SUBJECT_META, NVMETA_DIR_READ, NVMETA_SIZE_FEW,
-	  NVMETA_LAYOUT_PAGE, 0, NVMETA_SOURCE_ANON, -ESTALE, NVMETA_CHECK_REFORMAT },
+	CASE("reformat-under-handle", META, READ, FEW, PAGE, 0, SRC_ANON, -ESTALE,
+	     NVMETA_CHECK_REFORMAT),
 	/* Kernel-weakness probes (nvmeta-check --kernel-weakness only): a
 	 * RAW command of 8 blocks with one block's metadata declared.  After
 	 * every copy-back case, so that nothing they do can disturb one;

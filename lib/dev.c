@@ -18,6 +18,27 @@
 
 static const char sysroot[] = "/sys";
 
+/*
+ * The walk from the caller's node to controller, namespace ID, block
+ * device and generic char device is our own, not libnvme 1.3's tree
+ * (nvme_scan_topology, nvme_ns_get_generic_name, ...), which falls short
+ * here:
+ *  - its scan opens the block device of every namespace on the machine
+ *    and sends each an identify (nvme_ns_init): opening one namespace
+ *    would send admin commands to all, and a namespace whose identify
+ *    fails (no permission, a format in progress) is not in the tree;
+ *  - it only knows namespaces with a block device, and it derives the
+ *    generic name from the block name ("nvme%dn%d" to "ng%dn%d") without
+ *    looking whether that node exists or belongs to the same controller;
+ *    find_generic() asks the kernel (device link, NVME_IOCTL_ID);
+ *  - it has no lookup by device number, which lets a symlink or a node
+ *    outside /dev work (node_name());
+ *  - its sysfs paths are fixed at /sys: nvmeta_find_block() takes a
+ *    sysroot so the unit tests can walk a captured tree.
+ * nvmeta_list() (list.c) does use the tree, where those limits are
+ * acceptable.
+ */
+
 /* Basename of the target of symlink @path, into @out. */
 static int link_basename(const char *path, char *out, size_t len)
 {

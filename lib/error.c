@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* The per-thread message behind the last negative errno. */
+#include <errno.h>
 #include <stdio.h>
 #include "internal.h"
+
+_Static_assert(NVMETA_PROJECT_MAJOR == NVMETA_VERSION_MAJOR &&
+	       NVMETA_PROJECT_MINOR == NVMETA_VERSION_MINOR,
+	       "CMakeLists.txt and include/nvmeta/core.h name different versions");
 
 static _Thread_local char last_error[512];
 
@@ -23,4 +28,12 @@ const char *nvmeta_last_error(void)
 const char *nvmeta_version(void)
 {
 	return NVMETA_VERSION_STRING;
+}
+
+int nvmeta_version_check(unsigned int major, unsigned int minor)
+{
+	if (major == NVMETA_VERSION_MAJOR && minor <= NVMETA_VERSION_MINOR)
+		return 0;
+	return nvmeta_fail(-ENOTSUP, "program built against nvmeta %u.%u runs with library %s: it needs %u.%u or a later %u.x",
+			   major, minor, NVMETA_VERSION_STRING, major, minor, major);
 }

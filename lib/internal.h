@@ -85,10 +85,6 @@ unsigned int nvmeta_tag_field_bits(const struct nvmeta_dev_info *info) NVMETA_HI
 int nvmeta_check_encodable(const struct nvmeta_dev_info *info,
 			   const struct nvmeta_io *io) NVMETA_HIDDEN;
 
-/* cmd.c: encode @io into the passthrough command @cmd without checks. */
-void nvmeta_encode(const struct nvmeta_dev_info *info, const struct nvmeta_io *io,
-		   struct nvme_uring_cmd *cmd) NVMETA_HIDDEN;
-
 /* watch.c: read the fingerprint of block device @block under @sysroot. */
 int nvmeta_fingerprint_read(const char *sysroot, const char *block,
 			    struct nvmeta_fingerprint *fp) NVMETA_HIDDEN;
@@ -129,6 +125,10 @@ void nvmeta_fill_sqe(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
  * this device's kernel. */
 int nvmeta_prepare_buffers(const struct nvmeta_dev *dev,
 			   const struct nvmeta_io *io) NVMETA_HIDDEN;
+
+/* quirks.c: fault @addr..+@len in for writing (MADV_POPULATE_WRITE);
+ * -EFAULT for memory that cannot be written. */
+int nvmeta_populate_write(void *addr, size_t len) NVMETA_HIDDEN;
 
 /* quirks.c: decide the work-arounds of @dev once, by probing its kernel. */
 void nvmeta_quirks_decide(struct nvmeta_dev *dev) NVMETA_HIDDEN;

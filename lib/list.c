@@ -1,5 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* Every NVMe namespace on the machine, through libnvme's topology scan. */
+/*
+ * Every NVMe namespace on the machine, through libnvme's topology scan.
+ * As of libnvme 1.3 the scan sees only namespaces with a block device
+ * whose identify succeeds, and nvme_ns_get_generic_name() is the block
+ * name rewritten ("nvme0n1" to "ng0n1"), not a node looked up; dev.c
+ * keeps its own walk for that reason, and nvmeta_dev_open() on a listed
+ * path checks the node for real.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

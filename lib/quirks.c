@@ -33,7 +33,7 @@ static size_t page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static int populate_for_write(void *addr, size_t len)
+int nvmeta_populate_write(void *addr, size_t len)
 {
 	uintptr_t page = page_size();
 	uintptr_t start = (uintptr_t)addr & ~(page - 1);
@@ -45,8 +45,17 @@ static int populate_for_write(void *addr, size_t len)
 		return 0;
 	/* EINVAL: read-only (or PFN-mapped) memory.  Handing it to a kernel
 	 * that pins without write access would let the device write it. */
-	return nvmeta_fail(-EFAULT, "metadata buffer %p (%zu bytes) cannot be written: %m",
-			   addr, len);
+	return nvmeta_fail(-EFAULT, "buffer %p (%zu bytes) cannot be written: %m", addr, len);
+}
+
+int nvmeta_mem_prepare(void *addr, size_t len)
+{
+	if (!len)
+		return nvmeta_fail(-EINVAL, "nvmeta_mem_prepare: zero length");
+	if ((uintptr_t)addr + len < (uintptr_t)addr)
+		return nvmeta_fail(-EFAULT, "buffer %p + %zu bytes wraps past the end of the address space",
+				   addr, len);
+	return nvmeta_populate_write(addr, len);
 }
 
 int nvmeta_prepare_buffers(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
@@ -54,7 +63,7 @@ int nvmeta_prepare_buffers(const struct nvmeta_dev *dev, const struct nvmeta_io 
 	if (!dev->populate_reads || io->flags & NVMETA_IO_NO_PREFAULT ||
 	    io->opcode != NVMETA_OP_READ || !io->meta || !io->meta_len)
 		return 0;
-	return populate_for_write(io->meta, io->meta_len);
+	return nvmeta_populate_write(io->meta, io->meta_len);
 }
 
 /*

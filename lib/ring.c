@@ -89,6 +89,16 @@ static inline void ring_enter(const struct io_uring *ring) { (void)ring; }
 static inline void ring_leave(const struct io_uring *ring) { (void)ring; }
 #endif
 
+/* Polling a queue that completes by interrupt spins a CPU until the
+ * interrupt comes: the kernel allows it, and nobody wants it. */
+static int refuse_iopoll(const struct nvmeta_dev *dev)
+{
+	const struct nvmeta_dev_info *in = &dev->info;
+
+	return nvmeta_fail(-EOPNOTSUPP, "%s: the ring polls for completions (IORING_SETUP_IOPOLL) but %s has no poll queues (queue/io_poll is 0): load the nvme driver with poll_queues=N (nvme.poll_queues=N on the kernel command line), or use a ring without IOPOLL",
+			   in->generic_path, in->block_name[0] ? in->block_name : "the namespace");
+}
+
 static int queue_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 		     const struct nvmeta_io *io, uint64_t user_data)
 {
@@ -96,6 +106,9 @@ static int queue_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 	int ret;
 
 	/* Checks first: an SQE taken from the ring cannot be given back. */
+	if ((ring->flags & IORING_SETUP_IOPOLL) && !dev->info.limits.io_poll &&
+	    !(io->flags & NVMETA_IO_RAW))
+		return refuse_iopoll(dev);
 	ret = nvmeta_io_ready(dev, io);
 	if (ret)
 		return ret;
@@ -182,11 +195,18 @@ int nvmeta_wait_own(struct io_uring *ring, uint64_t user_data, struct io_uring_c
 }
 
 /* Submit everything queued; a signal during submission only retries, and
- * a partial submission goes on while the kernel takes some. */
+ * a partial submission goes on while the kernel takes some.  With SQPOLL
+ * the kernel's thread takes entries when it runs: publishing them (and
+ * waking the thread, which io_uring_submit() does) is all there is, and
+ * waiting here until it took them would only spin. */
 static int submit_all(struct io_uring *ring)
 {
 	int ret;
 
+	if (ring->flags & IORING_SETUP_SQPOLL) {
+		ret = io_uring_submit(ring);
+		return ret < 0 ? ret : 0;
+	}
 	do {
 		ret = io_uring_submit(ring);
 	} while (ret == -EINTR || (ret > 0 && io_uring_sq_ready(ring)));
@@ -295,4 +315,137 @@ int nvmeta_explain_denied(int err, const char *what, const struct nvmeta_dev_inf
 	return nvmeta_fail(err, "%s on %s refused (%s): %sthe node's permissions, CAP_SYS_ADMIN, or a security module (SELinux or Smack deny io_uring commands through the uring_cmd hook)",
 			   what, dev, strerror(-err),
 			   writes ? "commands that write need the device opened for writing; check " : "check ");
+}
+
+/* The flags nvmeta_ring_setup() knows, and their io_uring names. */
+#define RING_FLAGS (NVMETA_RING_IOPOLL | NVMETA_RING_SQPOLL | NVMETA_RING_FIXED_BUF)
+
+static const char *setup_names(unsigned int flags, char *buf, size_t len)
+{
+	snprintf(buf, len, "SQE128|CQE32%s%s", flags & IORING_SETUP_IOPOLL ? "|IOPOLL" : "",
+		 flags & IORING_SETUP_SQPOLL ? "|SQPOLL" : "");
+	return buf;
+}
+
+/*
+ * Whether the kernel takes IORING_URING_CMD_FIXED: send a URING_CMD with
+ * the flag, buffer index 0xffff (above any registered one) and no file.
+ * A kernel that does not know the flag refuses it with EINVAL while
+ * preparing the command, before it looks at the buffer index (EFAULT) or
+ * the file (EBADF): any other answer means the flag was understood.
+ */
+static int probe_fixed_buf(struct io_uring *ring, bool *fixed)
+{
+	struct io_uring_cqe cqe[2];
+	struct io_uring_sqe *sqe;
+	uint64_t tag = sync_tag();
+	int ret;
+
+	sqe = io_uring_get_sqe(ring);
+	if (!sqe)
+		return nvmeta_fail(-EBUSY, "probing the ring: submission queue full");
+	memset(sqe, 0, (ring->flags & IORING_SETUP_SQE128 ? 2 : 1) * sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = -1;
+	sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
+	sqe->buf_index = 0xffff;
+	sqe->user_data = tag;
+	ret = submit_all(ring);
+	if (ret)
+		return nvmeta_fail(ret, "probing the ring: io_uring_submit: %s", strerror(-ret));
+	ret = nvmeta_wait_own(ring, tag, cqe);
+	if (ret)
+		return ret;
+	*fixed = cqe[0].res != -EINVAL;
+	return 0;
+}
+
+int nvmeta_ring_probe(struct io_uring *ring, uint32_t *features)
+{
+	struct io_uring_probe *probe;
+	bool fixed = false;
+	uint32_t f = 0;
+	int ret;
+
+	if ((ring->flags & BIG_RING) == BIG_RING)
+		f |= NVMETA_FEAT_BIG;
+	if (ring->flags & IORING_SETUP_IOPOLL)
+		f |= NVMETA_FEAT_IOPOLL;
+	if (ring->flags & IORING_SETUP_SQPOLL)
+		f |= NVMETA_FEAT_SQPOLL;
+	probe = io_uring_get_probe_ring(ring);
+	if (!probe)
+		return nvmeta_fail(-EOPNOTSUPP, "io_uring cannot list its opcodes here (IORING_REGISTER_PROBE, Linux 5.6)");
+	if (io_uring_opcode_supported(probe, IORING_OP_URING_CMD))
+		f |= NVMETA_FEAT_URING_CMD;
+	io_uring_free_probe(probe);
+	if (f & NVMETA_FEAT_URING_CMD) {
+		ring_enter(ring);
+		ret = probe_fixed_buf(ring, &fixed);
+		ring_leave(ring);
+		if (ret)
+			return ret;
+	}
+	if (fixed)
+		f |= NVMETA_FEAT_FIXED_BUF;
+	*features = f;
+	return 0;
+}
+
+static int check_params(const struct nvmeta_ring_params *p)
+{
+	size_t i;
+
+	if (p->flags & ~RING_FLAGS)
+		return nvmeta_fail(-EINVAL, "ring flags 0x%x: unknown bits 0x%x", p->flags,
+				   p->flags & ~RING_FLAGS);
+	for (i = 0; i < ARRAY_SIZE(p->resv); i++)
+		if (p->resv[i])
+			return nvmeta_fail(-EINVAL, "nvmeta_ring_params resv[%zu] is %u: reserved fields must be zero",
+					   i, p->resv[i]);
+	return 0;
+}
+
+/* The options the caller asked for that the kernel's answer lacks. */
+static int check_features(const struct nvmeta_ring_params *p)
+{
+	if (!(p->features & NVMETA_FEAT_URING_CMD))
+		return nvmeta_fail(-EOPNOTSUPP, "this kernel's io_uring has no IORING_OP_URING_CMD (added in Linux 5.19): no NVMe passthrough");
+	if ((p->flags & NVMETA_RING_FIXED_BUF) && !(p->features & NVMETA_FEAT_FIXED_BUF))
+		return nvmeta_fail(-EOPNOTSUPP, "this kernel does not take registered buffers for passthrough (IORING_URING_CMD_FIXED refused; added in Linux 6.1)");
+	return 0;
+}
+
+int nvmeta_ring_setup(struct io_uring *ring, unsigned int depth, struct nvmeta_ring_params *p)
+{
+	struct io_uring_params up;
+	char names[48], why[64];
+	int ret;
+
+	ret = check_params(p);
+	if (ret)
+		return ret;
+	memset(&up, 0, sizeof(up));
+	up.flags = BIG_RING;
+	if (p->flags & NVMETA_RING_IOPOLL)
+		up.flags |= IORING_SETUP_IOPOLL;
+	if (p->flags & NVMETA_RING_SQPOLL) {
+		up.flags |= IORING_SETUP_SQPOLL;
+		up.sq_thread_idle = p->sq_thread_idle;
+	}
+	ret = io_uring_queue_init_params(depth, ring, &up);
+	if (ret == -EPERM || ret == -EACCES)
+		return nvmeta_fail(ret, "io_uring setup with %s refused (%s): io_uring is disabled or restricted%s%s",
+				   setup_names(up.flags, names, sizeof(names)), strerror(-ret),
+				   uring_sysctl(why, sizeof(why)),
+				   (up.flags & IORING_SETUP_SQPOLL) ? ", or SQPOLL needs CAP_SYS_NICE here (before Linux 5.11 CAP_SYS_ADMIN)" : "");
+	if (ret)
+		return nvmeta_fail(ret, "io_uring setup with %s, depth %u: %s",
+				   setup_names(up.flags, names, sizeof(names)), depth, strerror(-ret));
+	ret = nvmeta_ring_probe(ring, &p->features);
+	if (!ret)
+		ret = check_features(p);
+	if (ret)
+		io_uring_queue_exit(ring);
+	return ret;
 }

@@ -86,6 +86,7 @@ static const struct limit_attr queue_attrs[] = {
 	U32_ATTR(max_hw_sectors_kb, true),
 	U64_ATTR(virt_boundary_mask, false),
 	U32_ATTR(logical_block_size, true),
+	U32_ATTR(io_poll, false),
 };
 
 static int read_queue_attr(const char *dir, const struct limit_attr *a,
@@ -172,6 +173,12 @@ static bool block_has_nsid(const char *sysroot, const char *name, uint32_t nsid)
 	return !read_u64_at(path, "nsid", &val) && val == nsid;
 }
 
+/*
+ * Our own walk of SYSROOT/block, not libnvme 1.3's nvme_scan_topology():
+ * that one reads the real /sys only (no sysroot for the unit tests' fake
+ * trees) and identifies every namespace on the machine to find one; see
+ * dev.c.
+ */
 int nvmeta_find_block(const char *sysroot, const char *ctrl, uint32_t nsid,
 		      char *name, size_t len)
 {

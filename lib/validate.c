@@ -63,18 +63,12 @@ static int check_range(const struct io_check *c)
 	return 0;
 }
 
-static bool transfers_data(uint8_t opcode)
-{
-	return opcode == NVMETA_OP_READ || opcode == NVMETA_OP_WRITE ||
-	       opcode == NVMETA_OP_COMPARE;
-}
-
 static int check_transfer_size(const struct io_check *c)
 {
 	uint64_t bytes = c->lba_bytes * c->io->nlb;
 	uint64_t hw_max = (uint64_t)c->info->limits.max_hw_sectors_kb * 1024;
 
-	if (!transfers_data(c->io->opcode))
+	if (!nvmeta_opcode_transfers(c->io->opcode))
 		return 0;
 	if (c->info->mdts_bytes && bytes > c->info->mdts_bytes)
 		return nvmeta_fail(-E2BIG, "%u blocks = %" PRIu64 " bytes exceed the controller's MDTS of %u bytes",
@@ -90,7 +84,7 @@ static int check_data(const struct io_check *c)
 	const struct nvmeta_io *io = c->io;
 	uint64_t need = c->lba_bytes * io->nlb;
 
-	if (!transfers_data(io->opcode)) {
+	if (!nvmeta_opcode_transfers(io->opcode)) {
 		if (io->data || io->data_len || io->meta || io->meta_len)
 			return nvmeta_fail(-EFAULT, "this command transfers no data: pass no buffers");
 		return 0;
@@ -113,7 +107,7 @@ static int check_metadata(const struct io_check *c)
 	const struct nvmeta_io *io = c->io;
 	uint64_t need = (uint64_t)info->ms * io->nlb;
 
-	if (!transfers_data(io->opcode))
+	if (!nvmeta_opcode_transfers(io->opcode))
 		return 0;
 	if (!io->meta != !io->meta_len)
 		return nvmeta_fail(-EFAULT, "metadata buffer %p with length %u: need both or neither",

@@ -20,9 +20,19 @@ cmake -S "$HERE" -B "$WORK/cmake" -DCMAKE_PREFIX_PATH="$PREFIX" >/dev/null
 cmake --build "$WORK/cmake" >/dev/null
 LD_LIBRARY_PATH=$LIBDIR "$WORK/cmake/consumer"
 
+# The headers are C++-clean too (extern "C", no C-only constructs inline).
+# shellcheck disable=SC2046
+echo '#include <nvmeta.h>' | c++ -x c++ -Wall -Werror -fsyntax-only $(pkg-config --cflags nvmeta) -
+
 bad=$(nm -D --defined-only "$LIBDIR/libnvmeta.so" | awk '$2 == "T" && $3 !~ /^nvmeta_/')
 if [ -n "$bad" ]; then
 	echo "check-install: exported beyond the public API: $bad" >&2
 	exit 1
 fi
-echo "check-install: pkg-config and find_package both link; exports are nvmeta_* only"
+# Every export belongs to a release's version node.
+bad=$(nm -D --defined-only "$LIBDIR/libnvmeta.so" | awk '$2 == "T" && $3 !~ /@@NVMETA_[0-9]+\.[0-9]+$/')
+if [ -n "$bad" ]; then
+	echo "check-install: exported without a version node: $bad" >&2
+	exit 1
+fi
+echo "check-install: pkg-config and find_package both link; exports are nvmeta_* only, each in a version node"

@@ -228,3 +228,162 @@ Test(check, short_command_without_a_trace_fails)
 	nvmeta_check_short_verdict(&info, &o, &res);
 	cr_assert_eq(res.verdict, NVMETA_VERDICT_FAIL, "detail: %s", res.detail);
 }
+
+/* ---- the case table and the cases nvmeta_check_run accepts ---- */
+
+/* The words a case's source of memory had before backing and the flags
+ * took its place: tests/vm/known-defects.tsv and the lab's scripts match
+ * case names, and tools may print these. */
+static const char *source_word(const struct nvmeta_check_case *tc)
+{
+	static const char *const backing[] = { "anon", "memfd", "huge" };
+
+	if (tc->flags & NVMETA_CHECK_UNTOUCHED)
+		return "untouched";
+	if (tc->flags & NVMETA_CHECK_READONLY)
+		return "readonly";
+	return tc->backing <= NVMETA_BACKING_HUGE ? backing[tc->backing] : "?";
+}
+
+/* The table as it was when subject and source were enums of their own. */
+static const struct {
+	const char *name, *kind, *source;
+} table_before[] = {
+	{ "meta-pinned-1", "meta", "anon" },
+	{ "meta-pinned-8", "meta", "anon" },
+	{ "meta-pinned-max", "meta", "anon" },
+	{ "meta-page+0-8", "meta", "anon" },
+	{ "meta-page+4-8", "meta", "anon" },
+	{ "meta-page+0-max", "meta", "anon" },
+	{ "meta-misaligned+1-1", "meta", "anon" },
+	{ "meta-misaligned+1-1w", "meta", "anon" },
+	{ "meta-misaligned+1-8", "meta", "anon" },
+	{ "meta-misaligned+2-8", "meta", "anon" },
+	{ "meta-misaligned+3-8", "meta", "anon" },
+	{ "meta-misaligned+4093-8", "meta", "anon" },
+	{ "meta-misaligned+1-max", "meta", "anon" },
+	{ "meta-fragmented-1", "meta", "anon" },
+	{ "meta-fragmented-8", "meta", "anon" },
+	{ "meta-fragmented-8w", "meta", "anon" },
+	{ "meta-fragmented-max", "meta", "anon" },
+	{ "meta-huge-span-1", "meta", "anon" },
+	{ "meta-huge-span-max", "meta", "anon" },
+	{ "meta-huge-8", "meta", "huge" },
+	{ "meta-malloc-1", "meta", "anon" },
+	{ "meta-malloc-8", "meta", "anon" },
+	{ "meta-malloc-max", "meta", "anon" },
+	{ "meta-memfd-8", "meta", "memfd" },
+	{ "meta-memfd+2-8", "meta", "memfd" },
+	{ "meta-readonly-src-8", "meta", "readonly" },
+	{ "meta-readonly-src+1-8", "meta", "readonly" },
+	{ "meta-readonly-dst-8", "meta", "readonly" },
+	{ "meta-readonly-dst+1-8", "meta", "readonly" },
+	{ "data-pinned-1", "data", "anon" },
+	{ "data-pinned-max", "data", "anon" },
+	{ "data-page-max", "data", "anon" },
+	{ "data-misaligned+1-1", "data", "anon" },
+	{ "data-misaligned+2-max", "data", "anon" },
+	{ "data-fragmented-max", "data", "anon" },
+	{ "data-huge-8", "data", "huge" },
+	{ "data-malloc-8", "data", "anon" },
+	{ "data-memfd-8", "data", "memfd" },
+	{ "data-readonly-src-8", "data", "readonly" },
+	{ "data-readonly-dst-8", "data", "readonly" },
+	{ "data-untouched-8", "data", "untouched" },
+	{ "reformat-under-handle", "meta", "anon" },
+	{ "raw-shortmeta-pin-read", "meta", "anon" },
+	{ "raw-shortmeta-pin-write", "meta", "anon" },
+	{ "raw-shortmeta+1-write", "meta", "anon" },
+	{ "meta-untouched-8", "meta", "untouched" },
+	{ "meta-untouched+1-8", "meta", "untouched" },
+	{ "meta-untouched-max", "meta", "untouched" },
+	{ "raw-shortmeta+1-read", "meta", "anon" },
+};
+
+Test(check, table_keeps_its_names_and_words)
+{
+	static const char *const kinds[] = { "meta", "data" };
+	const struct nvmeta_check_case *tc;
+	int n = nvmeta_check_table(&tc), i;
+	size_t j;
+
+	cr_assert_eq(n, (int)ARRAY_SIZE(table_before));
+	for (i = 0; i < n; i++) {
+		cr_assert_str_eq(tc[i].name, table_before[i].name);
+		cr_assert(tc[i].kind == NVMETA_KIND_META || tc[i].kind == NVMETA_KIND_DATA,
+			  "%s: kind %d", tc[i].name, (int)tc[i].kind);
+		cr_assert_str_eq(kinds[tc[i].kind], table_before[i].kind, "%s", tc[i].name);
+		cr_assert_str_eq(source_word(&tc[i]), table_before[i].source, "%s", tc[i].name);
+		for (j = 0; j < ARRAY_SIZE(tc[i].resv); j++)
+			cr_assert_eq(tc[i].resv[j], 0, "%s: resv[%zu]", tc[i].name, j);
+	}
+}
+
+/* A device nvmeta_check_run would skip every case on (no blocks): a case
+ * it accepts returns 0 without I/O, one it refuses returns -EINVAL. */
+static struct nvmeta_dev fake_dev;
+
+static int run_case(const struct nvmeta_check_case *tc)
+{
+	fake_dev.fd = -1;
+	fake_dev.info = info;
+	fake_dev.info.nsze = 0;
+	return nvmeta_check_run(&fake_dev, NULL, NULL, tc, 0, 1, &res);
+}
+
+static struct nvmeta_check_case first_case(void)
+{
+	const struct nvmeta_check_case *tc;
+
+	nvmeta_check_table(&tc);
+	return tc[0];
+}
+
+Test(check, run_accepts_a_table_case)
+{
+	struct nvmeta_check_case tc = first_case();
+
+	cr_assert_eq(run_case(&tc), 0, "%s", nvmeta_last_error());
+	cr_assert_eq(res.verdict, NVMETA_VERDICT_SKIP, "detail: %s", res.detail);
+}
+
+Test(check, run_refuses_a_case_with_resv_set)
+{
+	struct nvmeta_check_case tc = first_case();
+
+	tc.resv[2] = 1;
+	cr_assert_eq(run_case(&tc), -EINVAL);
+	cr_assert_neq(strstr(nvmeta_last_error(), "resv[2]"), NULL, "error: %s",
+		      nvmeta_last_error());
+	cr_assert_neq(strstr(nvmeta_last_error(), tc.name), NULL, "error: %s",
+		      nvmeta_last_error());
+}
+
+Test(check, run_refuses_a_backing_it_cannot_allocate)
+{
+	struct nvmeta_check_case tc = first_case();
+	enum nvmeta_backing bad[] = { NVMETA_BACKING_HEAP, NVMETA_BACKING_CALLER };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		tc.backing = bad[i];
+		cr_assert_eq(run_case(&tc), -EINVAL, "backing %d", (int)bad[i]);
+		cr_assert_neq(strstr(nvmeta_last_error(), "backing"), NULL, "error: %s",
+			      nvmeta_last_error());
+	}
+}
+
+Test(check, run_refuses_unknown_flags_and_kinds)
+{
+	struct nvmeta_check_case tc = first_case();
+
+	tc.flags = 1u << 31;
+	cr_assert_eq(run_case(&tc), -EINVAL);
+	cr_assert_neq(strstr(nvmeta_last_error(), "unknown flags 0x80000000"), NULL, "error: %s",
+		      nvmeta_last_error());
+	tc = first_case();
+	tc.kind = (enum nvmeta_kind)2;
+	cr_assert_eq(run_case(&tc), -EINVAL);
+	cr_assert_neq(strstr(nvmeta_last_error(), "kind 2"), NULL, "error: %s",
+		      nvmeta_last_error());
+}

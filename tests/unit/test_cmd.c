@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* SQE encoding and CQE status decoding. */
+/*
+ * SQE encoding: the inline encoder of <nvmeta/core.h>, what it sets and
+ * leaves to the caller, the tag space against a 128-bit reference, and
+ * the validating road, which fills the very same bytes.  (CQE status
+ * decoding is in test_status.c.)
+ */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <criterion/criterion.h>
 #include "internal.h"
@@ -22,6 +28,16 @@ static void setup(void)
 }
 
 TestSuite(cmd, .init = setup);
+
+/* The command alone, as the inline encoder fills it. */
+static void encode_cmd(const struct nvmeta_dev_info *info, const struct nvmeta_io *io,
+			  struct nvme_uring_cmd *cmd)
+{
+	struct io_uring_sqe sqe[2];
+
+	nvmeta_prep_cmd(sqe, -1, info, io);
+	memcpy(cmd, sqe[0].cmd, sizeof(*cmd));
+}
 
 Test(cmd, read_fills_a_big_sqe)
 {
@@ -63,7 +79,7 @@ Test(cmd, sixty_four_bit_guard_puts_reftag_high_bits_in_cdw3)
 				.reftag = 0xbeef00000001ull };
 
 	dev.info.guard_bits = 64;
-	nvmeta_encode(&dev.info, &io, &c);
+	encode_cmd(&dev.info, &io, &c);
 	cr_assert_eq(c.cdw14, 1);
 	cr_assert_eq(c.cdw3, 0xbeef);
 }
@@ -74,7 +90,7 @@ Test(cmd, write_zeroes_carries_no_buffers)
 	struct nvmeta_io io = { .opcode = NVMETA_OP_WRITE_ZEROES, .nlb = 16,
 				.data = data, .data_len = 1 };
 
-	nvmeta_encode(&dev.info, &io, &c);
+	encode_cmd(&dev.info, &io, &c);
 	cr_assert_eq(c.addr, 0);
 	cr_assert_eq(c.data_len, 0);
 	cr_assert_eq(c.cdw12, 15);
@@ -91,44 +107,6 @@ Test(cmd, prep_refuses_invalid_io_and_leaves_sqe_alone)
 	cr_assert_eq(sqe[0].opcode, 0xa5);
 	io.flags = NVMETA_IO_RAW;
 	cr_assert_eq(nvmeta_prep(&dev, sqe, &io), 0);
-}
-
-static int decode(int res, struct nvmeta_status *st)
-{
-	struct {
-		struct io_uring_cqe cqe;
-		uint64_t extra[2];
-	} big = { .cqe = { .res = res } };
-
-	big.cqe.big_cqe[0] = 0x42;
-	return nvmeta_status_decode(&big.cqe, st);
-}
-
-Test(cmd, status_decoding_separates_errno_from_nvme_status)
-{
-	struct nvmeta_status st;
-
-	cr_assert_eq(decode(0, &st), 0);
-	cr_assert_eq(st.result, 0x42);
-	cr_assert_str_eq(nvmeta_status_name(&st), "Success");
-
-	cr_assert_eq(decode(-EINVAL, &st), -EINVAL);
-	cr_assert_eq(st.err, -EINVAL);
-	cr_assert_eq(st.status, 0);
-
-	cr_assert_eq(decode(0x4282, &st), -EIO);
-	cr_assert_eq(st.err, 0);
-	cr_assert_eq(st.sct, 2);
-	cr_assert_eq(st.sc, 0x82);
-	cr_assert(st.dnr);
-	cr_assert_str_eq(nvmeta_status_name(&st), "End-to-end Guard Check Error");
-	cr_assert(strstr(nvmeta_last_error(), "Guard Check"));
-
-	cr_assert_eq(decode(0x080, &st), -EIO);
-	cr_assert_not(st.dnr);
-	cr_assert_str_eq(nvmeta_status_name(&st), "LBA Out of Range");
-	cr_assert_eq(decode(0x3ff, &st), -EIO);
-	cr_assert_str_eq(nvmeta_status_name(&st), "Unknown");
 }
 
 static struct nvme_uring_cmd *encode_tags(uint8_t guard, uint8_t sts, uint64_t reftag,
@@ -228,4 +206,157 @@ Test(cmd, a_stale_device_refuses_commands)
 	cr_assert_eq(nvmeta_prep(&dev, sqe, &io), -ESTALE);
 	atomic_store(&dev.stale, 0);
 	cr_assert_eq(nvmeta_prep(&dev, sqe, &io), 0);
+}
+
+static struct nvmeta_io read8(void)
+{
+	struct nvmeta_io io = {
+		.opcode = NVMETA_OP_READ, .slba = 16, .nlb = 8,
+		.data = data, .data_len = 4096, .meta = meta, .meta_len = 64,
+	};
+	return io;
+}
+
+static bool all_zero(const void *p, size_t len)
+{
+	const unsigned char *c = p;
+
+	while (len--)
+		if (*c++)
+			return false;
+	return true;
+}
+
+Test(cmd, sets_all_128_bytes_and_leaves_user_data_and_personality_zero)
+{
+	struct io_uring_sqe sqe[2];
+	struct nvmeta_io io = read8();
+
+	memset(sqe, 0xa5, sizeof(sqe));
+	nvmeta_prep_cmd(sqe, 9, &dev.info, &io);
+	cr_assert_eq(sqe[0].opcode, IORING_OP_URING_CMD);
+	cr_assert_eq(sqe[0].fd, 9);
+	cr_assert_eq(sqe[0].cmd_op, NVME_URING_CMD_IO);
+	cr_assert_eq(sqe[0].flags, 0);
+	cr_assert_eq(sqe[0].user_data, 0);
+	cr_assert_eq(sqe[0].personality, 0);
+	cr_assert_eq(sqe[0].uring_cmd_flags, 0);
+	cr_assert_eq(sqe[0].buf_index, 0);
+	cr_assert_eq(sqe[0].ioprio, 0);
+	/* The 80-byte command ends 16 bytes before the second half ends. */
+	cr_assert(all_zero((char *)sqe[0].cmd + sizeof(struct nvme_uring_cmd),
+			   2 * sizeof(sqe[0]) - offsetof(struct io_uring_sqe, cmd) -
+			   sizeof(struct nvme_uring_cmd)));
+}
+
+Test(cmd, fixed_file_and_fixed_buffer_are_taken_from_the_command)
+{
+	struct io_uring_sqe sqe[2];
+	struct nvmeta_io io = read8();
+
+	io.flags = NVMETA_IO_FIXED_FILE | NVMETA_IO_FIXED_BUF;
+	io.file_index = 3;
+	io.buf_index = 17;
+	nvmeta_prep_cmd(sqe, 9, &dev.info, &io);
+	cr_assert_eq(sqe[0].fd, 3);
+	cr_assert_eq(sqe[0].flags, IOSQE_FIXED_FILE);
+	cr_assert_eq(sqe[0].uring_cmd_flags, IORING_URING_CMD_FIXED);
+	cr_assert_eq(sqe[0].buf_index, 17);
+	/* The data address stays: the kernel finds it inside buffer 17. */
+	cr_assert_eq(((struct nvme_uring_cmd *)sqe[0].cmd)->addr, (uintptr_t)data);
+}
+
+Test(cmd, the_validating_road_fills_the_same_bytes)
+{
+	struct io_uring_sqe a[2], b[2];
+	struct nvmeta_io io = read8();
+
+	io.prinfo = NVMETA_PRCHK_GUARD | NVMETA_PRCHK_REF;
+	io.reftag = 0x1234567;
+	io.apptag = 0xbeef;
+	io.appmask = 0xffff;
+	io.flags = NVMETA_IO_FUA | NVMETA_IO_FIXED_BUF;
+	io.buf_index = 2;
+	memset(a, 0x11, sizeof(a));
+	memset(b, 0x22, sizeof(b));
+	cr_assert_eq(nvmeta_prep(&dev, a, &io), 0, "%s", nvmeta_last_error());
+	nvmeta_prep_cmd(b, dev.fd, &dev.info, &io);
+	cr_assert_eq(memcmp(a, b, sizeof(a)), 0);
+}
+
+/* The tag space as one 128-bit number, the way the spec draws it. */
+static void reference_tags(unsigned int width, unsigned int sts, uint64_t ref, uint64_t st,
+			   uint32_t *cdw14, uint32_t *cdw3, uint32_t *cdw2)
+{
+	unsigned __int128 field = (unsigned __int128)st << (width - sts) | ref;
+
+	*cdw14 = (uint32_t)field;
+	*cdw3 = width == 48 ? (uint32_t)(field >> 32) & 0xffff :
+		width == 80 ? (uint32_t)(field >> 32) : 0;
+	*cdw2 = width == 80 ? (uint32_t)(field >> 64) & 0xffff : 0;
+}
+
+static uint64_t random_bits(unsigned int bits)
+{
+	uint64_t v = (uint64_t)random() << 42 ^ (uint64_t)random() << 21 ^ (uint64_t)random();
+
+	return bits >= 64 ? v : v & ((1ull << bits) - 1);
+}
+
+Test(cmd, tags_match_a_128_bit_reference_for_every_guard_and_storage_tag_size)
+{
+	static const struct { uint8_t guard; unsigned int width; } g[] = {
+		{ 16, 32 }, { 64, 48 }, { 32, 80 },
+	};
+	uint32_t w14, w3, w2;
+	unsigned int i, sts, n;
+
+	srandom(7);
+	for (i = 0; i < 3; i++) {
+		for (sts = 0; sts <= g[i].width && sts <= 64; sts++) {
+			for (n = 0; n < 64; n++) {
+				struct io_uring_sqe sqe[2];
+				struct nvme_uring_cmd *c = (struct nvme_uring_cmd *)sqe[0].cmd;
+				struct nvmeta_io io = read8();
+				unsigned int ref_bits = g[i].width - sts;
+
+				dev.info.guard_bits = g[i].guard;
+				dev.info.sts = sts;
+				io.reftag = random_bits(ref_bits > 64 ? 64 : ref_bits);
+				io.storage_tag = sts ? random_bits(sts) : 0;
+				if (n == 0) {	/* all ones: every bit must land */
+					io.reftag = ref_bits >= 64 ? ~0ull : (1ull << ref_bits) - 1;
+					io.storage_tag = sts >= 64 ? ~0ull : (1ull << sts) - 1;
+				}
+				nvmeta_prep_cmd(sqe, 1, &dev.info, &io);
+				reference_tags(g[i].width, sts, io.reftag, io.storage_tag, &w14, &w3, &w2);
+				cr_assert_eq(c->cdw14, w14, "guard %u sts %u", g[i].guard, sts);
+				cr_assert_eq(c->cdw3, w3, "guard %u sts %u", g[i].guard, sts);
+				cr_assert_eq(c->cdw2, w2, "guard %u sts %u", g[i].guard, sts);
+				cr_assert_eq(nvmeta_io_validate(&dev, &io), 0, "guard %u sts %u: %s",
+					     g[i].guard, sts, nvmeta_last_error());
+			}
+		}
+	}
+}
+
+Test(cmd, reserved_fields_are_refused_even_raw)
+{
+	struct io_uring_sqe sqe[2];
+	struct nvmeta_io io = read8();
+
+	io.resv[3] = 1;
+	cr_assert_eq(nvmeta_io_validate(&dev, &io), -EINVAL);
+	cr_assert(strstr(nvmeta_last_error(), "resv[3]"), "%s", nvmeta_last_error());
+	io.flags = NVMETA_IO_RAW;
+	cr_assert_eq(nvmeta_prep(&dev, sqe, &io), -EINVAL);
+}
+
+Test(cmd, version_check_takes_older_minors_of_the_same_major_only)
+{
+	cr_assert_eq(NVMETA_VERSION_CHECK(), 0);
+	cr_assert_eq(nvmeta_version_check(NVMETA_VERSION_MAJOR, 0), 0);
+	cr_assert_eq(nvmeta_version_check(NVMETA_VERSION_MAJOR, NVMETA_VERSION_MINOR + 1), -ENOTSUP);
+	cr_assert(strstr(nvmeta_last_error(), nvmeta_version()), "%s", nvmeta_last_error());
+	cr_assert_eq(nvmeta_version_check(NVMETA_VERSION_MAJOR + 1, 0), -ENOTSUP);
 }

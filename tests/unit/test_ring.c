@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * Rings on a real io_uring, without a device: NOPs and timeouts give
- * completions, and a passthrough command on /dev/null fails at once with
- * EOPNOTSUPP, which is enough to tell whose completion a call took.
+ * completions, and a passthrough command on /dev/null completes at once
+ * (EOPNOTSUPP, or 0 on some kernels), which is enough to tell whose
+ * completion a call took, and to see SQPOLL and IOPOLL rings set up by
+ * nvmeta_ring_setup() carry nvmeta's commands.  The probe of what a ring
+ * takes, and memory made ready once, are here too.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +32,8 @@ static void setup(void)
 	dev.info.nsze = 1000;
 	dev.info.lba_size = 512;
 	dev.info.guard_bits = 16;
+	dev.info.limits.max_hw_sectors_kb = 512;
+	dev.info.limits.io_poll = true;
 }
 
 static void teardown(void)
@@ -260,4 +266,179 @@ Test(ring, permission_errors_name_their_likely_causes)
 	cr_assert_eq(nvmeta_explain_denied(-EPERM, "the passthrough command", &in, true), -EPERM);
 	cr_assert(strstr(nvmeta_last_error(), "opened for writing"), "%s", nvmeta_last_error());
 	cr_assert(strstr(nvmeta_last_error(), "security module"));
+}
+
+static void setup_ok(struct io_uring *ring, struct nvmeta_ring_params *p)
+{
+	int ret = nvmeta_ring_setup(ring, 8, p);
+
+	cr_assert_eq(ret, 0, "%s", nvmeta_last_error());
+}
+
+Test(ring, a_plain_ring_is_big_and_knows_uring_cmd)
+{
+	struct nvmeta_ring_params p = { 0 };
+	struct io_uring ring;
+
+	setup_ok(&ring, &p);
+	cr_assert_eq(ring.flags & (IORING_SETUP_SQE128 | IORING_SETUP_CQE32),
+		     IORING_SETUP_SQE128 | IORING_SETUP_CQE32);
+	cr_assert(p.features & NVMETA_FEAT_BIG);
+	cr_assert(p.features & NVMETA_FEAT_URING_CMD);
+	cr_assert_not(p.features & (NVMETA_FEAT_IOPOLL | NVMETA_FEAT_SQPOLL));
+	/* The probe's command was taken: nothing is left to reap. */
+	cr_assert_eq(io_uring_cq_ready(&ring), 0);
+	io_uring_queue_exit(&ring);
+}
+
+Test(ring, sqpoll_and_iopoll_are_asked_of_the_kernel_and_reported)
+{
+	struct nvmeta_ring_params p = { .flags = NVMETA_RING_SQPOLL, .sq_thread_idle = 50 };
+	struct io_uring ring;
+
+	setup_ok(&ring, &p);
+	cr_assert(ring.flags & IORING_SETUP_SQPOLL);
+	cr_assert(p.features & NVMETA_FEAT_SQPOLL);
+	io_uring_queue_exit(&ring);
+
+	memset(&p, 0, sizeof(p));
+	p.flags = NVMETA_RING_IOPOLL;
+	setup_ok(&ring, &p);
+	cr_assert(ring.flags & IORING_SETUP_IOPOLL);
+	cr_assert(p.features & NVMETA_FEAT_IOPOLL);
+	io_uring_queue_exit(&ring);
+}
+
+/* Linux 6.1 and later take registered buffers for passthrough; the probe
+ * must say so on them, and a ring asked for them must come up. */
+Test(ring, fixed_buffers_follow_the_kernels_answer)
+{
+	struct nvmeta_ring_params p = { .flags = NVMETA_RING_FIXED_BUF };
+	struct nvmeta_kernel k;
+	struct io_uring ring;
+	int ret;
+
+	cr_assert_eq(nvmeta_kernel_read(&k), 0);
+	ret = nvmeta_ring_setup(&ring, 8, &p);
+	if (!NVMETA_KERNEL_AT_LEAST(&k, 6, 1)) {
+		cr_assert_eq(ret, -EOPNOTSUPP);
+		cr_assert(strstr(nvmeta_last_error(), "IORING_URING_CMD_FIXED"));
+		return;
+	}
+	cr_assert_eq(ret, 0, "%s", nvmeta_last_error());
+	cr_assert(p.features & NVMETA_FEAT_FIXED_BUF);
+	io_uring_queue_exit(&ring);
+}
+
+Test(ring, unknown_flags_and_reserved_fields_are_refused_before_setup)
+{
+	struct nvmeta_ring_params p = { .flags = 1u << 20 };
+	struct io_uring ring;
+
+	cr_assert_eq(nvmeta_ring_setup(&ring, 8, &p), -EINVAL);
+	cr_assert(strstr(nvmeta_last_error(), "unknown"), "%s", nvmeta_last_error());
+	memset(&p, 0, sizeof(p));
+	p.resv[12] = 1;
+	cr_assert_eq(nvmeta_ring_setup(&ring, 8, &p), -EINVAL);
+	cr_assert(strstr(nvmeta_last_error(), "resv[12]"), "%s", nvmeta_last_error());
+}
+
+/* The probe on a caller's ring with work of its own: its completions stay. */
+Test(ring, probing_a_busy_ring_keeps_the_callers_completions)
+{
+	struct nvmeta_completion c[4];
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	uint32_t f;
+
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_nop(sqe);
+	sqe->user_data = 41;
+	cr_assert_eq(io_uring_submit(&ring), 1);
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_nop(sqe);
+	sqe->user_data = 42;	/* queued, not submitted: goes with the probe */
+	cr_assert_eq(nvmeta_ring_probe(&ring, &f), 0, "%s", nvmeta_last_error());
+	cr_assert(f & NVMETA_FEAT_URING_CMD);
+	cr_assert_eq(nvmeta_reap(&ring, 2, c, 4), 2);
+	cr_assert_eq(c[0].user_data, 41);
+	cr_assert_eq(c[1].user_data, 42);
+	io_uring_queue_exit(&ring);
+}
+
+/* With SQPOLL the kernel's thread takes entries when it runs: a sync
+ * command must not be reported unsubmitted because it has not yet. */
+Test(ring, sync_and_queued_commands_complete_on_an_sqpoll_ring)
+{
+	struct nvmeta_ring_params p = { .flags = NVMETA_RING_SQPOLL };
+	struct nvmeta_completion c[8];
+	struct nvmeta_io io = read_one();
+	struct nvmeta_status st;
+	struct io_uring ring;
+	int i, n = 0, alone;
+
+	/* What passthrough on /dev/null answers depends on the kernel
+	 * (EOPNOTSUPP, or 0 on some): the SQPOLL ring must answer the same. */
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	alone = nvmeta_io_sync(&dev, &ring, &io, &st);
+	io_uring_queue_exit(&ring);
+	setup_ok(&ring, &p);
+	for (i = 0; i < 20; i++)
+		cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, &st), alone, "%d: %s", i,
+			     nvmeta_last_error());
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(nvmeta_queue(&dev, &ring, &io, 100 + i), 0);
+	cr_assert_geq(io_uring_submit(&ring), 0);
+	while (n < 4) {
+		int got = nvmeta_reap(&ring, 1, c + n, 8 - n);
+
+		cr_assert_gt(got, 0);
+		n += got;
+	}
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(c[i].user_data, 100 + (uint64_t)i);
+	io_uring_queue_exit(&ring);
+}
+
+Test(ring, an_iopoll_ring_refuses_a_namespace_without_poll_queues)
+{
+	struct nvmeta_ring_params p = { .flags = NVMETA_RING_IOPOLL };
+	struct nvmeta_io io = read_one();
+	struct io_uring ring;
+
+	setup_ok(&ring, &p);
+	dev.info.limits.io_poll = false;
+	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, 1), -EOPNOTSUPP);
+	cr_assert(strstr(nvmeta_last_error(), "poll_queues"), "%s", nvmeta_last_error());
+	cr_assert_eq(io_uring_sq_ready(&ring), 0);
+	dev.info.limits.io_poll = true;
+	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, 1), 0, "%s", nvmeta_last_error());
+	io_uring_queue_exit(&ring);
+}
+
+Test(ring, mem_prepare_faults_pages_in_for_writing)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), len = 4 * page;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t ent[4];
+	int fd, i;
+
+	cr_assert_neq(m, MAP_FAILED);
+	cr_assert_eq(nvmeta_mem_prepare(m + 1, len - 2), 0, "%s", nvmeta_last_error());
+	fd = open("/proc/self/pagemap", O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pread(fd, ent, sizeof(ent), (off_t)((uintptr_t)m / page * 8)),
+		     (ssize_t)sizeof(ent));
+	close(fd);
+	/* Present (bit 63) and exclusively mapped (bit 56): a private page
+	 * of ours, not the shared zero page a read fault would map. */
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(ent[i] >> 56 & 0x81, 0x81, "page %d: 0x%llx", i,
+			     (unsigned long long)ent[i]);
+	cr_assert_eq(mprotect(m, len, PROT_READ), 0);
+	cr_assert_eq(nvmeta_mem_prepare(m, len), -EFAULT);
+	cr_assert_eq(nvmeta_mem_prepare(m, 0), -EINVAL);
+	cr_assert_eq(nvmeta_mem_prepare((void *)(UINTPTR_MAX - 10), 100), -EFAULT);
+	munmap(m, len);
 }

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvmeta/check.h: observing the path the kernel took (kprobes), and the
+ * copy-back checker built on it.
+ */
+#ifndef NVMETA_CHECK_H
+#define NVMETA_CHECK_H
+
+#include <nvmeta/core.h>
+#include <nvmeta/buf.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Observing the path the kernel took                                  */
+/* ------------------------------------------------------------------ */
+
+struct nvmeta_kpath;
+
+/* Machine-wide kprobe hit counts at one moment. */
+struct nvmeta_kpath_sample {
+	uint64_t hits[4];
+	uint64_t resv[4];	/* zero: room to grow */
+};
+
+/*
+ * nvmeta_kpath_open - register kprobes on the kernel functions that tell
+ * the pinned path from the bounce path, for metadata and for data.
+ * Needs root and tracefs.  Probes are machine-wide and outlive a process
+ * killed before nvmeta_kpath_close(): each open first removes the probes
+ * of nvmeta processes that no longer exist (in this pid namespace).
+ * Returns 0, -ENOENT (no writable tracefs), or the errno of kprobe_events
+ * when this kernel has none of the symbols.
+ */
+int nvmeta_kpath_open(const struct nvmeta_dev_info *info, struct nvmeta_kpath **kpp);
+
+/* nvmeta_kpath_close - remove the probes and free @kp; NULL is allowed. */
+void nvmeta_kpath_close(struct nvmeta_kpath *kp);
+
+/*
+ * nvmeta_kpath_sample - read the current hit counts into @s.
+ * Returns 0 or the errno of reading kprobe_profile.
+ */
+int nvmeta_kpath_sample(const struct nvmeta_kpath *kp, struct nvmeta_kpath_sample *s);
+
+/*
+ * nvmeta_kpath_observe - the path a @kind buffer took between two samples
+ * taken around one command, with the hit counts as @evidence.
+ * Returns NVMETA_PATH_PIN or NVMETA_PATH_BOUNCE, or -ENODATA when the
+ * kernel did not map such a buffer at all.
+ */
+int nvmeta_kpath_observe(const struct nvmeta_kpath *kp, enum nvmeta_kind kind,
+			 const struct nvmeta_kpath_sample *before,
+			 const struct nvmeta_kpath_sample *after, char *evidence, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* The copy-back checker                                               */
+/* ------------------------------------------------------------------ */
+
+/* Which I/O uses the case's layout: the write, the read back, or both. */
+enum nvmeta_check_dir {
+	NVMETA_DIR_READ,
+	NVMETA_DIR_WRITE,
+	NVMETA_DIR_BOTH,
+};
+
+enum nvmeta_check_size {
+	NVMETA_SIZE_ONE,	/* one block */
+	NVMETA_SIZE_FEW,	/* eight blocks */
+	NVMETA_SIZE_MAX,	/* the largest transfer MDTS and the queue allow */
+};
+
+enum nvmeta_check_flags {
+	/* A kernel-weakness probe, not a copy-back: one RAW command (no
+	 * validation) of the case's blocks, a READ or a WRITE (dir), whose
+	 * metadata buffer is declared one block's metadata long while the
+	 * device transfers nlb x ms.  Laid out as the case says, with
+	 * canaries right after the declared length.  Linux does not check
+	 * metadata_len against nlb x ms (the class of CVE-2023-6238): a
+	 * device without metadata SGL writes past a pinned buffer into the
+	 * caller's memory, or past the kernel's bounce buffer into its heap
+	 * (seen in the kernel log only with slub_debug red zones; the case
+	 * is skipped without them).  For testing kernels in a throw-away
+	 * machine only: nvmeta-check runs these only when asked. */
+	NVMETA_CHECK_SHORT_META	= 1 << 0,
+	/* A format change under an open handle: a second handle is opened,
+	 * the namespace is formatted (through another descriptor) to the
+	 * format with the same block size and the most metadata, and the
+	 * handle must refuse a read with ESTALE within 20 watcher intervals,
+	 * nothing past its buffer moved; then the format is restored.
+	 * Erases the namespace: nvmeta-check runs it only when asked, and the
+	 * caller refreshes its own device afterwards (nvmeta_dev_refresh()). */
+	NVMETA_CHECK_REFORMAT	= 1 << 1,
+	/* Read into pages never faulted in: the case's read buffer is
+	 * allocated with NVMETA_BUF_UNTOUCHED. */
+	NVMETA_CHECK_UNTOUCHED	= 1 << 2,
+	/* The case's buffers are made read-only with nvmeta_buf_protect()
+	 * before the I/O. */
+	NVMETA_CHECK_READONLY	= 1 << 3,
+};
+
+/* One line of the checker's matrix. */
+struct nvmeta_check_case {
+	const char *name;
+	enum nvmeta_kind kind;		/* the buffer laid out the case's way;
+					 * the other one stays plain */
+	enum nvmeta_check_dir dir;
+	enum nvmeta_check_size size;
+	enum nvmeta_layout layout;
+	size_t offset;
+	enum nvmeta_backing backing;	/* of the case's buffer: ANON, MEMFD or HUGE */
+	int expect_err;			/* 0: the outcome the prediction gives */
+	uint32_t flags;			/* enum nvmeta_check_flags */
+	uint64_t resv[4];		/* zero: room to grow */
+};
+
+enum nvmeta_verdict {
+	NVMETA_VERDICT_PASS,
+	NVMETA_VERDICT_SKIP,
+	NVMETA_VERDICT_FAIL,		/* unexpected errno or a wrong prediction */
+	NVMETA_VERDICT_KERNEL_DEFECT,	/* the kernel returned success, bytes are wrong;
+					 * or a short-metadata probe found the kernel
+					 * weakness (detail "kernel weakness: ...") */
+	NVMETA_VERDICT_DEVICE_ERROR,	/* the device failed a valid command (NVMe status) */
+};
+
+struct nvmeta_check_result {
+	const struct nvmeta_check_case *tc;
+	enum nvmeta_verdict verdict;
+	uint32_t nlb;
+	uint64_t slba;
+	enum nvmeta_layout layout;	/* the case buffer's layout after fallback */
+	struct nvmeta_prediction pred;	/* for the case's buffer */
+	int observed;			/* enum nvmeta_path the kprobes saw, or -1 */
+	char evidence[112];		/* the kprobe hit counts behind it */
+	int expect_err;
+	int err;			/* what the checked I/O returned */
+	const char *where;		/* NULL, "data", "metadata", "canary", ... */
+	uint64_t bad_lba;
+	size_t bad_offset;		/* byte offset inside that block's data or metadata */
+	uint8_t expected, found;
+	char detail[384];
+	uint64_t resv[4];		/* zero: room to grow */
+};
+
+/*
+ * nvmeta_check_table - the built-in matrix of cases.
+ * Returns the number of cases and points @cases at them; never fails.
+ */
+int nvmeta_check_table(const struct nvmeta_check_case **cases);
+
+/*
+ * nvmeta_check_run - run case @tc on @dev: write a pattern unique to the
+ * LBA, the byte and @run, read it back, compare byte for byte, check the
+ * canaries and guard pages of every buffer, that the write source did
+ * not change, and that never-written memory still reads zero.  With @kp
+ * (may be NULL) the path the kernel took is observed too, and a path
+ * other than the predicted one fails the case.  Case @index picks a block
+ * range of its own.  A NVMETA_CHECK_SHORT_META case writes the whole
+ * range first, validated, then sends its RAW command and judges what
+ * moved: canary bytes past the declared length (pinned path), the kernel
+ * log's slab red-zone reports read from /dev/kmsg (bounce path, root
+ * only), or what the device stored past the first block (write).  It
+ * passes when the device (metadata SGL) or the kernel refuses and
+ * nothing moved.
+ * Returns 0 with the verdict in @res, or -EINVAL for a bad case: a
+ * backing other than ANON, MEMFD or HUGE, a layout the checker cannot
+ * allocate, or a non-zero resv.
+ */
+int nvmeta_check_run(const struct nvmeta_dev *dev, struct io_uring *ring,
+		     struct nvmeta_kpath *kp, const struct nvmeta_check_case *tc,
+		     unsigned int index, unsigned int run, struct nvmeta_check_result *res);
+
+/* nvmeta_verdict_name - "pass", "skip", "FAIL", "KERNEL-DEFECT" or
+ * "DEVICE-ERROR". */
+const char *nvmeta_verdict_name(enum nvmeta_verdict verdict);
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVMETA_CHECK_H */

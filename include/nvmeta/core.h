@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvmeta/core.h: errors and version, devices, commands and their
+ * status, rings, and the inline encoder for a caller's own ring.
+ */
+#ifndef NVMETA_CORE_H
+#define NVMETA_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <linux/nvme_ioctl.h>
+#include <liburing.h>
+
+/* liburing before 2.3 does not name it; the kernel has it from 6.1. */
+#ifndef IORING_URING_CMD_FIXED
+#define IORING_URING_CMD_FIXED	(1U << 0)
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NVMETA_VERSION_MAJOR 0
+#define NVMETA_VERSION_MINOR 3
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * nvmeta_last_error - the message of the calling thread's last failure.
+ * Returns a NUL-terminated string owned by the library, valid until the
+ * next failing call on the same thread; "" if nothing has failed yet.
+ */
+const char *nvmeta_last_error(void);
+
+/* nvmeta_version - the library version as "MAJOR.MINOR.PATCH"; never fails. */
+const char *nvmeta_version(void);
+
+/*
+ * nvmeta_version_check - whether the library running now serves a
+ * program built against the headers of version @major.@minor: the same
+ * major version and a minor version at least as new.  Call it as
+ * NVMETA_VERSION_CHECK() at start-up, so that a program built against
+ * newer headers than the installed library says so instead of calling
+ * functions that are not there.  Returns 0, or -ENOTSUP with a message
+ * naming both versions.
+ */
+int nvmeta_version_check(unsigned int major, unsigned int minor);
+#define NVMETA_VERSION_CHECK() \
+	nvmeta_version_check(NVMETA_VERSION_MAJOR, NVMETA_VERSION_MINOR)
+
+/* ------------------------------------------------------------------ */
+/* Devices                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Queue limits of the namespace's request queue, as the kernel set them. */
+struct nvmeta_limits {
+	uint32_t max_integrity_segments;
+	uint32_t dma_alignment;		/* a mask: 3 means 4-byte aligned */
+	uint32_t max_segments;
+	uint32_t max_segment_size;
+	uint32_t max_hw_sectors_kb;
+	uint64_t virt_boundary_mask;
+	uint32_t logical_block_size;
+	char integrity_format[32];	/* "none" when the queue has none */
+	uint32_t integrity_tag_size;
+	uint32_t integrity_interval;	/* protection_interval_bytes, 0 if absent */
+	uint32_t io_poll;		/* 1: the queue has poll queues (IOPOLL rings) */
+};
+
+/* The running kernel, from uname(2). */
+struct nvmeta_kernel {
+	unsigned int major, minor, patch;
+	char release[65];
+};
+
+#define NVMETA_KERNEL_AT_LEAST(k, ma, mi) \
+	((k)->major > (ma) || ((k)->major == (ma) && (k)->minor >= (mi)))
+
+/* What identify and sysfs say about one namespace. */
+struct nvmeta_dev_info {
+	char generic_path[64];	/* /dev/ngXnY, the device nvmeta submits to */
+	char block_name[32];	/* nvmeXnY, "" if the kernel made none */
+	char ctrl_name[32];	/* nvmeX */
+	char model[41];
+	char serial[21];
+	char firmware[9];
+	uint32_t nsid;
+	uint64_t nsze;		/* namespace size in logical blocks */
+	uint8_t lbaf;		/* index of the format in use */
+	uint32_t lba_size;	/* data bytes per logical block */
+	uint32_t ms;		/* metadata bytes per logical block */
+	bool extended_lba;	/* metadata interleaved with data (FLBAS bit 4) */
+	uint8_t pi_type;	/* 0 (none) to 3, from DPS bits 2:0 */
+	bool pi_first;		/* PI in the first bytes of metadata (DPS bit 3) */
+	uint8_t pif;		/* protection information format: 0, 1, 2 */
+	uint8_t guard_bits;	/* 16, 32 or 64 */
+	uint8_t pi_size;	/* bytes of one PI tuple: 8 or 16 */
+	uint8_t sts;		/* storage tag size in bits (ELBAF bits 6:0) */
+	uint8_t mdts;		/* raw MDTS, 0 = no limit */
+	uint32_t mdts_bytes;	/* MDTS in bytes, assuming a 4 KiB MPSMIN */
+	uint16_t oncs;		/* optional NVM commands */
+	uint32_t ctratt;
+	uint32_t sgls;
+	bool sgl_supported;	/* SGLS bits 1:0 */
+	bool sgl_metadata;	/* metadata may use an SGL (SGLS bit 19) */
+	struct nvmeta_limits limits;
+	struct nvmeta_kernel kernel;
+};
+
+struct nvmeta_dev;
+
+/*
+ * nvmeta_dev_open - open an NVMe namespace and learn everything about it.
+ * @path: /dev/ngXnY, or /dev/nvmeXnY (its generic char device is found),
+ *        or a symlink to either, of any length up to PATH_MAX.
+ * @devp: on success, the new device; free it with nvmeta_dev_close().
+ * The device starts a watcher thread that notices a format change (see
+ * nvmeta_dev_watch()).
+ * Returns 0, or -ENOENT (no such device), -ENODEV (not an NVMe namespace),
+ * -EACCES/-EPERM (permission), -EIO (identify failed), -ENOMEM, or the
+ * errno of pthread_create().
+ */
+int nvmeta_dev_open(const char *path, struct nvmeta_dev **devp);
+
+/*
+ * nvmeta_dev_watch - set how often the device's watcher thread compares
+ * the namespace's format as the kernel shows it (sysfs: capacity, logical
+ * block size, metadata_bytes, integrity profile) with what identify said.
+ * On a difference every later submission on the device fails with
+ * -ESTALE, naming the change, until nvmeta_dev_refresh().  The check on
+ * the submission path is one memory load: no system call.
+ * @interval_ms: 1 to 60000; 0 stops the watcher.  The default is
+ *               NVMETA_WATCH_DEFAULT_MS.
+ * The window that remains: a format change is seen up to @interval_ms
+ * after the kernel learns of it, and commands already in flight are not
+ * recalled.  The kernel learns of a format sent through its own
+ * passthrough interface before that command returns (it rescans the
+ * namespace); a format by another host, or on kernels without
+ * metadata_bytes in sysfs (6.1) one that keeps capacity and block size,
+ * is only seen by nvmeta_dev_refresh().  After fork(2) a child's copy of
+ * the device has no watcher (threads do not fork): call nvmeta_dev_watch()
+ * in the child to give it one.
+ * Returns 0, -EINVAL for an interval above 60000, or the errno of
+ * pthread_create().
+ */
+#define NVMETA_WATCH_DEFAULT_MS 100
+int nvmeta_dev_watch(struct nvmeta_dev *dev, unsigned int interval_ms);
+
+/*
+ * nvmeta_dev_refresh - identify the namespace again, re-read the kernel's
+ * limits, and clear a stale mark.  Call it after formatting a namespace,
+ * or when a submission failed with -ESTALE, once no command is in flight.
+ * Buffers sized for the old format must be re-made by the caller.
+ * Returns 1 when the format changed, 0 when it did not, or the errors of
+ * nvmeta_dev_open() (the device keeps its old description and stays
+ * stale).
+ */
+int nvmeta_dev_refresh(struct nvmeta_dev *dev);
+
+/* nvmeta_dev_close - stop the watcher, close the device and free it;
+ * NULL is allowed. */
+void nvmeta_dev_close(struct nvmeta_dev *dev);
+
+/* nvmeta_dev_info - the device's identify and limits; never fails. */
+const struct nvmeta_dev_info *nvmeta_dev_info(const struct nvmeta_dev *dev);
+
+/* nvmeta_dev_fd - the open file descriptor of the generic char device. */
+int nvmeta_dev_fd(const struct nvmeta_dev *dev);
+
+/*
+ * nvmeta_kernel_read - fill @k with the running kernel's version.
+ * Returns 0, or -errno when uname(2) fails or the release cannot be parsed.
+ */
+int nvmeta_kernel_read(struct nvmeta_kernel *k);
+
+/*
+ * nvmeta_list - the generic char device paths of every NVMe namespace on
+ * the machine, found through libnvme's topology scan.
+ * @paths: on success a malloc'd array of malloc'd strings; free with
+ *         nvmeta_list_free().
+ * Returns the number of namespaces (0 is not an error; *paths is then
+ * NULL, which nvmeta_list_free() accepts), or -ENOMEM, -EIO when the scan
+ * fails.
+ */
+int nvmeta_list(char ***paths);
+
+/* nvmeta_list_free - free what nvmeta_list() returned. */
+void nvmeta_list_free(char **paths, int count);
+
+/* ------------------------------------------------------------------ */
+/* Commands                                                            */
+/* ------------------------------------------------------------------ */
+
+enum nvmeta_opcode {
+	NVMETA_OP_WRITE		= 0x01,
+	NVMETA_OP_READ		= 0x02,
+	NVMETA_OP_COMPARE	= 0x05,
+	NVMETA_OP_WRITE_ZEROES	= 0x08,
+	NVMETA_OP_VERIFY	= 0x0c,
+};
+
+/* PRINFO bits, as in CDW12 bits 29:26 shifted down. */
+enum nvmeta_prinfo {
+	NVMETA_PRCHK_REF	= 1 << 0,
+	NVMETA_PRCHK_APP	= 1 << 1,
+	NVMETA_PRCHK_GUARD	= 1 << 2,
+	NVMETA_PRACT		= 1 << 3,
+};
+
+enum nvmeta_io_flags {
+	/* Skip every check before submission: for testing kernels only. */
+	NVMETA_IO_RAW		= 1 << 0,
+	/* Force unit access (CDW12 bit 30). */
+	NVMETA_IO_FUA		= 1 << 1,
+	/* Do not populate a read's metadata pages before submission.  By
+	 * default they are populated for writing (one madvise(2) a read) on
+	 * a device whose kernel, probed once at open, pins them read-only
+	 * (Linux 6.12) and would write never-touched pages into the shared
+	 * zero page; elsewhere nothing is done.  Set it for memory made
+	 * ready once (nvmeta_slots_create(), nvmeta_buf_alloc(),
+	 * nvmeta_mem_prepare()), and to test kernels. */
+	NVMETA_IO_NO_PREFAULT	= 1 << 2,
+	/* The data buffer lies inside buffer io->buf_index registered with
+	 * io_uring_register_buffers() on the ring the command goes to
+	 * (IORING_URING_CMD_FIXED): the kernel skips pinning it per command.
+	 * The metadata buffer is never a registered one.  Needs a kernel
+	 * whose answer to nvmeta_ring_probe() has NVMETA_FEAT_FIXED_BUF. */
+	NVMETA_IO_FIXED_BUF	= 1 << 3,
+	/* Submit through file io->file_index registered with
+	 * io_uring_register_files() on the ring (IOSQE_FIXED_FILE), not
+	 * through the device's descriptor: no file reference per command. */
+	NVMETA_IO_FIXED_FILE	= 1 << 4,
+};
+
+/* One NVMe I/O command, in the terms a caller thinks in.  Zero it before
+ * filling it in (a designated initializer does): the reserved fields
+ * must be zero, and a later version may give them a meaning. */
+struct nvmeta_io {
+	uint8_t opcode;		/* enum nvmeta_opcode */
+	uint8_t prinfo;		/* enum nvmeta_prinfo */
+	uint16_t apptag;
+	uint16_t appmask;
+	uint16_t buf_index;	/* NVMETA_IO_FIXED_BUF: the registered buffer */
+	uint32_t flags;		/* enum nvmeta_io_flags */
+	uint32_t nlb;		/* number of blocks, 1-based */
+	uint64_t slba;
+	uint64_t reftag;	/* 32 bits, 48 with a 64-bit guard */
+	uint64_t storage_tag;	/* the top info->sts bits of the tag space */
+	void *data;
+	void *meta;
+	uint32_t data_len;
+	uint32_t meta_len;
+	uint32_t timeout_ms;	/* 0: the kernel's default */
+	uint32_t file_index;	/* NVMETA_IO_FIXED_FILE: the registered file */
+	uint64_t resv[4];	/* zero: room to grow */
+};
+
+/* The user_data range nvmeta_io_sync() tags its commands with, a new
+ * value each call (the low 16 bits count); nvmeta_queue() refuses it.
+ * Not near UINT64_MAX: liburing 2.3 takes that for its own timeouts. */
+#define NVMETA_SYNC_USER_DATA		0x6e766d6574610000ULL	/* "nvmeta" */
+#define NVMETA_SYNC_USER_DATA_MASK	0xffffffffffff0000ULL
+#define NVMETA_IS_SYNC_USER_DATA(ud) \
+	(((ud) & NVMETA_SYNC_USER_DATA_MASK) == NVMETA_SYNC_USER_DATA)
+
+/*
+ * nvmeta_io_validate - check @io against @dev before it is submitted:
+ * block count against MDTS and max_hw_sectors, range within the
+ * namespace, data length against nlb x block size (including metadata
+ * for extended LBA, except with PRACT where the metadata is exactly the
+ * PI: then the controller inserts or strips it and nlb x block size
+ * moves), metadata length against nlb x ms (the kernel does not check
+ * it, and a short buffer lets the device write past its end), no
+ * metadata buffer where the namespace has none, the opcode against ONCS.
+ * NVMETA_IO_RAW in io->flags skips all of it but what the command's
+ * fields cannot carry: nlb, prinfo and the tags are checked even then.
+ * Returns 0, or one distinct negative errno per failure:
+ *   -EINVAL       unknown opcode, reserved prinfo bits, or a reference or
+ *                 storage tag wider than the format's tag space (32, 48
+ *                 or 80 bits by guard size, the storage tag in the top
+ *                 info->sts bits)
+ *   -EDOM         nlb is 0 or above 65536
+ *   -ERANGE       slba + nlb beyond the namespace size
+ *   -E2BIG        transfer above MDTS or the queue's max_hw_sectors
+ *   -EFAULT       a length without a buffer, or a buffer without a length
+ *   -EMSGSIZE     data length differs from what nlb needs
+ *   -ENODATA      metadata needed but no metadata buffer
+ *   -EOVERFLOW    metadata buffer shorter than nlb x ms
+ *   -EPROTO       metadata buffer on a namespace without separate metadata
+ *   -EOPNOTSUPP   the namespace does not support the command
+ */
+int nvmeta_io_validate(const struct nvmeta_dev *dev, const struct nvmeta_io *io);
+
+/*
+ * nvmeta_io_block_bytes - the bytes one block of @io takes in its data
+ * buffer on the namespace @info describes: the block size, plus the
+ * metadata on an extended LBA format unless PRACT is set and the metadata
+ * is exactly the PI (the controller then inserts or strips it).  The data
+ * length nvmeta_io_validate() wants is nlb times this.  Never fails.
+ */
+uint32_t nvmeta_io_block_bytes(const struct nvmeta_dev_info *info, const struct nvmeta_io *io);
+
+/*
+ * nvmeta_prep - validate @io (unless NVMETA_IO_RAW) and fill @sqe, a
+ * 128-byte SQE from a ring set up with SQE128 and CQE32, with an
+ * IORING_OP_URING_CMD / NVME_URING_CMD_IO command.  The caller sets
+ * user_data afterwards.  @sqe must come from such a ring: nvmeta_prep()
+ * sees only the SQE and cannot check (nvmeta_queue() does).  On a
+ * device whose kernel pins a read's metadata without write access, the
+ * pages are populated for writing first (see NVMETA_IO_NO_PREFAULT).
+ * The SQE is filled as nvmeta_prep_cmd() fills it.  Returns 0, the
+ * errors of nvmeta_io_validate(),
+ * -ESTALE when the namespace's format changed since it was identified
+ * (see nvmeta_dev_watch()), or -EFAULT when the metadata buffer of a read
+ * is not writable memory.
+ */
+int nvmeta_prep(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
+		const struct nvmeta_io *io);
+
+/* Whether an opcode moves data and metadata (the others ignore both). */
+static inline bool nvmeta_opcode_transfers(uint8_t opcode)
+{
+	return opcode == NVMETA_OP_READ || opcode == NVMETA_OP_WRITE ||
+	       opcode == NVMETA_OP_COMPARE;
+}
+
+/*
+ * nvmeta_encode_tags - put the reference tag and storage tag of @io into
+ * the command's tag space: CDW14, plus CDW3 bits 15:0 with a 64-bit
+ * guard (48 bits), plus CDW3 and CDW2 bits 15:0 with a 32-bit guard (80
+ * bits).  The storage tag takes the top @info->sts bits, the reference
+ * tag the rest.  No checks: nvmeta_io_validate() checks that both fit.
+ */
+static inline void nvmeta_encode_tags(struct nvme_uring_cmd *cmd,
+				      const struct nvmeta_dev_info *info,
+				      const struct nvmeta_io *io)
+{
+	unsigned int width = info->guard_bits == 32 ? 80 : info->guard_bits == 64 ? 48 : 32;
+	unsigned int shift = width - info->sts;	/* where the storage tag starts */
+	uint64_t lo = io->reftag, hi = 0;
+
+	if (info->sts && shift < 64)
+		lo |= io->storage_tag << shift;
+	if (info->sts && shift > 64)
+		hi = io->storage_tag << (shift - 64);
+	else if (info->sts && shift > 0)
+		hi = io->storage_tag >> (64 - shift);
+	cmd->cdw14 = (uint32_t)lo;
+	if (width == 48)
+		cmd->cdw3 = (uint32_t)(lo >> 32) & 0xffff;
+	if (width == 80) {
+		cmd->cdw3 = (uint32_t)(lo >> 32);
+		cmd->cdw2 = (uint32_t)hi & 0xffff;
+	}
+}
+
+/*
+ * nvmeta_prep_cmd - encode @io into @sqe, a 128-byte SQE of a ring set up
+ * with IORING_SETUP_SQE128 and IORING_SETUP_CQE32, as one
+ * IORING_OP_URING_CMD / NVME_URING_CMD_IO command to namespace
+ * @info->nsid through descriptor @fd (nvmeta_dev_fd()).  The inline
+ * encoder for rings the caller owns, in the manner of liburing's
+ * io_uring_prep_*(): no system call, no check, no string, no failure.
+ *
+ * It sets all 128 bytes: opcode, fd, cmd_op and the NVMe command, and
+ * zeroes the rest.  With NVMETA_IO_FIXED_FILE it puts @io->file_index in
+ * fd and sets IOSQE_FIXED_FILE in flags; with NVMETA_IO_FIXED_BUF it sets
+ * IORING_URING_CMD_FIXED and buf_index.  It leaves to the caller, to set
+ * afterwards: user_data, personality, and the other IOSQE_* flags
+ * (sqe->flags |= ..., so as to keep IOSQE_FIXED_FILE).
+ *
+ * Nothing is checked: a command the namespace cannot take, or a metadata
+ * buffer shorter than nlb x ms (which the kernel does not check either:
+ * the device writes past its end), goes out as it is.  Check each command
+ * shape once with nvmeta_io_validate() before encoding it many times, or
+ * use nvmeta_prep() or nvmeta_queue(), which check every command.  A
+ * format change under an open device is not seen here: see
+ * nvmeta_dev_watch().  Memory the library made (nvmeta_buf_alloc(),
+ * nvmeta_slots_create()) or nvmeta_mem_prepare() readied needs no work
+ * per command on any kernel; other memory read into on Linux 6.12 must
+ * be populated for writing first (see NVMETA_IO_NO_PREFAULT).
+ */
+static inline void nvmeta_prep_cmd(struct io_uring_sqe *sqe, int fd,
+				   const struct nvmeta_dev_info *info,
+				   const struct nvmeta_io *io)
+{
+	struct nvme_uring_cmd *cmd = (struct nvme_uring_cmd *)sqe->cmd;
+
+	/* An SQE128 entry spans two struct io_uring_sqe slots. */
+	memset(sqe, 0, 2 * sizeof(*sqe));
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = fd;
+	sqe->cmd_op = NVME_URING_CMD_IO;
+	if (io->flags & NVMETA_IO_FIXED_FILE) {
+		sqe->fd = (int)io->file_index;
+		sqe->flags = IOSQE_FIXED_FILE;
+	}
+	if (io->flags & NVMETA_IO_FIXED_BUF) {
+		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
+		sqe->buf_index = io->buf_index;
+	}
+	cmd->opcode = io->opcode;
+	cmd->nsid = info->nsid;
+	if (nvmeta_opcode_transfers(io->opcode)) {
+		cmd->addr = (uintptr_t)io->data;
+		cmd->data_len = io->data_len;
+		cmd->metadata = (uintptr_t)io->meta;
+		cmd->metadata_len = io->meta_len;
+	}
+	cmd->cdw10 = (uint32_t)io->slba;
+	cmd->cdw11 = (uint32_t)(io->slba >> 32);
+	cmd->cdw12 = (io->nlb - 1) | (uint32_t)io->prinfo << 26;
+	if (io->flags & NVMETA_IO_FUA)
+		cmd->cdw12 |= 1U << 30;
+	nvmeta_encode_tags(cmd, info, io);
+	cmd->cdw15 = io->apptag | (uint32_t)io->appmask << 16;
+	cmd->timeout_ms = io->timeout_ms;
+}
+
+/* Which of a command's two buffers. */
+enum nvmeta_kind {
+	NVMETA_KIND_META,
+	NVMETA_KIND_DATA,
+};
+
+
+/* The outcome of one command, decoded from its 32-byte CQE. */
+struct nvmeta_status {
+	int err;		/* 0, or the negative errno the kernel returned */
+	uint16_t status;	/* NVMe status field: SCT << 8 | SC, 0 = success */
+	uint8_t sct;		/* status code type */
+	uint8_t sc;		/* status code */
+	bool dnr;		/* do not retry */
+	bool more;
+	uint64_t result;	/* completion dword 0 (and 1) */
+};
+
+/*
+ * nvmeta_status_decode - split a CQE's result into an errno or an NVMe
+ * status.  @cqe must come from a ring set up with CQE32 (its second half
+ * holds dword 1 of the result).  Returns 0 when the command succeeded, err when the kernel
+ * failed it, or -EIO when the device returned a non-zero NVMe status.
+ */
+int nvmeta_status_decode(const struct io_uring_cqe *cqe, struct nvmeta_status *st);
+
+/*
+ * nvmeta_status_name - the short name libnvme gives @st's status (SCT and
+ * SC; DNR and More do not change it), without libnvme's description: such
+ * as "LBA Out of Range" or "End-to-end Guard Check Error"; "Successful
+ * Completion" for 0; "Unknown" for a code neither libnvme nor nvmeta
+ * knows.  The string is constant and lives as long as the process; any
+ * thread may call this.
+ */
+const char *nvmeta_status_name(const struct nvmeta_status *st);
+
+/* ------------------------------------------------------------------ */
+/* Rings                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * nvmeta_ring_init - set up @ring with @depth entries, SQE128 and CQE32,
+ * as NVMe passthrough needs.  Returns 0, or the negative errno of
+ * io_uring_queue_init() (-EINVAL on kernels without big SQEs; -EPERM when
+ * io_uring is disabled or filtered, with the sysctl named).
+ */
+int nvmeta_ring_init(struct io_uring *ring, unsigned int depth);
+
+/* What a caller asks of nvmeta_ring_setup(). */
+enum nvmeta_ring_flags {
+	/* Completions are polled, not signalled (IORING_SETUP_IOPOLL): the
+	 * namespace needs poll queues (the nvme driver's poll_queues
+	 * parameter), else nvmeta_queue() refuses its commands. */
+	NVMETA_RING_IOPOLL	= 1 << 0,
+	/* A kernel thread takes submissions (IORING_SETUP_SQPOLL): no system
+	 * call to submit while it is awake. */
+	NVMETA_RING_SQPOLL	= 1 << 1,
+	/* Fail unless the kernel takes registered data buffers for
+	 * passthrough (IORING_URING_CMD_FIXED, Linux 6.1). */
+	NVMETA_RING_FIXED_BUF	= 1 << 2,
+};
+
+/* What the kernel answered about a ring, as nvmeta_ring_probe() finds. */
+enum nvmeta_ring_features {
+	NVMETA_FEAT_BIG		= 1 << 0,	/* SQE128 and CQE32: passthrough fits */
+	NVMETA_FEAT_URING_CMD	= 1 << 1,	/* IORING_OP_URING_CMD is known */
+	NVMETA_FEAT_FIXED_BUF	= 1 << 2,	/* IORING_URING_CMD_FIXED is taken */
+	NVMETA_FEAT_IOPOLL	= 1 << 3,	/* the ring polls for completions */
+	NVMETA_FEAT_SQPOLL	= 1 << 4,	/* the ring has a submission thread */
+};
+
+/* In and out of nvmeta_ring_setup().  Zero it first: reserved fields must
+ * be zero, and a later version may give them a meaning. */
+struct nvmeta_ring_params {
+	uint32_t flags;			/* in: enum nvmeta_ring_flags */
+	uint32_t sq_thread_idle;	/* in: SQPOLL: ms before the thread sleeps,
+					 * 0 for the kernel's default (1 s) */
+	uint32_t features;		/* out: enum nvmeta_ring_features */
+	uint32_t resv[13];		/* zero: room to grow */
+};
+
+/*
+ * nvmeta_ring_setup - set up @ring with @depth entries for passthrough
+ * (SQE128 and CQE32) and the options @p asks for, then ask the kernel
+ * what the ring can do (nvmeta_ring_probe()) into @p->features.  Every
+ * option is judged by the kernel's answer, not by its version.
+ * Returns 0, or a negative errno with a message naming the option:
+ *   -EINVAL       unknown flags or non-zero reserved fields in @p
+ *   -EOPNOTSUPP   this kernel has no IORING_OP_URING_CMD, or
+ *                 NVMETA_RING_FIXED_BUF was asked and the kernel does not
+ *                 take registered buffers for passthrough (the ring is
+ *                 torn down again)
+ *   -EPERM        io_uring disabled, or SQPOLL refused to this user
+ *   others        from io_uring_queue_init_params(), naming the flags
+ */
+int nvmeta_ring_setup(struct io_uring *ring, unsigned int depth,
+		      struct nvmeta_ring_params *p);
+
+/*
+ * nvmeta_ring_probe - ask the kernel what @ring, set up by the caller or
+ * by nvmeta, can do for passthrough: the setup flags it holds
+ * (NVMETA_FEAT_BIG, _IOPOLL, _SQPOLL), the opcodes io_uring_get_probe()
+ * lists (NVMETA_FEAT_URING_CMD), and whether it takes
+ * IORING_URING_CMD_FIXED, found by sending one URING_CMD with the flag
+ * that cannot succeed and reading the error it fails with (an unknown
+ * flag fails with EINVAL before anything else is looked at).  That
+ * command is tagged and reaped like nvmeta_io_sync()'s; other completions
+ * stay in the ring.  Call it once per ring, not per command.
+ * Returns 0 with the NVMETA_FEAT_* bits in @features, or a negative
+ * errno from the kernel.
+ */
+int nvmeta_ring_probe(struct io_uring *ring, uint32_t *features);
+
+/*
+ * nvmeta_io_sync - validate, submit and wait for one command.  It waits
+ * for its own completion (tagged in the NVMETA_SYNC_USER_DATA range, a new
+ * tag each call) and nothing else:
+ * a signal does not end the wait (the command is still in flight, and
+ * its buffers in use), and completions of the caller's other commands on
+ * the ring stay there, in order, for nvmeta_reap().  Anything queued but
+ * not yet submitted is submitted with it.
+ * @st: when not NULL, receives the decoded completion.
+ * Returns 0 on success, -EINVAL for a ring without SQE128 and CQE32, the
+ * errors of nvmeta_prep(), a negative errno from the kernel (EPERM and
+ * EACCES with the likely cause named), or -EIO when the device returned
+ * an NVMe error status (@st holds it).
+ */
+int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
+		   const struct nvmeta_io *io, struct nvmeta_status *st);
+
+/*
+ * nvmeta_queue - validate @io and queue it on @ring without entering the
+ * kernel; io_uring_submit() sends everything queued.  For many commands
+ * in flight.  Returns 0, -EINVAL for a ring without SQE128 and CQE32 or
+ * for a @user_data in the NVMETA_SYNC_USER_DATA range, the errors of
+ * nvmeta_prep(), or
+ * -EBUSY when the submission queue is full (submit, reap, then retry).
+ */
+int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
+		 const struct nvmeta_io *io, uint64_t user_data);
+
+/* One reaped completion. */
+struct nvmeta_completion {
+	uint64_t user_data;
+	int ret;			/* as nvmeta_status_decode() returns */
+	struct nvmeta_status status;
+};
+
+/*
+ * nvmeta_reap - wait until at least @min completions are there, then take
+ * up to @max of them into @out.  Returns the number taken, -EINVAL for a
+ * ring without SQE128 and CQE32, or a negative errno from
+ * io_uring_wait_cqe_nr() (-EINTR on a signal: nothing was taken, call it
+ * again).
+ */
+int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completion *out,
+		unsigned int max);
+
+/* ------------------------------------------------------------------ */
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVMETA_CORE_H */
