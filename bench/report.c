@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The benchmark's outputs: a table for people, JSON and CSV for machines,
+ * and the latency histograms as CSV for plots.  Every figure is the
+ * median over rounds with min and max; ratios are taken round by round
+ * against the group's reference, then summarised the same way.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include "bench.h"
+
+/* Which figure of a round. */
+enum figure { F_IOPS, F_MBPS, F_CPU, F_USR, F_SYS, F_P50, F_P99, F_P999, F_COUNT };
+
+static const struct {
+	const char *name;
+	size_t offset;
+} figures[F_COUNT] = {
+	{ "iops", offsetof(struct round, iops) },
+	{ "mbps", offsetof(struct round, mbps) },
+	{ "cpu_us_per_io", offsetof(struct round, cpu_us) },
+	{ "usr_us_per_io", offsetof(struct round, usr_us) },
+	{ "sys_us_per_io", offsetof(struct round, sys_us) },
+	{ "lat_p50_us", offsetof(struct round, p50_us) },
+	{ "lat_p99_us", offsetof(struct round, p99_us) },
+	{ "lat_p999_us", offsetof(struct round, p999_us) },
+};
+
+struct mmm {
+	double med, min, max;
+};
+
+static double fig(const struct round *r, enum figure f)
+{
+	return *(const double *)((const char *)r + figures[f].offset);
+}
+
+static struct mmm summary(const struct variant *v, enum figure f)
+{
+	double x[BENCH_MAX_ROUNDS];
+	struct mmm m;
+	unsigned int i;
+
+	for (i = 0; i < v->rounds; i++)
+		x[i] = fig(&v->r[i], f);
+	stats_mmm(x, v->rounds, &m.med, &m.min, &m.max);
+	return m;
+}
+
+/* Ratio to the reference, round by round: both ran in the same round, a
+ * few slices apart, so drift between rounds cancels. */
+static bool ratio(const struct variant *v, const struct variant *ref, enum figure f,
+		  struct mmm *m)
+{
+	double x[BENCH_MAX_ROUNDS];
+	unsigned int i, n = v->rounds < ref->rounds ? v->rounds : ref->rounds;
+
+	if (!ref || !n)
+		return false;
+	for (i = 0; i < n; i++) {
+		double d = fig(&ref->r[i], f);
+
+		x[i] = d > 0 ? fig(&v->r[i], f) / d : 0;
+	}
+	stats_mmm(x, n, &m->med, &m->min, &m->max);
+	return true;
+}
+
+static const char *api_name(enum bench_api a)
+{
+	return a == API_RAW ? "raw" : a == API_FIO ? "fio" : "lib";
+}
+
+void report_table(FILE *f, struct variant *vs, unsigned int n)
+{
+	const char *group = "";
+	unsigned int i;
+
+	fprintf(f, "%-18s %-16s %-11s %9s %17s %7s %13s %8s %7s %8s %8s %8s %7s\n",
+		"group", "variant", "path p/o", "IOPS", "min-max", "xIOPS", "xIOPS min-max",
+		"CPU us", "xCPU", "p50 us", "p99 us", "p99.9 us", "xp99");
+	for (i = 0; i < n; i++) {
+		const struct variant *v = &vs[i], *ref = group_reference(vs, n, v);
+		struct mmm io = summary(v, F_IOPS), cpu = summary(v, F_CPU);
+		struct mmm rio, rcpu, rp99;
+		char path[24];
+
+		if (strcmp(group, v->group))
+			fputc('\n', f);
+		group = v->group;
+		if (v->skip[0] || !v->rounds) {
+			fprintf(f, "%-18s %-16s skipped: %s\n", v->group, v->name,
+				v->skip[0] ? v->skip : "no rounds");
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", v->predicted ? v->predicted : "-",
+			 v->observed ? v->observed : "-");
+		fprintf(f, "%-18s %-16s %-11s %9.0f %8.0f-%-8.0f", v->group, v->name, path,
+			io.med, io.min, io.max);
+		if (ref && ref->rounds && ratio(v, ref, F_IOPS, &rio) &&
+		    ratio(v, ref, F_CPU, &rcpu) && ratio(v, ref, F_P99, &rp99))
+			fprintf(f, " %7.3f %6.3f-%-6.3f %8.2f %7.3f", rio.med, rio.min, rio.max,
+				cpu.med, rcpu.med);
+		else
+			fprintf(f, " %7s %13s %8.2f %7s", "-", "", cpu.med, "-");
+		fprintf(f, " %8.1f %8.1f %8.1f", summary(v, F_P50).med, summary(v, F_P99).med,
+			summary(v, F_P999).med);
+		if (ref && ref->rounds && ratio(v, ref, F_P99, &rp99))
+			fprintf(f, " %7.3f\n", rp99.med);
+		else
+			fprintf(f, " %7s\n", "-");
+	}
+	fprintf(f, "\nMedians over rounds; x: ratio to the group's first (reference) variant, taken per round.\n"
+		   "path p/o: the metadata path predicted / observed with kprobes (pin, bounce).\n");
+}
+
+static void json_mmm(FILE *f, const char *key, struct mmm m)
+{
+	fprintf(f, "\"%s\":{\"median\":%.6g,\"min\":%.6g,\"max\":%.6g}", key, m.med, m.min, m.max);
+}
+
+static void json_variant(FILE *f, const struct variant *v, const struct variant *ref)
+{
+	struct mmm m;
+	unsigned int k;
+
+	fprintf(f, "{\"group\":\"%s\",\"name\":\"%s\",\"reference\":%s,\"api\":\"%s\","
+		   "\"op\":\"%s\",\"meta_layout\":\"%s\",\"data_layout\":\"%s\",\"qd\":%u,"
+		   "\"blocks\":%u,\"threads\":%u,\"iopoll\":%s,\"sqpoll\":%s,\"fixed\":%s,"
+		   "\"no_meta\":%s,\"predicted\":\"%s\",\"observed\":\"%s\",\"rounds\":%u",
+		v->group, v->name, v->reference ? "true" : "false", api_name(v->api),
+		v->opcode == NVMETA_OP_READ ? "read" : "write", nvmeta_layout_name(v->meta_layout),
+		nvmeta_layout_name(v->data_layout), v->qd, v->nlb, v->threads,
+		v->ring_flags & NVMETA_RING_IOPOLL ? "true" : "false",
+		v->ring_flags & NVMETA_RING_SQPOLL ? "true" : "false", v->fixed ? "true" : "false",
+		v->no_meta ? "true" : "false", v->predicted ? v->predicted : "-",
+		v->observed ? v->observed : "-", v->rounds);
+	if (v->skip[0])
+		fprintf(f, ",\"skipped\":\"%s\"", v->skip);
+	for (k = 0; k < F_COUNT && v->rounds; k++) {
+		fputc(',', f);
+		json_mmm(f, figures[k].name, summary(v, (enum figure)k));
+	}
+	if (ref && ref != v && v->rounds && ref->rounds) {
+		fprintf(f, ",\"ratio_to\":\"%s\",\"ratio\":{", ref->name);
+		for (k = 0; k < F_COUNT; k++) {
+			ratio(v, ref, (enum figure)k, &m);
+			if (k)
+				fputc(',', f);
+			json_mmm(f, figures[k].name, m);
+		}
+		fputc('}', f);
+	}
+	fputc('}', f);
+}
+
+int report_json(const char *path, struct variant *vs, unsigned int n,
+		const struct nvmeta_dev_info *info, const struct bench_opts *o)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	unsigned int i;
+
+	if (!f) {
+		fprintf(stderr, "nvmeta-bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "{\"device\":\"%s\",\"model\":\"%s\",\"kernel\":\"%s\",\"lba_size\":%u,"
+		   "\"ms\":%u,\"extended_lba\":%s,\"pi_type\":%u,\"rounds\":%u,\"slice_ms\":%u,"
+		   "\"variants\":[",
+		info->generic_path, info->model, info->kernel.release, info->lba_size, info->ms,
+		info->extended_lba ? "true" : "false", info->pi_type, o->rounds, o->slice_ms);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputs(",\n", f);
+		json_variant(f, &vs[i], group_reference(vs, n, &vs[i]));
+	}
+	fputs("]}\n", f);
+	if (f != stdout)
+		fclose(f);
+	return 0;
+}
+
+int report_csv(const char *path, struct variant *vs, unsigned int n)
+{
+	FILE *f = fopen(path, "w");
+	unsigned int i, k;
+	struct mmm m;
+
+	if (!f) {
+		fprintf(stderr, "nvmeta-bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fputs("group,variant,reference,api,op,meta_layout,data_layout,qd,blocks,threads,"
+	      "iopoll,sqpoll,fixed,no_meta,predicted,observed,rounds,skipped", f);
+	for (k = 0; k < F_COUNT; k++)
+		fprintf(f, ",%s_med,%s_min,%s_max", figures[k].name, figures[k].name, figures[k].name);
+	for (k = 0; k < F_COUNT; k++)
+		fprintf(f, ",ratio_%s_med,ratio_%s_min,ratio_%s_max", figures[k].name,
+			figures[k].name, figures[k].name);
+	fputc('\n', f);
+	for (i = 0; i < n; i++) {
+		const struct variant *v = &vs[i], *ref = group_reference(vs, n, v);
+
+		fprintf(f, "%s,%s,%d,%s,%s,%s,%s,%u,%u,%u,%d,%d,%d,%d,%s,%s,%u,%d", v->group,
+			v->name, v->reference, api_name(v->api),
+			v->opcode == NVMETA_OP_READ ? "read" : "write",
+			nvmeta_layout_name(v->meta_layout), nvmeta_layout_name(v->data_layout), v->qd,
+			v->nlb, v->threads, !!(v->ring_flags & NVMETA_RING_IOPOLL),
+			!!(v->ring_flags & NVMETA_RING_SQPOLL), v->fixed, v->no_meta,
+			v->predicted ? v->predicted : "-", v->observed ? v->observed : "-", v->rounds,
+			v->skip[0] != 0);
+		for (k = 0; k < F_COUNT; k++) {
+			m = summary(v, (enum figure)k);
+			fprintf(f, ",%.6g,%.6g,%.6g", m.med, m.min, m.max);
+		}
+		for (k = 0; k < F_COUNT; k++) {
+			if (ref && ref->rounds && ratio(v, ref, (enum figure)k, &m))
+				fprintf(f, ",%.6g,%.6g,%.6g", m.med, m.min, m.max);
+			else
+				fputs(",,,", f);
+		}
+		fputc('\n', f);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* One line a non-empty bucket: enough for a distribution plot. */
+int report_lat_csv(const char *path, struct variant *vs, unsigned int n)
+{
+	FILE *f = fopen(path, "w");
+	unsigned int i, b;
+
+	if (!f) {
+		fprintf(stderr, "nvmeta-bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fputs("group,variant,qd,upper_ns,count,cumulative_fraction\n", f);
+	for (i = 0; i < n; i++) {
+		const struct variant *v = &vs[i];
+		uint64_t seen = 0;
+
+		for (b = 0; b < HIST_BUCKETS && v->lat.total; b++) {
+			if (!v->lat.count[b])
+				continue;
+			seen += v->lat.count[b];
+			fprintf(f, "%s,%s,%u,%llu,%llu,%.6f\n", v->group, v->name, v->qd,
+				(unsigned long long)hist_bucket_upper(b),
+				(unsigned long long)v->lat.count[b], (double)seen / v->lat.total);
+		}
+	}
+	fclose(f);
+	return 0;
+}
