@@ -49,9 +49,20 @@ set_hugepages() {
     note "nr_hugepages=$(cat /proc/sys/vm/nr_hugepages)"
 }
 
+# The module's parameters on the kernel command line (nvme.poll_queues=1
+# gives "poll_queues=1" for nvme): the kernel leaves them to modprobe, and
+# insmod does not read /proc/cmdline.
+mod_params() {
+    for w in $(cat /proc/cmdline); do
+        case $w in "$1".*=*) echo "${w#"$1".}" ;; esac
+    done
+}
+
 load_modules() {
     for m in $(cat /lab/modules/order); do
-        insmod "/lab/modules/$m.ko" || fail "insmod $m failed"
+        # shellcheck disable=SC2046
+        insmod "/lab/modules/$m.ko" $(mod_params "$(echo "$m" | tr - _)") ||
+            fail "insmod $m failed"
     done
 }
 

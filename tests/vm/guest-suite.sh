@@ -18,6 +18,40 @@ step() {
 	[ "$rc" -eq 0 ] || failed=$((failed + 1))
 }
 
+# nvmeta-ring on its own ring, four ways, each on its own 512 blocks
+# (64 commands of 8) at the end of the namespace (64 MiB: 16320 blocks of
+# 4096+16 at least): the other guest tests stay below LBA 12288, and
+# nvmeta-check places its cases from LBA 0 up.
+# Every lab kernel (6.1 on) takes registered buffers and IOPOLL for
+# passthrough, so a refusal fails; only a guest booted with
+# nvme.poll_queues=0 on purpose (NVMETA_LAB_POLL_QUEUES=0) skips IOPOLL.
+ring_modes() {
+	r_nsze=$("$B/examples/nvmeta-info" --json "$DEV" |
+		sed -n 's/^ *"blocks": *\([0-9]*\).*/\1/p' | head -n 1)
+	[ -n "$r_nsze" ] || { echo "FAIL: nvmeta-info gave no namespace size"; return 1; }
+	r_bad=0 r_k=0
+	for r_mode in "" "--fixed-file --fixed-buf" "--iopoll --fixed-file --fixed-buf" \
+		"--sqpoll --fixed-file --fixed-buf"; do
+		r_k=$((r_k + 1))
+		r_slba=$((r_nsze - r_k * 512))
+		if [ "${r_mode#--iopoll}" != "$r_mode" ] &&
+			grep -Eq '(^| )nvme\.poll_queues=0( |$)' /proc/cmdline; then
+			echo "SKIP: nvmeta-ring $r_mode: the guest booted with nvme.poll_queues=0"
+			continue
+		fi
+		# shellcheck disable=SC2086
+		"$B/examples/nvmeta-ring" $r_mode --slba "$r_slba" --blocks 8 --count 64 \
+			--json "$DEV" >/tmp/ring.out 2>/tmp/ring.err
+		r_rc=$?
+		cat /tmp/ring.out /tmp/ring.err
+		if [ "$r_rc" -ne 0 ] || ! grep -q '"mismatches":0,"result":"pass"' /tmp/ring.out; then
+			echo "FAIL: nvmeta-ring ${r_mode:-(plain)} at LBA $r_slba: exit $r_rc"
+			r_bad=$((r_bad + 1))
+		fi
+	done
+	[ "$r_bad" -eq 0 ]
+}
+
 step guest_dev "$B/tests/guest_dev"
 step guest_roundtrip "$B/tests/guest_roundtrip"
 step guest_quirks "$B/tests/guest_quirks"
@@ -30,6 +64,7 @@ step nvmeta-info-list "$B/examples/nvmeta-info"
 step nvmeta-info "$B/examples/nvmeta-info" "$DEV"
 step kill-cleanup sh "$(dirname "$0")/kill-cleanup.sh" "$B"
 step cli-errors sh "$(dirname "$0")/cli-errors.sh" "$B"
+step nvmeta-ring ring_modes
 # --reformat: the namespace formatted under an open handle and back.
 # --kernel-weakness: the RAW short-metadata probes, which only a lab guest
 # may run; the one that overruns the kernel heap skips itself unless the
