@@ -97,6 +97,9 @@ struct bench_opts {
 int runner_setup(struct variant *v, const struct bench_opts *o, struct nvmeta_dev *dev,
 		 struct nvmeta_dev *nometa);
 int runner_slice(struct variant *v, unsigned int ms, struct slice *s);
+/* What a slice's own bookkeeping costs per I/O, in microseconds: a clock
+ * read and a histogram add, measured in a tight loop. */
+double runner_bookkeeping_us(void);
 /* One untimed command with kprobes around it: the path metadata took. */
 void runner_observe(struct variant *v, struct nvmeta_kpath *kp);
 void runner_teardown(struct variant *v);
@@ -109,8 +112,13 @@ int fio_slice(const struct variant *v, const struct bench_opts *o,
 
 /* report.c: the table, JSON and CSV. */
 void report_table(FILE *f, struct variant *vs, unsigned int n);
+/* A few lines: pinned against bounced, and the library against raw
+ * SQEs and fio, at queue depths 1 and 32; @bookkeeping_us is what the
+ * benchmark's own clock and histogram cost per I/O. */
+void report_summary(FILE *f, struct variant *vs, unsigned int n, double bookkeeping_us);
 int report_json(const char *path, struct variant *vs, unsigned int n,
-		const struct nvmeta_dev_info *info, const struct bench_opts *o);
+		const struct nvmeta_dev_info *info, const struct bench_opts *o,
+		double bookkeeping_us);
 int report_csv(const char *path, struct variant *vs, unsigned int n);
 int report_lat_csv(const char *path, struct variant *vs, unsigned int n);
 

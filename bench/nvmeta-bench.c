@@ -388,11 +388,13 @@ static int setup_all(struct plan *p, struct nvmeta_dev *dev, struct nvmeta_dev *
 static int outputs(struct plan *p)
 {
 	const struct bench_opts *o = p->o;
+	double book = runner_bookkeeping_us();
 	int ret = 0;
 
 	report_table(stdout, p->v, p->n);
+	report_summary(stdout, p->v, p->n, book);
 	if (o->json_path)
-		ret |= report_json(o->json_path, p->v, p->n, p->info, o);
+		ret |= report_json(o->json_path, p->v, p->n, p->info, o, book);
 	if (o->csv_path)
 		ret |= report_csv(o->csv_path, p->v, p->n);
 	if (o->lat_csv_path)

@@ -116,6 +116,67 @@ void report_table(FILE *f, struct variant *vs, unsigned int n)
 		   "path p/o: the metadata path predicted / observed with kprobes (pin, bounce).\n");
 }
 
+static struct variant *find(struct variant *vs, unsigned int n, const char *group,
+			    const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(vs[i].group, group) && !strcmp(vs[i].name, name) && vs[i].rounds)
+			return &vs[i];
+	return NULL;
+}
+
+static void summary_line(FILE *f, struct variant *vs, unsigned int n, const char *what,
+			 const char *group, const char *name)
+{
+	struct variant *v = find(vs, n, group, name), *ref;
+	struct mmm io, cpu;
+
+	if (!v || !(ref = group_reference(vs, n, v)) || !ref->rounds)
+		return;
+	ratio(v, ref, F_IOPS, &io);
+	ratio(v, ref, F_CPU, &cpu);
+	fprintf(f, "  %-40s IOPS x%.3f [%.3f-%.3f]  CPU/IO x%.3f [%.3f-%.3f]\n", what, io.med,
+		io.min, io.max, cpu.med, cpu.min, cpu.max);
+}
+
+void report_summary(FILE *f, struct variant *vs, unsigned int n, double bookkeeping_us)
+{
+	struct variant *raw1 = find(vs, n, "api-qd1", "raw"), *raw32 = find(vs, n, "api-qd32", "raw");
+
+	fprintf(f, "\nSummary (ratio median [min-max] over rounds):\n");
+	summary_line(f, vs, n, "bounced/pinned metadata, QD1", "meta-layout-qd1", "misaligned");
+	summary_line(f, vs, n, "bounced/pinned metadata, QD32", "meta-layout-qd32", "misaligned");
+	summary_line(f, vs, n, "library/raw SQEs, QD1", "api-qd1", "lib");
+	summary_line(f, vs, n, "library/raw SQEs, QD32", "api-qd32", "lib");
+	summary_line(f, vs, n, "library (memory ready)/raw, QD1", "api-qd1", "lib-ready");
+	summary_line(f, vs, n, "library (memory ready)/raw, QD32", "api-qd32", "lib-ready");
+	summary_line(f, vs, n, "fio/raw SQEs, QD1", "api-qd1", "fio");
+	summary_line(f, vs, n, "fio/raw SQEs, QD32", "api-qd32", "fio");
+	summary_line(f, vs, n, "no metadata/with metadata, QD1", "nometa-qd1", "no-meta");
+	summary_line(f, vs, n, "no metadata/with metadata, QD32", "nometa-qd32", "no-meta");
+	if (raw1 && raw32)
+		fprintf(f, "  bookkeeping (clock + histogram) per I/O: %.3f us, %.2f%% of the raw baseline's CPU per I/O at QD1, %.2f%% at QD32\n",
+			bookkeeping_us, 100 * bookkeeping_us / summary(raw1, F_CPU).med,
+			100 * bookkeeping_us / summary(raw32, F_CPU).med);
+}
+
+/* A JSON string: messages may hold quotes and backslashes. */
+static void json_str(FILE *f, const char *key, const char *s)
+{
+	fprintf(f, ",\"%s\":\"", key);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
 static void json_mmm(FILE *f, const char *key, struct mmm m)
 {
 	fprintf(f, "\"%s\":{\"median\":%.6g,\"min\":%.6g,\"max\":%.6g}", key, m.med, m.min, m.max);
@@ -138,7 +199,7 @@ static void json_variant(FILE *f, const struct variant *v, const struct variant 
 		v->no_meta ? "true" : "false", v->predicted ? v->predicted : "-",
 		v->observed ? v->observed : "-", v->rounds);
 	if (v->skip[0])
-		fprintf(f, ",\"skipped\":\"%s\"", v->skip);
+		json_str(f, "skipped", v->skip);
 	for (k = 0; k < F_COUNT && v->rounds; k++) {
 		fputc(',', f);
 		json_mmm(f, figures[k].name, summary(v, (enum figure)k));
@@ -157,7 +218,8 @@ static void json_variant(FILE *f, const struct variant *v, const struct variant 
 }
 
 int report_json(const char *path, struct variant *vs, unsigned int n,
-		const struct nvmeta_dev_info *info, const struct bench_opts *o)
+		const struct nvmeta_dev_info *info, const struct bench_opts *o,
+		double bookkeeping_us)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
 	unsigned int i;
@@ -166,11 +228,14 @@ int report_json(const char *path, struct variant *vs, unsigned int n,
 		fprintf(stderr, "nvmeta-bench: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	fprintf(f, "{\"device\":\"%s\",\"model\":\"%s\",\"kernel\":\"%s\",\"lba_size\":%u,"
+	fprintf(f, "{\"device\":\"%s\"", info->generic_path);
+	json_str(f, "model", info->model);
+	fprintf(f, ",\"kernel\":\"%s\",\"lba_size\":%u,"
 		   "\"ms\":%u,\"extended_lba\":%s,\"pi_type\":%u,\"rounds\":%u,\"slice_ms\":%u,"
-		   "\"variants\":[",
-		info->generic_path, info->model, info->kernel.release, info->lba_size, info->ms,
-		info->extended_lba ? "true" : "false", info->pi_type, o->rounds, o->slice_ms);
+		   "\"bookkeeping_us_per_io\":%.4f,\"variants\":[",
+		info->kernel.release, info->lba_size, info->ms,
+		info->extended_lba ? "true" : "false", info->pi_type, o->rounds, o->slice_ms,
+		bookkeeping_us);
 	for (i = 0; i < n; i++) {
 		if (i)
 			fputs(",\n", f);
