@@ -243,6 +243,9 @@ static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 	if (ret)
 		return ret;
 	ret = nvmeta_status_decode(cqe, st);
+	if (ret == -EOPNOTSUPP && (ring->flags & IORING_SETUP_IOPOLL))
+		return nvmeta_fail(ret, "%s refused a passthrough command on a polled ring (IORING_SETUP_IOPOLL): polled passthrough needs Linux 6.1 and a driver with uring_cmd_iopoll",
+				   dev->info.generic_path);
 	if (ret == -EPERM || ret == -EACCES)
 		return nvmeta_explain_denied(ret, "the passthrough command", &dev->info,
 					     io->opcode != NVMETA_OP_READ);

@@ -5,7 +5,7 @@
  * (EOPNOTSUPP, or 0 on some kernels), which is enough to tell whose
  * completion a call took, and to see SQPOLL and IOPOLL rings set up by
  * nvmeta_ring_setup() carry nvmeta's commands.  The probe of what a ring
- * takes, and memory made ready once, are here too.
+ * takes is here too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -415,30 +415,4 @@ Test(ring, an_iopoll_ring_refuses_a_namespace_without_poll_queues)
 	dev.info.limits.io_poll = true;
 	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, 1), 0, "%s", nvmeta_last_error());
 	io_uring_queue_exit(&ring);
-}
-
-Test(ring, mem_prepare_faults_pages_in_for_writing)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), len = 4 * page;
-	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	uint64_t ent[4];
-	int fd, i;
-
-	cr_assert_neq(m, MAP_FAILED);
-	cr_assert_eq(nvmeta_mem_prepare(m + 1, len - 2), 0, "%s", nvmeta_last_error());
-	fd = open("/proc/self/pagemap", O_RDONLY);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(pread(fd, ent, sizeof(ent), (off_t)((uintptr_t)m / page * 8)),
-		     (ssize_t)sizeof(ent));
-	close(fd);
-	/* Present (bit 63) and exclusively mapped (bit 56): a private page
-	 * of ours, not the shared zero page a read fault would map. */
-	for (i = 0; i < 4; i++)
-		cr_assert_eq(ent[i] >> 56 & 0x81, 0x81, "page %d: 0x%llx", i,
-			     (unsigned long long)ent[i]);
-	cr_assert_eq(mprotect(m, len, PROT_READ), 0);
-	cr_assert_eq(nvmeta_mem_prepare(m, len), -EFAULT);
-	cr_assert_eq(nvmeta_mem_prepare(m, 0), -EINVAL);
-	cr_assert_eq(nvmeta_mem_prepare((void *)(UINTPTR_MAX - 10), 100), -EFAULT);
-	munmap(m, len);
 }

@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: MIT
-/* Metadata slots: sizes that cannot be, and slot addresses at the edges. */
+/*
+ * Metadata slots: sizes that cannot be, slot addresses at the edges, and
+ * memory the library makes (or nvmeta_mem_prepare() readies) being the
+ * caller's own pages when it is handed out, not the shared zero page.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <criterion/criterion.h>
 #include "internal.h"
 #include "fake_info.h"
@@ -120,4 +127,58 @@ Test(slots, every_slot_is_writable_and_indexes_stop_at_count)
 	cr_assert_null(nvmeta_slot(s, UINT_MAX));
 	cr_assert_null(nvmeta_slot(s, UINT_MAX - 1));
 	nvmeta_slots_destroy(s);
+}
+
+/* Whether every page of @addr..+@len is present (pagemap bit 63) and
+ * mapped by this process alone (bit 56): a page faulted in for writing,
+ * not the zero page a read fault maps. */
+static bool pages_ready(const void *addr, size_t len)
+{
+	uintptr_t first = (uintptr_t)addr / page, last = ((uintptr_t)addr + len - 1) / page;
+	uint64_t ent;
+	bool ready = true;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	cr_assert_geq(fd, 0);
+	for (; first <= last && ready; first++) {
+		cr_assert_eq(pread(fd, &ent, 8, (off_t)(first * 8)), 8);
+		ready = (ent >> 56 & 0x81) == 0x81;
+	}
+	close(fd);
+	return ready;
+}
+
+Test(slots, slots_and_buffers_are_ready_when_made)
+{
+	struct nvmeta_buf_spec spec = { .layout = NVMETA_LAYOUT_PAGE, .len = 3 * page };
+	struct nvmeta_slots *s;
+	struct nvmeta_buf *b;
+	unsigned int i;
+
+	cr_assert_eq(nvmeta_slots_create(&info, 64, 200, &s), 0, "%s", nvmeta_last_error());
+	for (i = 0; i < 200; i++)
+		cr_assert(pages_ready(nvmeta_slot(s, i), 64), "slot %u", i);
+	nvmeta_slots_destroy(s);
+	cr_assert_eq(nvmeta_buf_alloc(&info, &spec, &b), 0, "%s", nvmeta_last_error());
+	cr_assert(pages_ready(b->addr, b->len));
+	nvmeta_buf_free(b);
+}
+
+Test(slots, mem_prepare_faults_pages_in_for_writing)
+{
+	size_t len = 4 * page;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile char c;
+
+	cr_assert_neq(m, MAP_FAILED);
+	c = m[0];	/* a read fault maps the shared zero page */
+	(void)c;
+	cr_assert_not(pages_ready(m, len));
+	cr_assert_eq(nvmeta_mem_prepare(m + 1, len - 2), 0, "%s", nvmeta_last_error());
+	cr_assert(pages_ready(m, len));
+	cr_assert_eq(mprotect(m, len, PROT_READ), 0);
+	cr_assert_eq(nvmeta_mem_prepare(m, len), -EFAULT);
+	cr_assert_eq(nvmeta_mem_prepare(m, 0), -EINVAL);
+	cr_assert_eq(nvmeta_mem_prepare((void *)(UINTPTR_MAX - 10), 100), -EFAULT);
+	munmap(m, len);
 }
