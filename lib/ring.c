@@ -292,6 +292,7 @@ int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completio
 			io_uring_cqe_seen(ring, cqe);
 			continue;
 		}
+		memset(&out[n], 0, sizeof(out[n]));
 		out[n].user_data = cqe->user_data;
 		out[n].ret = nvmeta_status_decode(cqe, &out[n].status);
 		io_uring_cqe_seen(ring, cqe);

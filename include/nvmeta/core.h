@@ -75,6 +75,7 @@ struct nvmeta_limits {
 struct nvmeta_kernel {
 	unsigned int major, minor, patch;
 	char release[65];
+	uint32_t resv[4];	/* zeroed: room to grow */
 };
 
 #define NVMETA_KERNEL_AT_LEAST(k, ma, mi) \
@@ -437,6 +438,7 @@ struct nvmeta_status {
 	bool dnr;		/* do not retry */
 	bool more;
 	uint64_t result;	/* completion dword 0 (and 1) */
+	uint64_t resv[2];	/* zeroed: room to grow */
 };
 
 /*
@@ -567,6 +569,7 @@ struct nvmeta_completion {
 	uint64_t user_data;
 	int ret;			/* as nvmeta_status_decode() returns */
 	struct nvmeta_status status;
+	uint64_t resv[4];		/* zeroed: room to grow */
 };
 
 /*
