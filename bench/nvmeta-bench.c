@@ -177,7 +177,8 @@ static void plan_api(struct plan *p, unsigned int qd)
 	const char *g = group_name("api-qd%u", qd);
 	struct variant *v;
 
-	add(p, g, "raw", true)->qd = qd;
+	v = add(p, g, "raw", true);
+	v->qd = qd, v->api = API_RAW;
 	v = add(p, g, "lib", false);
 	v->qd = qd;
 	v = add(p, g, "lib-ready", false);

@@ -105,8 +105,12 @@ void report_table(FILE *f, struct variant *vs, unsigned int n)
 				cpu.med, rcpu.med);
 		else
 			fprintf(f, " %7s %13s %8.2f %7s", "-", "", cpu.med, "-");
-		fprintf(f, " %8.1f %8.1f %8.1f", summary(v, F_P50).med, summary(v, F_P99).med,
-			summary(v, F_P999).med);
+		/* Below 1000 samples the 99.9th percentile is the maximum. */
+		fprintf(f, " %8.1f %8.1f", summary(v, F_P50).med, summary(v, F_P99).med);
+		if (v->lat.total >= 1000 * v->rounds)
+			fprintf(f, " %8.1f", summary(v, F_P999).med);
+		else
+			fprintf(f, " %8s", "-");
 		if (ref && ref->rounds && ratio(v, ref, F_P99, &rp99))
 			fprintf(f, " %7.3f\n", rp99.med);
 		else
@@ -190,14 +194,15 @@ static void json_variant(FILE *f, const struct variant *v, const struct variant 
 	fprintf(f, "{\"group\":\"%s\",\"name\":\"%s\",\"reference\":%s,\"api\":\"%s\","
 		   "\"op\":\"%s\",\"meta_layout\":\"%s\",\"data_layout\":\"%s\",\"qd\":%u,"
 		   "\"blocks\":%u,\"threads\":%u,\"iopoll\":%s,\"sqpoll\":%s,\"fixed\":%s,"
-		   "\"no_meta\":%s,\"predicted\":\"%s\",\"observed\":\"%s\",\"rounds\":%u",
+		   "\"no_meta\":%s,\"predicted\":\"%s\",\"observed\":\"%s\",\"rounds\":%u,"
+		   "\"latency_samples\":%llu",
 		v->group, v->name, v->reference ? "true" : "false", api_name(v->api),
 		v->opcode == NVMETA_OP_READ ? "read" : "write", nvmeta_layout_name(v->meta_layout),
 		nvmeta_layout_name(v->data_layout), v->qd, v->nlb, v->threads,
 		v->ring_flags & NVMETA_RING_IOPOLL ? "true" : "false",
 		v->ring_flags & NVMETA_RING_SQPOLL ? "true" : "false", v->fixed ? "true" : "false",
 		v->no_meta ? "true" : "false", v->predicted ? v->predicted : "-",
-		v->observed ? v->observed : "-", v->rounds);
+		v->observed ? v->observed : "-", v->rounds, (unsigned long long)v->lat.total);
 	if (v->skip[0])
 		json_str(f, "skipped", v->skip);
 	for (k = 0; k < F_COUNT && v->rounds; k++) {
