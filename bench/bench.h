@@ -52,6 +52,10 @@ struct slice {
 	double wall_s;
 	double usr_s, sys_s;	/* getrusage(RUSAGE_SELF), or fio's own */
 	struct hist lat;	/* per I/O, submission to completion */
+	/* Percentiles taken elsewhere (fio's own, from its finer histogram):
+	 * used instead of @lat's. */
+	bool have_pct;
+	double p50_us, p99_us, p999_us;
 	char error[160];	/* non-empty: the slice failed */
 };
 
@@ -70,6 +74,7 @@ struct variant {
 	enum nvmeta_layout meta_layout, data_layout;
 	unsigned int qd, nlb, threads;
 	uint32_t ring_flags;		/* NVMETA_RING_IOPOLL, _SQPOLL */
+	uint32_t sq_idle_ms;		/* SQPOLL: when the kernel thread sleeps */
 	bool fixed;			/* registered file and data buffers */
 	bool no_meta;			/* on the namespace without metadata */
 	uint32_t io_flags;		/* added to every command (NVMETA_IO_*) */

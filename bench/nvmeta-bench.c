@@ -169,6 +169,10 @@ static void plan_options(struct plan *p, unsigned int qd)
 	v->qd = qd, v->fixed = true, v->ring_flags = NVMETA_RING_IOPOLL;
 	v = add(p, g, "sqpoll-fixed", false);
 	v->qd = qd, v->fixed = true, v->ring_flags = NVMETA_RING_SQPOLL;
+	/* The kernel's default keeps the submission thread spinning for a
+	 * second after the slice: on one CPU it would run in the next
+	 * variants' slices and count in their CPU time. */
+	v->sq_idle_ms = 1;
 }
 
 /* Hand-built SQEs are the reference: the library's ratio is its cost. */
@@ -273,8 +277,11 @@ static void run_one(struct plan *p, struct variant *v, unsigned int round, bool 
 	hist_merge(&v->lat, &s.lat);
 }
 
-/* Round r starts at variant r * stride: every variant leads a round, and
- * neighbours change places. */
+/* Round r starts seven variants further on than round r - 1, and every
+ * other round runs backwards: each variant's place in the round and the
+ * variant before it change, so that what one variant leaves behind (a
+ * warm cache, a kernel thread winding down) does not always fall on the
+ * same other one. */
 static void run_rounds(struct plan *p)
 {
 	const struct bench_opts *o = p->o;
@@ -284,7 +291,7 @@ static void run_rounds(struct plan *p)
 	for (r = 0; r < total; r++) {
 		snprintf(what, sizeof(what), r ? "round %u/%u" : "warm-up", r, o->rounds);
 		for (i = 0; i < n; i++) {
-			unsigned int k = (i + r * 7) % n;
+			unsigned int k = ((r % 2 ? n - 1 - i : i) + r * 7) % n;
 
 			progress(o, what, i, n, &p->v[k]);
 			run_one(p, &p->v[k], r, r > 0);
@@ -424,6 +431,12 @@ int main(int argc, char **argv)
 	}
 	plan.info = nvmeta_dev_info(dev);
 	plan.o = &o;
+	if (!plan.info->ms)
+		fprintf(stderr, PROG ": warning: %s has no metadata: the figures are not about metadata\n",
+			o.dev_path);
+	if (nometa && nvmeta_dev_info(nometa)->ms)
+		fprintf(stderr, PROG ": warning: --nometa %s has %u metadata bytes a block\n",
+			o.nometa_path, nvmeta_dev_info(nometa)->ms);
 	if (o.fio_path) {
 		plan.fio = !fio_check(o.fio_path, why, sizeof(why));
 		if (!plan.fio)

@@ -122,7 +122,8 @@ static int prefill(struct worker *w)
 
 static int worker_setup(struct worker *w, const struct bench_opts *o, unsigned int t)
 {
-	struct nvmeta_ring_params p = { .flags = w->v->ring_flags };
+	struct nvmeta_ring_params p = { .flags = w->v->ring_flags,
+					.sq_thread_idle = w->v->sq_idle_ms };
 	struct variant *v = w->v;
 	uint64_t span = (uint64_t)v->threads * v->qd * v->nlb;
 	unsigned int i;

@@ -106,6 +106,12 @@ void round_from_slice(struct round *r, const struct slice *s)
 	r->usr_us = s->usr_s * 1e6 / s->ios;
 	r->sys_us = s->sys_s * 1e6 / s->ios;
 	r->cpu_us = r->usr_us + r->sys_us;
+	if (s->have_pct) {
+		r->p50_us = s->p50_us;
+		r->p99_us = s->p99_us;
+		r->p999_us = s->p999_us;
+		return;
+	}
 	r->p50_us = hist_quantile(&s->lat, 0.50) / 1e3;
 	r->p99_us = hist_quantile(&s->lat, 0.99) / 1e3;
 	r->p999_us = hist_quantile(&s->lat, 0.999) / 1e3;

@@ -36,5 +36,6 @@
 #include <nvmeta/core.h>
 #include <nvmeta/buf.h>
 #include <nvmeta/check.h>
+#include <nvmeta/pi.h>
 
 #endif /* NVMETA_H */

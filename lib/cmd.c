@@ -47,6 +47,9 @@ int nvmeta_check_encodable(const struct nvmeta_dev_info *info, const struct nvme
 		if (io->resv[i])
 			return nvmeta_fail(-EINVAL, "nvmeta_io resv[%zu] is 0x%llx: reserved fields must be zero (zero the struct before filling it in)",
 					   i, (unsigned long long)io->resv[i]);
+	if (io->resv0)
+		return nvmeta_fail(-EINVAL, "nvmeta_io resv0 is 0x%x: reserved fields must be zero",
+				   io->resv0);
 	if (!io->nlb || io->nlb > NVMETA_MAX_NLB)
 		return nvmeta_fail(-EDOM, "nlb %u: must be 1 to %u blocks", io->nlb, NVMETA_MAX_NLB);
 	if (io->prinfo & ~0xf)
@@ -82,6 +85,11 @@ int nvmeta_io_ready(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 	ret = nvmeta_io_validate(dev, io);
 	if (ret)
 		return ret;
+	if (io->flags & (NVMETA_IO_PI_GENERATE | NVMETA_IO_PI_VERIFY)) {
+		ret = nvmeta_pi_prepare(dev, io);
+		if (ret)
+			return ret;
+	}
 	return nvmeta_prepare_buffers(dev, io);
 }
 

@@ -288,6 +288,7 @@ int nvmeta_dev_open(const char *path, struct nvmeta_dev **devp)
 	if (ret)
 		goto err;
 	nvmeta_quirks_decide(dev);
+	nvmeta_pi_decide(dev);
 	ret = nvmeta_watch_start(dev, NVMETA_WATCH_DEFAULT_MS);
 	if (ret)
 		goto err;
@@ -327,6 +328,7 @@ int nvmeta_dev_refresh(struct nvmeta_dev *dev)
 	dev->seen = fp;
 	if (changed)
 		nvmeta_quirks_decide(dev);
+	nvmeta_pi_decide(dev);
 	atomic_store_explicit(&dev->stale, 0, memory_order_release);
 	ret = nvmeta_watch_start(dev, interval);
 	if (ret)

@@ -46,6 +46,9 @@ struct nvmeta_dev {
 	 * only where the kernel pins them without write access (quirks.c). */
 	bool populate_reads;
 	char quirk_why[96];
+	/* The namespace's PI layout, decided at open and refresh (pi.c). */
+	bool has_pi;
+	struct nvmeta_pi_format pi;
 };
 
 /* error.c: record a message and return @err, so callers can write
@@ -133,6 +136,18 @@ int nvmeta_populate_write(void *addr, size_t len) NVMETA_HIDDEN;
 /* quirks.c: decide the work-arounds of @dev once, by probing its kernel. */
 void nvmeta_quirks_decide(struct nvmeta_dev *dev) NVMETA_HIDDEN;
 
+/* pi.c: the device's PI layout, once per open or refresh. */
+void nvmeta_pi_decide(struct nvmeta_dev *dev) NVMETA_HIDDEN;
+
+/* pi.c: before submitting a command with NVMETA_IO_PI_*: refuse what does
+ * not fit, generate a write's PI. */
+int nvmeta_pi_prepare(const struct nvmeta_dev *dev, const struct nvmeta_io *io) NVMETA_HIDDEN;
+int nvmeta_pi_generate_io(const struct nvmeta_dev *dev, const struct nvmeta_io *io) NVMETA_HIDDEN;
+
+/* pi.c: verify a completed read's PI; -EILSEQ names the LBA and field. */
+int nvmeta_pi_verify_io(const struct nvmeta_dev *dev, const struct nvmeta_io *io,
+			struct nvmeta_pi_report *rep) NVMETA_HIDDEN;
+
 /* validate.c: nvmeta_io_validate() against an info struct alone. */
 int nvmeta_validate_info(const struct nvmeta_dev_info *info,
 			 const struct nvmeta_io *io) NVMETA_HIDDEN;
@@ -182,5 +197,18 @@ int nvmeta_kpath_stale(const char *text, unsigned long long pidns,
  * probe (@maps) and of the probe that marks the copy path (metadata) or
  * the pinning path (data) (@marks).  -ENODATA when nothing was mapped. */
 int nvmeta_kpath_decide(enum nvmeta_kind kind, uint64_t maps, uint64_t marks) NVMETA_HIDDEN;
+
+/* crc.c: one CRC64 implementation, with nvmeta_crc64_nvme()'s
+ * conventions. */
+struct nvmeta_crc64_variant {
+	const char *name;		/* as nvmeta_crc64_impl() names it */
+	uint64_t (*fn)(const void *buf, size_t len, uint64_t crc);
+};
+
+/* crc.c: the CRC64 implementations this build has and this CPU runs,
+ * best first (the first is the one in use; "table" is always there).
+ * Writes up to @max to @out and returns how many there are. */
+unsigned int nvmeta_crc64_variants(const struct nvmeta_crc64_variant **out,
+				   unsigned int max) NVMETA_HIDDEN;
 
 #endif /* NVMETA_INTERNAL_H */

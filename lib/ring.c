@@ -128,9 +128,13 @@ int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
 	ret = nvmeta_ring_check(ring);
 	if (ret)
 		return ret;
-	if (NVMETA_IS_SYNC_USER_DATA(user_data))
-		return nvmeta_fail(-EINVAL, "user_data 0x%llx is in the range reserved for nvmeta_io_sync()",
-				   (unsigned long long)user_data);
+	if (NVMETA_IS_SYNC_USER_DATA(user_data) || NVMETA_IS_REQUEST_USER_DATA(user_data))
+		return nvmeta_fail(-EINVAL, "user_data 0x%llx is in a range reserved for %s",
+				   (unsigned long long)user_data,
+				   NVMETA_IS_SYNC_USER_DATA(user_data) ? "nvmeta_io_sync()" :
+				   "nvmeta_queue_request()");
+	if (io->flags & NVMETA_IO_PI_VERIFY)
+		return nvmeta_fail(-EINVAL, "NVMETA_IO_PI_VERIFY needs the command kept until it completes: queue it with nvmeta_queue_request()");
 	ring_enter(ring);
 	ret = queue_one(dev, ring, io, user_data);
 	ring_leave(ring);
@@ -249,6 +253,11 @@ static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 	if (ret == -EPERM || ret == -EACCES)
 		return nvmeta_explain_denied(ret, "the passthrough command", &dev->info,
 					     io->opcode != NVMETA_OP_READ);
+	if (!ret && (io->flags & NVMETA_IO_PI_VERIFY)) {
+		struct nvmeta_pi_report rep;
+
+		return nvmeta_pi_verify_io(dev, io, &rep);
+	}
 	return ret;
 }
 
@@ -265,6 +274,36 @@ int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 	ret = sync_one(dev, ring, io, st ? st : &local);
 	ring_leave(ring);
 	return ret;
+}
+
+int nvmeta_queue_request(const struct nvmeta_dev *dev, struct io_uring *ring,
+			 struct nvmeta_request *rq)
+{
+	uintptr_t addr = (uintptr_t)rq;
+	int ret;
+
+	ret = nvmeta_ring_check(ring);
+	if (ret)
+		return ret;
+	if ((uint64_t)addr & NVMETA_REQUEST_USER_DATA_MASK)
+		return nvmeta_fail(-EINVAL, "request at %p: above the 48-bit addresses a tag can carry",
+				   (void *)rq);
+	rq->dev = dev;
+	memset(&rq->pi, 0, sizeof(rq->pi));
+	ring_enter(ring);
+	ret = queue_one(dev, ring, &rq->io, NVMETA_REQUEST_USER_DATA | addr);
+	ring_leave(ring);
+	return ret;
+}
+
+/* A request's completion: the caller's tag, and the host's PI check. */
+static void complete_request(struct io_uring_cqe *cqe, struct nvmeta_completion *out)
+{
+	struct nvmeta_request *rq = (void *)(uintptr_t)(cqe->user_data & ~NVMETA_REQUEST_USER_DATA_MASK);
+
+	out->user_data = rq->user_data;
+	if (!out->ret && (rq->io.flags & NVMETA_IO_PI_VERIFY))
+		out->ret = nvmeta_pi_verify_io(rq->dev, &rq->io, &rq->pi);
 }
 
 int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completion *out,
@@ -295,6 +334,8 @@ int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completio
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].user_data = cqe->user_data;
 		out[n].ret = nvmeta_status_decode(cqe, &out[n].status);
+		if (NVMETA_IS_REQUEST_USER_DATA(cqe->user_data))
+			complete_request(cqe, &out[n]);
 		io_uring_cqe_seen(ring, cqe);
 		n++;
 	}

@@ -2,7 +2,13 @@
 # SPDX-License-Identifier: MIT
 # The main job: set everything up (packages, build, lab kernels and QEMU),
 # boot the newest kernel with an NVMe namespace that carries metadata, and
-# run nvmeta-info and the copy-back checker there.
+# run nvmeta-info and the copy-back checker there; then end with a short
+# nvmeta-bench run (--quick) on the newest kernel and controller, and print
+# its summary: pinned against bounced metadata, the library against raw
+# SQEs, no metadata against metadata.  The benchmark always runs on sid,
+# QEMU 10, preset 512+8, whatever the options say: the options choose where
+# nvmeta-info and the checker run.  Its JSON, CSV and plots stay in the
+# directory it names (under /var/cache/nvmeta-lab/logs).
 #
 #   tests/run-main.sh [--kernel SUITE] [--qemu 7.2|10] [--preset NAME] [--json]
 set -euo pipefail
@@ -30,3 +36,7 @@ cmake --build "$ROOT/build" -j "$(nproc)"
 "$ROOT/tests/vm/lab" run --kernel "$KERNEL" --qemu "$QEMU" --preset "$PRESET" \
 	--file "$ROOT/build" -- sh -c \
 	"'$ROOT/build/examples/nvmeta-info' $JSON /dev/ng0n1 && '$ROOT/build/examples/nvmeta-check' -q $JSON /dev/ng0n1"
+# With --json, stdout holds the JSON above alone: the summary goes to stderr.
+if [ -n "$JSON" ]; then exec 3>&2; else exec 3>&1; fi
+"$ROOT/tests/vm/lab" bench --quick --summary --kernel sid --qemu 10 --preset 512+8 \
+	--build "$ROOT/build" >&3

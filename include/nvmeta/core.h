@@ -235,6 +235,18 @@ enum nvmeta_io_flags {
 	 * io_uring_register_files() on the ring (IOSQE_FIXED_FILE), not
 	 * through the device's descriptor: no file reference per command. */
 	NVMETA_IO_FIXED_FILE	= 1 << 4,
+	/* Generate the protection information of a write's blocks on the
+	 * host before submission (the guard over the data, and reftag,
+	 * apptag and storage_tag): see <nvmeta/pi.h>.  Costs nothing when
+	 * not set. */
+	NVMETA_IO_PI_GENERATE	= 1 << 5,
+	/* Verify a read's protection information on the host when it
+	 * completes: nvmeta_io_sync() and, for commands queued with
+	 * nvmeta_queue_request(), nvmeta_reap(); a mismatch fails the
+	 * command with -EILSEQ naming the block and field.  Checks
+	 * io->pi_checks (0: every field; the app tag under appmask).
+	 * Apart from NVMETA_IO_PI_GENERATE: each is asked for by itself. */
+	NVMETA_IO_PI_VERIFY	= 1 << 6,
 };
 
 /* One NVMe I/O command, in the terms a caller thinks in.  Zero it before
@@ -257,7 +269,9 @@ struct nvmeta_io {
 	uint32_t meta_len;
 	uint32_t timeout_ms;	/* 0: the kernel's default */
 	uint32_t file_index;	/* NVMETA_IO_FIXED_FILE: the registered file */
-	uint64_t resv[4];	/* zero: room to grow */
+	uint32_t pi_checks;	/* NVMETA_IO_PI_VERIFY: enum nvmeta_pi_checks */
+	uint32_t resv0;		/* zero: room to grow */
+	uint64_t resv[3];	/* zero: room to grow */
 };
 
 /* The user_data range nvmeta_io_sync() tags its commands with, a new
@@ -267,6 +281,13 @@ struct nvmeta_io {
 #define NVMETA_SYNC_USER_DATA_MASK	0xffffffffffff0000ULL
 #define NVMETA_IS_SYNC_USER_DATA(ud) \
 	(((ud) & NVMETA_SYNC_USER_DATA_MASK) == NVMETA_SYNC_USER_DATA)
+
+/* The user_data range of commands queued with nvmeta_queue_request(): the
+ * request's address under a 16-bit mark ("nr"); nvmeta_queue() refuses it. */
+#define NVMETA_REQUEST_USER_DATA	0x6e72000000000000ULL
+#define NVMETA_REQUEST_USER_DATA_MASK	0xffff000000000000ULL
+#define NVMETA_IS_REQUEST_USER_DATA(ud) \
+	(((ud) & NVMETA_REQUEST_USER_DATA_MASK) == NVMETA_REQUEST_USER_DATA)
 
 /*
  * nvmeta_io_validate - check @io against @dev before it is submitted:

@@ -345,11 +345,15 @@ Test(cmd, reserved_fields_are_refused_even_raw)
 	struct io_uring_sqe sqe[2];
 	struct nvmeta_io io = read8();
 
-	io.resv[3] = 1;
+	io.resv[2] = 1;
 	cr_assert_eq(nvmeta_io_validate(&dev, &io), -EINVAL);
-	cr_assert(strstr(nvmeta_last_error(), "resv[3]"), "%s", nvmeta_last_error());
+	cr_assert(strstr(nvmeta_last_error(), "resv[2]"), "%s", nvmeta_last_error());
 	io.flags = NVMETA_IO_RAW;
 	cr_assert_eq(nvmeta_prep(&dev, sqe, &io), -EINVAL);
+	io.resv[2] = 0;
+	io.resv0 = 1;
+	cr_assert_eq(nvmeta_prep(&dev, sqe, &io), -EINVAL);
+	cr_assert(strstr(nvmeta_last_error(), "resv0"), "%s", nvmeta_last_error());
 }
 
 Test(cmd, version_check_takes_older_minors_of_the_same_major_only)

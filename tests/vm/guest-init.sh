@@ -75,6 +75,33 @@ wait_for_dev() {
     done
 }
 
+# With a second namespace (lab run --nometa-ns, lab bench), the names say
+# nothing about which is which: the kernel scans namespaces asynchronously
+# and numbers them as they come (on 6.12 under QEMU 7.2, nsid 2 became
+# ng0n1).  Find each by its nsid, and point NVMETA_DEV at nsid 1 and
+# NVMETA_NOMETA_DEV at nsid 2.
+find_namespaces() {
+    [ "${NVMETA_LAB_NAMESPACES:-1}" = 2 ] || return 0
+    i=0
+    while :; do
+        ns1="" ns2=""
+        for d in /sys/block/nvme[0-9]*n[0-9]*; do
+            case ${d##*/} in *c*) continue ;; esac # a multipath path
+            [ -r "$d/nsid" ] || continue
+            case $(cat "$d/nsid") in
+            1) ns1=/dev/ng${d##*/nvme} ;;
+            2) ns2=/dev/ng${d##*/nvme} ;;
+            esac
+        done
+        [ -n "$ns1" ] && [ -n "$ns2" ] && [ -e "$ns1" ] && [ -e "$ns2" ] && break
+        i=$((i + 1))
+        [ "$i" -gt 100 ] && fail "namespaces 1 and 2 did not both appear within 10 s"
+        usleep 100000
+    done
+    export NVMETA_DEV="$ns1" NVMETA_NOMETA_DEV="$ns2"
+    note "nsid 1: $ns1, nsid 2 (no metadata): $ns2"
+}
+
 # Print the captured output between markers; the extra newline lets the
 # host restore the output byte for byte (it drops the last newline).
 report() {
@@ -96,6 +123,7 @@ say INIT "$(cut -d' ' -f1 /proc/uptime)"
 set_hugepages
 load_modules
 wait_for_dev
+find_namespaces
 cd "$LAB_CWD" 2>/dev/null || cd /
 eval "set -- $(cat /lab/cmd)"
 say CMD-START "$(cut -d' ' -f1 /proc/uptime)"

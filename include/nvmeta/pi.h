@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvmeta/pi.h: end-to-end protection information, and the CRCs its
+ * guards are made of.
+ */
+#ifndef NVMETA_PI_H
+#define NVMETA_PI_H
+
+#include <nvmeta/core.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* CRCs                                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The three guards of the NVM Command Set.  Each function continues a
+ * running CRC: pass 0 to start, and the previous result to go on, so the
+ * CRC of a||b is f(b, f(a, 0)).  @len may be 0 (the result is @crc) and
+ * @buf needs no alignment.  Thread-safe; no allocation, no system call.
+ */
+
+/*
+ * nvmeta_crc16_t10dif - the 16-bit guard: CRC-16/T10-DIF (polynomial
+ * 0x8BB7, initial value 0, not reflected, no final XOR).
+ * Returns the CRC; "123456789" gives 0xD0DB.
+ */
+uint16_t nvmeta_crc16_t10dif(const void *buf, size_t len, uint16_t crc);
+
+/*
+ * nvmeta_crc32c - the 32-bit guard: CRC-32C (Castagnoli, polynomial
+ * 0x1EDC6F41, reflected, initial value and final XOR 0xFFFFFFFF, both
+ * applied inside as zlib's crc32() does).
+ * Returns the CRC; "123456789" gives 0xE3069283.
+ */
+uint32_t nvmeta_crc32c(const void *buf, size_t len, uint32_t crc);
+
+/*
+ * nvmeta_crc64_nvme - the 64-bit guard: CRC-64/NVME, also called Rocksoft
+ * (polynomial 0xAD93D23594C93659, reflected, initial value and final XOR
+ * all ones, both applied inside as for nvmeta_crc32c()).
+ * Returns the CRC; "123456789" gives 0xAE8B14860A799888.  The NVM Command
+ * Set specification prints that check value bit-reversed
+ * (0x11199E506128D175); its 4 KiB test blocks match the value returned
+ * here (all zeros: 0x6482D367EB22B64E).
+ */
+uint64_t nvmeta_crc64_nvme(const void *buf, size_t len, uint64_t crc);
+
+/*
+ * nvmeta_crc64_impl - the implementation nvmeta_crc64_nvme() runs on this
+ * machine: "isa-l" (ISA-L's own, when the library was built against one
+ * that has it), "clmul" (carry-less multiply folding) or "table".
+ * Returns a static string.
+ */
+const char *nvmeta_crc64_impl(void);
+
+/* ------------------------------------------------------------------ */
+/* Protection information                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * How a namespace lays out its end-to-end protection information (NVM
+ * Command Set specification, "End-to-end Data Protection"): per block of
+ * @block_size data bytes, @ms metadata bytes, of which @pi_size are the
+ * PI tuple, in the first or the last bytes.  All fields big-endian:
+ *   16-bit guard (8 bytes):  guard CRC16 T10-DIF | app tag | 32-bit tag space
+ *   32-bit guard (16 bytes): guard CRC32C        | app tag | 80-bit tag space
+ *   64-bit guard (16 bytes): guard NVMe CRC64    | app tag | 48-bit tag space
+ * The tag space holds the storage tag in its top @sts bits and the
+ * reference tag below.  The guard covers the block's data and, when the PI
+ * is in the last bytes of the metadata, the metadata bytes before it.
+ */
+struct nvmeta_pi_format {
+	uint32_t block_size;	/* data bytes per block */
+	uint32_t ms;		/* metadata bytes per block, PI included */
+	uint8_t pi_type;	/* 1, 2 or 3 */
+	uint8_t guard_bits;	/* 16, 32 or 64 */
+	uint8_t pi_size;	/* 8 or 16 */
+	uint8_t sts;		/* storage tag bits */
+	bool pi_first;		/* PI in the first bytes of the metadata */
+	bool extended;		/* metadata right after each block's data */
+	uint8_t resv0[2];
+	uint32_t resv[4];	/* zero: room to grow */
+};
+
+/* Which fields a verification compares. */
+enum nvmeta_pi_checks {
+	NVMETA_PI_CHECK_GUARD	= 1 << 0,
+	NVMETA_PI_CHECK_APP	= 1 << 1,	/* under app_mask */
+	NVMETA_PI_CHECK_REF	= 1 << 2,
+	NVMETA_PI_CHECK_STORAGE	= 1 << 3,
+	NVMETA_PI_CHECK_ALL	= 0xf,
+};
+
+/* The tags to write into a range, or to find there. */
+struct nvmeta_pi_tags {
+	uint64_t ref_tag;	/* of the first block: types 1 and 2 count up
+				 * from it (type 1: the low bits of its LBA),
+				 * type 3 keeps it for every block */
+	uint64_t storage_tag;	/* every block's */
+	uint16_t app_tag;	/* every block's */
+	uint16_t app_mask;	/* verify: the app tag bits compared */
+	uint32_t checks;	/* verify: enum nvmeta_pi_checks */
+	uint64_t resv[2];	/* zero: room to grow */
+};
+
+enum nvmeta_pi_field {
+	NVMETA_PI_FIELD_NONE,
+	NVMETA_PI_FIELD_GUARD,
+	NVMETA_PI_FIELD_APP,
+	NVMETA_PI_FIELD_REF,
+	NVMETA_PI_FIELD_STORAGE,
+	NVMETA_PI_FIELD_DATA,	/* error injection only */
+};
+
+/* What a verification found. */
+struct nvmeta_pi_report {
+	uint32_t block;		/* first failing block, from the range's start */
+	uint32_t field;		/* enum nvmeta_pi_field; NONE when all passed */
+	uint64_t expected, found;
+	uint32_t unwritten;	/* blocks with all-ones PI: never written or
+				 * deallocated, not checked */
+	uint32_t escaped;	/* blocks whose tags disable checking */
+	uint64_t resv[2];	/* zeroed: room to grow */
+};
+
+/*
+ * nvmeta_pi_format_of - the PI layout of the namespace @info describes.
+ * Returns 0, or -EPROTO when the namespace's format has no PI (type 0),
+ * -EINVAL for a format this library cannot lay out (a guard size other
+ * than 16, 32 or 64, metadata smaller than the PI).
+ */
+int nvmeta_pi_format_of(const struct nvmeta_dev_info *info, struct nvmeta_pi_format *f);
+
+/*
+ * nvmeta_pi_generate - write the PI of @nlb blocks: a guard over each
+ * block's data (and the metadata before the PI when it sits last), and
+ * the tags of @t.  @data holds the blocks' data; @meta their separate
+ * metadata, or NULL on an extended format where @data holds both.
+ * Metadata bytes outside the PI are left as they are (when the PI sits
+ * last they are under the guard: fill them first).
+ * Returns 0, or -EINVAL for a reference or storage tag wider than its
+ * field, reserved fields set, or a missing buffer.
+ */
+int nvmeta_pi_generate(const struct nvmeta_pi_format *f, void *data, void *meta, uint32_t nlb,
+		       const struct nvmeta_pi_tags *t);
+
+/*
+ * nvmeta_pi_verify - check the PI of @nlb blocks against their data and
+ * the tags of @t, comparing only the fields in t->checks (the app tag
+ * under t->app_mask).  Blocks whose PI is all ones (never written, or
+ * deallocated) are counted in rep->unwritten and not checked; blocks
+ * whose tags disable checking (app tag 0xFFFF on types 1 and 2; with an
+ * all-ones reference tag too on type 3) are counted in rep->escaped.
+ * Returns 0, -EILSEQ at the first mismatch with @rep naming the block,
+ * the field and the expected and found values, or -EINVAL as
+ * nvmeta_pi_generate().
+ */
+int nvmeta_pi_verify(const struct nvmeta_pi_format *f, const void *data, const void *meta,
+		     uint32_t nlb, const struct nvmeta_pi_tags *t, struct nvmeta_pi_report *rep);
+
+/*
+ * nvmeta_pi_remap - give @nlb blocks the reference tags a range starting
+ * at @ref_tag has (types 1 and 2 count up, type 3 keeps it), keeping
+ * guards, app tags and storage tags: for data moved to another LBA.
+ * Returns 0, or -EINVAL for a reference tag wider than its field.
+ */
+int nvmeta_pi_remap(const struct nvmeta_pi_format *f, void *data, void *meta, uint32_t nlb,
+		    uint64_t ref_tag);
+
+/*
+ * nvmeta_pi_strip - copy the data of @nlb blocks of an extended-format
+ * buffer @ext (data and metadata interleaved) to @data, leaving the
+ * metadata behind.  Returns 0, or -EINVAL when @f is not extended.
+ */
+int nvmeta_pi_strip(const struct nvmeta_pi_format *f, const void *ext, void *data,
+		    uint32_t nlb);
+
+/* What nvmeta_pi_inject() corrupts. */
+struct nvmeta_pi_injection {
+	uint32_t block;		/* from the range's start */
+	uint32_t field;		/* enum nvmeta_pi_field */
+	uint32_t offset;	/* NVMETA_PI_FIELD_DATA: the byte in the block */
+	uint32_t resv[3];	/* zero: room to grow */
+};
+
+/*
+ * nvmeta_pi_inject - corrupt one field of one block, the same way every
+ * time so that a failing run repeats: the lowest bit of the guard, app
+ * tag, reference tag or storage tag is inverted, or bit 0 of data byte
+ * @inj->offset.  (An app tag check masked off bit 0 does not see it.)
+ * Returns 0, or -EINVAL for a block, offset or field out of range, or a
+ * storage tag on a format without one.
+ */
+int nvmeta_pi_inject(const struct nvmeta_pi_format *f, void *data, void *meta, uint32_t nlb,
+		     const struct nvmeta_pi_injection *inj);
+
+/* nvmeta_pi_field_name - "guard", "application tag", "reference tag",
+ * "storage tag", "data" or "none". */
+const char *nvmeta_pi_field_name(enum nvmeta_pi_field field);
+
+/* A command kept by the caller until it completes: what the library needs
+ * to finish it then (host PI verification).  Embed it in your own request
+ * structure; nvmeta_reap() reports the caller's user_data. */
+struct nvmeta_request {
+	struct nvmeta_io io;
+	uint64_t user_data;		/* the caller's tag, reported by nvmeta_reap() */
+	const struct nvmeta_dev *dev;	/* set by nvmeta_queue_request() */
+	struct nvmeta_pi_report pi;	/* NVMETA_IO_PI_VERIFY: what the check found */
+	uint64_t resv[4];		/* zero: room to grow */
+};
+
+/*
+ * nvmeta_queue_request - as nvmeta_queue(), for a command the caller keeps
+ * in @rq until nvmeta_reap() has returned its completion: that lets the
+ * reap finish it, verifying a read's PI on the host with
+ * NVMETA_IO_PI_VERIFY (a mismatch turns the completion's ret into -EILSEQ
+ * and fills rq->pi).  The SQE carries @rq's address in the
+ * NVMETA_REQUEST_USER_DATA range; the completion reports rq->user_data.
+ * Returns 0, or the errors of nvmeta_queue(), or -EINVAL for a request
+ * above the 48-bit addresses the tag carries.
+ */
+int nvmeta_queue_request(const struct nvmeta_dev *dev, struct io_uring *ring,
+			 struct nvmeta_request *rq);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVMETA_PI_H */

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The CRCs of the protection information guards: CRC-16/T10-DIF and
+ * CRC-32C from ISA-L, and the NVMe CRC64 from ISA-L where the installed
+ * version has it (2.31 and later), else from carry-less multiply folding
+ * where the CPU has PCLMULQDQ, else from tables.
+ *
+ * Conventions of the public functions (nvmeta/pi.h): a running CRC goes in
+ * and comes out, 0 to start.  For the reflected CRCs with an all-ones
+ * initial value and final XOR, that means the inversions happen inside,
+ * as in zlib: f(b, f(a, 0)) == f(a||b, 0).
+ *
+ * The CRC64 implementations below work on the raw register, without the
+ * inversions: crc64_*_raw(reg, p, len) returns the register after @len
+ * more bytes.  In polynomial terms (reflected: bit 0 of the register is
+ * the coefficient of x^63, bit 63 that of x^0) the register after a
+ * message M is M(x) * x^64 mod P(x), with the starting register XORed into
+ * M's first 8 bytes, little-endian.
+ */
+#include <endian.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <isa-l/crc.h>
+#ifdef NVMETA_HAVE_ISAL_CRC64_ROCKSOFT
+#include <isa-l/crc64.h>
+#endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define CRC64_CLMUL 1
+#endif
+#include "internal.h"
+
+/* ------------------------------------------------------------------ */
+/* CRC-16/T10-DIF and CRC-32C: ISA-L                                   */
+/* ------------------------------------------------------------------ */
+
+/* ISA-L's crc16_t10dif() takes the register as it is: initial value 0,
+ * no inversion in or out, which is the CRC's own definition; so the
+ * running CRC is the register and passes straight through. */
+uint16_t nvmeta_crc16_t10dif(const void *buf, size_t len, uint16_t crc)
+{
+	return crc16_t10dif(crc, buf, len);
+}
+
+/*
+ * ISA-L's crc32_iscsi() takes and returns the raw register: it neither
+ * inverts the initial value nor the result (crc32_iscsi(p, n, ~0u) ^ ~0u
+ * is the CRC-32C of p).  Inverting here on the way in and out makes the
+ * register of a running CRC its published value, zlib's way.
+ * Its length is an int and its buffer not const (it does not write it):
+ * longer buffers go in pieces.
+ */
+uint32_t nvmeta_crc32c(const void *buf, size_t len, uint32_t crc)
+{
+	unsigned char *p = (unsigned char *)buf;
+	uint32_t reg = ~crc;
+
+	while (len) {
+		size_t n = len < (1u << 30) ? len : (1u << 30);
+
+		reg = crc32_iscsi(p, (int)n, reg);
+		p += n;
+		len -= n;
+	}
+	return ~reg;
+}
+
+/* ------------------------------------------------------------------ */
+/* CRC64: tables, slice by 8                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * P(x) = x^64 + 0xAD93D23594C93659 (the x^64 term implicit); reflected,
+ * bit i holding the coefficient of x^(63-i), that is 0x9A6C9329AC4BC9B5.
+ *
+ * Slice by 8: table k maps a byte followed by k zero bytes to its
+ * register, and the register after 8 bytes b0..b7 (XORed with the
+ * register before) is T7[b0] ^ T6[b1] ^ ... ^ T0[b7].  A table is linear
+ * in its index, so each entry is the XOR of the entries of its set bits;
+ * and bit 7-j of a byte followed by k zero bytes stands for x^(8k+j), so
+ * Tk[0x80 >> j] = x^(8k+j) * x^64 mod P.  Those 64 values, x^64 .. x^127
+ * mod P (reflected), are below; the rest of the tables is built from them
+ * by the preprocessor and lives in .rodata.  x^64 mod P is the reflected
+ * polynomial itself, each next one is the last times x:
+ * (v >> 1) ^ (v & 1 ? 0x9A6C9329AC4BC9B5 : 0).  The unit test checks
+ * every table against a bit-at-a-time CRC.
+ */
+#define CRC64_POLY_REFL 0x9a6c9329ac4bc9b5ULL
+
+#define CRC64_X0 0x9a6c9329ac4bc9b5ULL, 0xd75adabd7a6e2d6fULL, 0xf1c1fe77117cdf02ULL, \
+		 0x78e0ff3b88be6f81ULL, 0xa61cecb46814fe75ULL, 0xc962e5739841b68fULL, \
+		 0xfedde190606b12f2ULL, 0x7f6ef0c830358979ULL
+#define CRC64_X1 0xa5dbeb4db4510d09ULL, 0xc881668f76634f31ULL, 0xfe2c206e177a6e2dULL, \
+		 0xe57a831ea7f6fea3ULL, 0xe8d1d2a6ffb0b6e4ULL, 0x7468e9537fd85b72ULL, \
+		 0x3a3474a9bfec2db9ULL, 0x8776a97d73bddf69ULL
+#define CRC64_X2 0xd9d7c79715952601ULL, 0xf68770e226815ab5ULL, 0xe12f2b58bf0b64efULL, \
+		 0xeafb0685f3ce7bc2ULL, 0x757d8342f9e73de1ULL, 0xa0d25288d0b85745ULL, \
+		 0xca05ba6dc417e217ULL, 0xff6e4e1f4e4038beULL
+#define CRC64_X3 0x7fb7270fa7201c5fULL, 0xa5b700ae7fdbc79aULL, 0x52db80573fede3cdULL, \
+		 0xb301530233bd3853ULL, 0xc3ec3aa8b595559cULL, 0x61f61d545acaaaceULL, \
+		 0x30fb0eaa2d655567ULL, 0x8211147cbaf96306ULL
+#define CRC64_X4 0x41088a3e5d7cb183ULL, 0xbae8d63682f59174ULL, 0x5d746b1b417ac8baULL, \
+		 0x2eba358da0bd645dULL, 0x8d3189ef7c157b9bULL, 0xdcf457de12417478ULL, \
+		 0x6e7a2bef0920ba3cULL, 0x373d15f784905d1eULL
+#define CRC64_X5 0x1b9e8afbc2482e8fULL, 0x97a3d6544d6fdef2ULL, 0x4bd1eb2a26b7ef79ULL, \
+		 0xbf8466bcbf103e09ULL, 0xc5aea077f3c3d6b1ULL, 0xf8bbc31255aa22edULL, \
+		 0xe63172a0869ed8c3ULL, 0xe9742a79ef04a5d4ULL
+#define CRC64_X6 0x74ba153cf78252eaULL, 0x3a5d0a9e7bc12975ULL, 0x8742166691ab5d0fULL, \
+		 0xd9cd981ae49e6732ULL, 0x6ce6cc0d724f3399ULL, 0xac1ff52f156c5079ULL, \
+		 0xcc6369be26fde189ULL, 0xfc5d27f6bf353971ULL
+#define CRC64_X7 0xe44200d2f3d1550dULL, 0xe84d9340d5a36333ULL, 0xee4a5a89c69a782cULL, \
+		 0x77252d44e34d3c16ULL, 0x3b9296a271a69e0bULL, 0x87a5d878949886b0ULL, \
+		 0x43d2ec3c4a4c4358ULL, 0x21e9761e252621acULL
+
+#define CRC64_E_(i, a, b, c, d, e, f, g, h)					\
+	(((i) & 0x80 ? a : 0) ^ ((i) & 0x40 ? b : 0) ^ ((i) & 0x20 ? c : 0) ^	\
+	 ((i) & 0x10 ? d : 0) ^ ((i) & 0x08 ? e : 0) ^ ((i) & 0x04 ? f : 0) ^	\
+	 ((i) & 0x02 ? g : 0) ^ ((i) & 0x01 ? h : 0))
+/* @k names the table: its 8 values are pasted in only at the innermost
+ * step, so each level passes one argument. */
+#define CRC64_EV(i, ...) CRC64_E_(i, __VA_ARGS__)
+#define CRC64_E(i, k) CRC64_EV(i, CRC64_X##k)
+#define CRC64_E4(i, k) CRC64_E(i, k), CRC64_E(i + 1, k), CRC64_E(i + 2, k), CRC64_E(i + 3, k)
+#define CRC64_E16(i, k) CRC64_E4(i, k), CRC64_E4(i + 4, k), CRC64_E4(i + 8, k), CRC64_E4(i + 12, k)
+#define CRC64_E64(i, k) CRC64_E16(i, k), CRC64_E16(i + 16, k), CRC64_E16(i + 32, k), \
+			CRC64_E16(i + 48, k)
+#define CRC64_E256(k) { CRC64_E64(0, k), CRC64_E64(64, k), CRC64_E64(128, k), CRC64_E64(192, k) }
+
+static const uint64_t crc64_table[8][256] = {
+	CRC64_E256(0), CRC64_E256(1), CRC64_E256(2), CRC64_E256(3),
+	CRC64_E256(4), CRC64_E256(5), CRC64_E256(6), CRC64_E256(7),
+};
+
+static uint64_t crc64_table_raw(uint64_t reg, const unsigned char *p, size_t len)
+{
+	const uint64_t (*t)[256] = crc64_table;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		v = le64toh(v) ^ reg;
+		reg = t[7][v & 0xff] ^ t[6][(v >> 8) & 0xff] ^
+		      t[5][(v >> 16) & 0xff] ^ t[4][(v >> 24) & 0xff] ^
+		      t[3][(v >> 32) & 0xff] ^ t[2][(v >> 40) & 0xff] ^
+		      t[1][(v >> 48) & 0xff] ^ t[0][v >> 56];
+	}
+	while (len--)
+		reg = t[0][(reg ^ *p++) & 0xff] ^ (reg >> 8);
+	return reg;
+}
+
+static uint64_t crc64_table_fn(const void *buf, size_t len, uint64_t crc)
+{
+	return ~crc64_table_raw(~crc, buf, len);
+}
+
+static bool crc64_always(void)
+{
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* CRC64: carry-less multiply folding (x86-64 PCLMULQDQ)               */
+/* ------------------------------------------------------------------ */
+
+#ifdef CRC64_CLMUL
+/*
+ * The method of Intel's "Fast CRC Computation for Generic Polynomials
+ * Using PCLMULQDQ", derived here for this reflected polynomial.
+ *
+ * Sixteen bytes loaded little-endian into a register X hold, reflected,
+ * a polynomial of degree < 128: bit k is the coefficient of x^(127-k).
+ * So the low quadword is the high half: X = Xlo * x^64 + Xhi, each half
+ * a reflected 64-bit polynomial.
+ *
+ * PCLMULQDQ of two reflected quadwords A and B sets bit k of its result
+ * to the coefficient of x^(126-k) of A*B; read as a reflected 128-bit
+ * value (bit k is x^(127-k)) that is A*B*x.  Each constant below is thus
+ * taken one power of x lower than the algebra asks for.
+ *
+ * Folding: to move X forward over D more bits of message, replace it by
+ * X * x^D mod P = Xlo * x^(D+64) + Xhi * x^D, congruent to
+ *   clmul(Xlo, x^(D+63) mod P) ^ clmul(Xhi, x^(D-1) mod P),
+ * a value of degree < 128 again, then XOR in the next 16 bytes.  Constants
+ * (x^n mod P, reflected; computed by long division and cross-checked
+ * against the tables at run time by the unit test):
+ *   D = 128 (one 16-byte block):   x^191, x^127
+ *   D = 512 (four blocks at once): x^575, x^511
+ * Four accumulators, 64 bytes apart, hide PCLMULQDQ's latency; at the
+ * end each folds into the next by 128 bits.
+ *
+ * Reduction: once the message is folded into X (X = M mod P), the
+ * register is X * x^64 mod P.  First Y = Xlo * x^128 + Xhi * x^64, the
+ * same fold with D = 64: clmul(Xlo, x^127 mod P) ^ (Xhi moved to the low
+ * quadword).  Then, with R = Ylo, R * x^64 mod P by Barrett: for
+ * mu = floor(x^128 / P) = x^64 + mu' (degree 64, as P's degree is 64),
+ *   q = floor(R * mu / x^64) = R ^ floor(R * mu' / x^64)
+ * is exactly floor(R * x^64 / P) (deg R < 64), and the remainder is the
+ * low 64 bits of q * P, which are those of q * (P - x^64).  In reflected
+ * terms (bit k of a product is x^(126-k)): floor(R * mu' / x^64) is the
+ * product's low quadword shifted left by one, and the low 64 bits of
+ * q * (P - x^64) are the product's bits 63..126.  mu' reflected is
+ * 0x13F67D194D77CFBB.  The register is that remainder ^ Yhi.
+ *
+ * Lengths that are not a multiple of 16 leave 1..15 bytes after the
+ * reduction; the tables finish them, as they do messages under 64 bytes.
+ */
+#define CLMUL_TARGET __attribute__((target("pclmul,sse4.1")))
+
+#define CRC64_X127 0x21e9761e252621acULL
+#define CRC64_X191 0xeadc41fd2ba3d420ULL
+#define CRC64_X511 0x62242240ace5045aULL
+#define CRC64_X575 0x0c32cdb31e18a84aULL
+#define CRC64_MU 0x13f67d194d77cfbbULL
+
+CLMUL_TARGET static inline __m128i crc64_fold(__m128i x, __m128i k)
+{
+	/* imm 0x00: low quadwords; 0x11: high quadwords. */
+	return _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00),
+			     _mm_clmulepi64_si128(x, k, 0x11));
+}
+
+CLMUL_TARGET static inline __m128i crc64_load(const unsigned char *p)
+{
+	return _mm_loadu_si128((const __m128i *)p);
+}
+
+CLMUL_TARGET static inline __m128i crc64_q(uint64_t v)
+{
+	return _mm_cvtsi64_si128((long long)v);
+}
+
+/* The register of the message folded into @x: @x * x^64 mod P. */
+CLMUL_TARGET static uint64_t crc64_reduce(__m128i x)
+{
+	__m128i y, c;
+	uint64_t r, low, q;
+
+	/* Xlo * x^128 + Xhi * x^64: imm 0x00 multiplies the low quadwords. */
+	y = _mm_xor_si128(_mm_clmulepi64_si128(x, crc64_q(CRC64_X127), 0x00),
+			  _mm_srli_si128(x, 8));
+	r = (uint64_t)_mm_cvtsi128_si64(y);
+	low = (uint64_t)_mm_extract_epi64(y, 1);
+
+	c = _mm_clmulepi64_si128(crc64_q(r), crc64_q(CRC64_MU), 0x00);
+	q = r ^ ((uint64_t)_mm_cvtsi128_si64(c) << 1);
+	c = _mm_clmulepi64_si128(crc64_q(q), crc64_q(CRC64_POLY_REFL), 0x00);
+	return ((uint64_t)_mm_cvtsi128_si64(c) >> 63) ^
+	       ((uint64_t)_mm_extract_epi64(c, 1) << 1) ^ low;
+}
+
+CLMUL_TARGET static uint64_t crc64_clmul_raw(uint64_t reg, const unsigned char *p, size_t len)
+{
+	const __m128i k512 = _mm_set_epi64x((long long)CRC64_X511, (long long)CRC64_X575);
+	const __m128i k128 = _mm_set_epi64x((long long)CRC64_X127, (long long)CRC64_X191);
+	__m128i a0, a1, a2, a3;
+
+	if (len < 64)
+		return crc64_table_raw(reg, p, len);
+
+	/* The register goes into the message's first 8 bytes. */
+	a0 = _mm_xor_si128(crc64_load(p), crc64_q(reg));
+	a1 = crc64_load(p + 16);
+	a2 = crc64_load(p + 32);
+	a3 = crc64_load(p + 48);
+	for (p += 64, len -= 64; len >= 64; p += 64, len -= 64) {
+		a0 = _mm_xor_si128(crc64_fold(a0, k512), crc64_load(p));
+		a1 = _mm_xor_si128(crc64_fold(a1, k512), crc64_load(p + 16));
+		a2 = _mm_xor_si128(crc64_fold(a2, k512), crc64_load(p + 32));
+		a3 = _mm_xor_si128(crc64_fold(a3, k512), crc64_load(p + 48));
+	}
+	a1 = _mm_xor_si128(crc64_fold(a0, k128), a1);
+	a2 = _mm_xor_si128(crc64_fold(a1, k128), a2);
+	a3 = _mm_xor_si128(crc64_fold(a2, k128), a3);
+	for (; len >= 16; p += 16, len -= 16)
+		a3 = _mm_xor_si128(crc64_fold(a3, k128), crc64_load(p));
+
+	return crc64_table_raw(crc64_reduce(a3), p, len);
+}
+
+static uint64_t crc64_clmul_fn(const void *buf, size_t len, uint64_t crc)
+{
+	return ~crc64_clmul_raw(~crc, buf, len);
+}
+
+static bool crc64_clmul_usable(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+}
+#endif /* CRC64_CLMUL */
+
+/* ------------------------------------------------------------------ */
+/* CRC64: ISA-L 2.31 and later                                         */
+/* ------------------------------------------------------------------ */
+
+#ifdef NVMETA_HAVE_ISAL_CRC64_ROCKSOFT
+/* crc64_rocksoft_refl() inverts inside, as the functions here do: its
+ * init_crc is the running CRC, 0 to start.  It picks its own code for
+ * the CPU at run time. */
+static uint64_t crc64_isal_fn(const void *buf, size_t len, uint64_t crc)
+{
+	return crc64_rocksoft_refl(crc, buf, len);
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+/* CRC64: the choice                                                   */
+/* ------------------------------------------------------------------ */
+
+struct crc64_entry {
+	struct nvmeta_crc64_variant impl;
+	bool (*usable)(void);
+};
+
+/* Best first. */
+static const struct crc64_entry crc64_entries[] = {
+#ifdef NVMETA_HAVE_ISAL_CRC64_ROCKSOFT
+	{ { "isa-l", crc64_isal_fn }, crc64_always },
+#endif
+#ifdef CRC64_CLMUL
+	{ { "clmul", crc64_clmul_fn }, crc64_clmul_usable },
+#endif
+	{ { "table", crc64_table_fn }, crc64_always },
+};
+
+unsigned int nvmeta_crc64_variants(const struct nvmeta_crc64_variant **out, unsigned int max)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(crc64_entries); i++) {
+		if (!crc64_entries[i].usable())
+			continue;
+		if (n < max)
+			out[n] = &crc64_entries[i].impl;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The implementation in use, chosen on the first call.  Threads that race
+ * to choose all choose the same, so a plain atomic store is enough; the
+ * pointer is the library's only state here.
+ */
+static _Atomic(const struct nvmeta_crc64_variant *) crc64_chosen;
+
+static const struct nvmeta_crc64_variant *crc64_get(void)
+{
+	const struct nvmeta_crc64_variant *impl;
+
+	impl = atomic_load_explicit(&crc64_chosen, memory_order_acquire);
+	if (__builtin_expect(impl != NULL, 1))
+		return impl;
+	/* The table is always usable: there is at least one. */
+	nvmeta_crc64_variants(&impl, 1);
+	atomic_store_explicit(&crc64_chosen, impl, memory_order_release);
+	return impl;
+}
+
+uint64_t nvmeta_crc64_nvme(const void *buf, size_t len, uint64_t crc)
+{
+	return crc64_get()->fn(buf, len, crc);
+}
+
+const char *nvmeta_crc64_impl(void)
+{
+	return crc64_get()->name;
+}

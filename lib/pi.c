@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: MIT
+/*
+ * End-to-end protection information: generating, verifying, remapping
+ * and corrupting PI tuples on the host, for the three guard formats of the
+ * NVM Command Set, types 1 to 3, PI first or last in the metadata, with or
+ * without a storage tag, in separate or interleaved metadata.
+ *
+ * The per-block work is one CRC over the data (ISA-L where it has it) and
+ * a few byte stores; the layout arithmetic is done once per call.
+ */
+#include <errno.h>
+#include <string.h>
+#include "internal.h"
+
+/* Where the pieces of one block lie, worked out once per call. */
+struct pi_walk {
+	const struct nvmeta_pi_format *f;
+	unsigned char *data, *meta;
+	size_t data_stride, meta_stride;
+	size_t pi_offset;		/* of the tuple inside the block's metadata */
+	unsigned int space_bits;	/* 32, 48 or 80 */
+	unsigned int ref_bits;		/* the reference tag's part of the space */
+};
+
+static unsigned int space_bits(const struct nvmeta_pi_format *f)
+{
+	return f->guard_bits == 32 ? 80 : f->guard_bits == 64 ? 48 : 32;
+}
+
+static int check_format(const struct nvmeta_pi_format *f)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(f->resv); i++)
+		if (f->resv[i])
+			return nvmeta_fail(-EINVAL, "nvmeta_pi_format resv[%zu] is not zero", i);
+	if (f->pi_type < 1 || f->pi_type > 3)
+		return nvmeta_fail(-EINVAL, "PI type %u: must be 1, 2 or 3", f->pi_type);
+	if (!((f->guard_bits == 16 && f->pi_size == 8) ||
+	      (f->guard_bits == 32 && f->pi_size == 16) ||
+	      (f->guard_bits == 64 && f->pi_size == 16)))
+		return nvmeta_fail(-EINVAL, "a %u-bit guard in %u bytes of PI is not an NVMe PI format",
+				   f->guard_bits, f->pi_size);
+	if (f->ms < f->pi_size)
+		return nvmeta_fail(-EINVAL, "%u bytes of metadata cannot hold %u bytes of PI",
+				   f->ms, f->pi_size);
+	/* The reference tag is at most 64 bits: the 80-bit space of a
+	 * 32-bit guard always gives at least 16 of them to a storage tag. */
+	if (f->sts > space_bits(f) || f->sts > 64 || space_bits(f) - f->sts > 64)
+		return nvmeta_fail(-EINVAL, "storage tag size %u does not fit the %u-bit tag space of a %u-bit guard%s",
+				   f->sts, space_bits(f), f->guard_bits,
+				   f->guard_bits == 32 ? " (16 to 64 bits: the reference tag has at most 64)" : "");
+	if (!f->block_size)
+		return nvmeta_fail(-EINVAL, "block size 0");
+	return 0;
+}
+
+static int check_tags(const struct pi_walk *w, const struct nvmeta_pi_tags *t)
+{
+	if (t->resv[0] || t->resv[1])
+		return nvmeta_fail(-EINVAL, "nvmeta_pi_tags reserved fields are not zero");
+	if (w->ref_bits < 64 && t->ref_tag >> w->ref_bits)
+		return nvmeta_fail(-EINVAL, "reference tag 0x%llx is wider than its %u bits",
+				   (unsigned long long)t->ref_tag, w->ref_bits);
+	if (w->f->sts < 64 && t->storage_tag >> w->f->sts)
+		return nvmeta_fail(-EINVAL, "storage tag 0x%llx is wider than its %u bits",
+				   (unsigned long long)t->storage_tag, w->f->sts);
+	return 0;
+}
+
+static int walk_init(struct pi_walk *w, const struct nvmeta_pi_format *f, const void *data,
+		     const void *meta, uint32_t nlb)
+{
+	int ret = check_format(f);
+
+	if (ret)
+		return ret;
+	if (!data || (!f->extended && !meta))
+		return nvmeta_fail(-EINVAL, "PI of %u blocks: %s buffer missing", nlb,
+				   data ? "metadata" : "data");
+	w->f = f;
+	w->data = (unsigned char *)data;
+	if (f->extended) {
+		w->data_stride = w->meta_stride = (size_t)f->block_size + f->ms;
+		w->meta = w->data + f->block_size;
+	} else {
+		w->data_stride = f->block_size;
+		w->meta_stride = f->ms;
+		w->meta = (unsigned char *)meta;
+	}
+	w->pi_offset = f->pi_first ? 0 : f->ms - f->pi_size;
+	w->space_bits = space_bits(f);
+	w->ref_bits = w->space_bits - f->sts;
+	return 0;
+}
+
+/* Big-endian loads and stores of @n bytes (n <= 8). */
+static uint64_t get_be(const unsigned char *p, unsigned int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | *p++;
+	return v;
+}
+
+static void put_be(unsigned char *p, unsigned int n, uint64_t v)
+{
+	while (n--) {
+		p[n] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+/* The guard of block @i: over its data, then the metadata before a PI
+ * that sits last. */
+static uint64_t guard_of(const struct pi_walk *w, uint32_t i)
+{
+	const unsigned char *d = w->data + (size_t)i * w->data_stride;
+	const unsigned char *m = w->meta + (size_t)i * w->meta_stride;
+	uint32_t bs = w->f->block_size;
+	size_t pre = w->pi_offset;
+
+	switch (w->f->guard_bits) {
+	case 16: {
+		uint16_t crc = nvmeta_crc16_t10dif(d, bs, 0);
+
+		return pre ? nvmeta_crc16_t10dif(m, pre, crc) : crc;
+	}
+	case 32: {
+		uint32_t crc = nvmeta_crc32c(d, bs, 0);
+
+		return pre ? nvmeta_crc32c(m, pre, crc) : crc;
+	}
+	default: {
+		uint64_t crc = nvmeta_crc64_nvme(d, bs, 0);
+
+		return pre ? nvmeta_crc64_nvme(m, pre, crc) : crc;
+	}
+	}
+}
+
+/* The tuple's fields: guard first, then the app tag, then the space. */
+static unsigned int guard_bytes(const struct pi_walk *w)
+{
+	return w->f->guard_bits / 8;
+}
+
+static unsigned char *tuple(const struct pi_walk *w, uint32_t i)
+{
+	return w->meta + (size_t)i * w->meta_stride + w->pi_offset;
+}
+
+/* The tag space as a high part (above 64 bits, 80-bit space only) and a
+ * low part. */
+struct space {
+	uint64_t hi, lo;
+};
+
+static struct space space_read(const struct pi_walk *w, const unsigned char *pi)
+{
+	const unsigned char *s = pi + guard_bytes(w) + 2;
+	struct space sp = { 0, 0 };
+
+	if (w->space_bits == 80) {
+		sp.hi = get_be(s, 2);
+		sp.lo = get_be(s + 2, 8);
+	} else {
+		sp.lo = get_be(s, w->space_bits / 8);
+	}
+	return sp;
+}
+
+static void space_write(const struct pi_walk *w, unsigned char *pi, struct space sp)
+{
+	unsigned char *s = pi + guard_bytes(w) + 2;
+
+	if (w->space_bits == 80) {
+		put_be(s, 2, sp.hi);
+		put_be(s + 2, 8, sp.lo);
+	} else {
+		put_be(s, w->space_bits / 8, sp.lo);
+	}
+}
+
+static uint64_t low_bits(uint64_t v, unsigned int bits)
+{
+	return bits >= 64 ? v : v & ((1ull << bits) - 1);
+}
+
+/* Split a space into its storage tag (top sts bits) and reference tag. */
+static uint64_t space_ref(const struct pi_walk *w, struct space sp)
+{
+	return low_bits(sp.lo, w->ref_bits);
+}
+
+static uint64_t space_storage(const struct pi_walk *w, struct space sp)
+{
+	unsigned int r = w->ref_bits;
+
+	if (!w->f->sts)
+		return 0;
+	if (r >= 64)
+		return low_bits(sp.hi >> (r - 64), w->f->sts);
+	return low_bits(sp.lo >> r | (r ? sp.hi << (64 - r) : 0), w->f->sts);
+}
+
+static struct space space_make(const struct pi_walk *w, uint64_t storage, uint64_t ref)
+{
+	unsigned int r = w->ref_bits;
+	struct space sp = { 0, low_bits(ref, r) };
+
+	if (!w->f->sts)
+		return sp;
+	if (r >= 64) {
+		sp.hi = storage << (r - 64);
+	} else {
+		sp.lo |= storage << r;
+		sp.hi = r ? storage >> (64 - r) : 0;
+	}
+	if (w->space_bits == 80)
+		sp.hi &= 0xffff;
+	else
+		sp.lo = low_bits(sp.lo, w->space_bits), sp.hi = 0;
+	return sp;
+}
+
+/* The reference tag block @i of a range starting at @first carries. */
+static uint64_t ref_of(const struct pi_walk *w, uint64_t first, uint32_t i)
+{
+	if (w->f->pi_type == 3)
+		return first;
+	return low_bits(first + i, w->ref_bits);
+}
+
+static void write_tuple(const struct pi_walk *w, uint32_t i, uint64_t guard, uint16_t app,
+			struct space sp)
+{
+	unsigned char *pi = tuple(w, i);
+
+	put_be(pi, guard_bytes(w), guard);
+	put_be(pi + guard_bytes(w), 2, app);
+	space_write(w, pi, sp);
+}
+
+int nvmeta_pi_generate(const struct nvmeta_pi_format *f, void *data, void *meta, uint32_t nlb,
+		       const struct nvmeta_pi_tags *t)
+{
+	struct pi_walk w;
+	uint32_t i;
+	int ret;
+
+	ret = walk_init(&w, f, data, meta, nlb);
+	if (!ret)
+		ret = check_tags(&w, t);
+	if (ret)
+		return ret;
+	for (i = 0; i < nlb; i++)
+		write_tuple(&w, i, guard_of(&w, i), t->app_tag,
+			    space_make(&w, t->storage_tag, ref_of(&w, t->ref_tag, i)));
+	return 0;
+}
+
+static bool all_ones(const unsigned char *p, size_t n)
+{
+	while (n--)
+		if (*p++ != 0xff)
+			return false;
+	return true;
+}
+
+/* The escapes of the specification: checking is off for the block. */
+static bool escaped(const struct pi_walk *w, uint16_t app, struct space sp)
+{
+	if (app != 0xffff)
+		return false;
+	if (w->f->pi_type != 3)
+		return true;
+	return space_ref(w, sp) == low_bits(~0ull, w->ref_bits);
+}
+
+static int mismatch(struct nvmeta_pi_report *rep, uint32_t i, enum nvmeta_pi_field field,
+		    uint64_t expected, uint64_t found)
+{
+	rep->block = i;
+	rep->field = field;
+	rep->expected = expected;
+	rep->found = found;
+	return nvmeta_fail(-EILSEQ, "block %u: %s 0x%llx, expected 0x%llx", i,
+			   nvmeta_pi_field_name(field), (unsigned long long)found,
+			   (unsigned long long)expected);
+}
+
+static int verify_block(const struct pi_walk *w, const struct nvmeta_pi_tags *t, uint32_t i,
+			struct nvmeta_pi_report *rep)
+{
+	const unsigned char *pi = tuple(w, i);
+	uint16_t app = (uint16_t)get_be(pi + guard_bytes(w), 2);
+	struct space sp = space_read(w, pi);
+	uint64_t want, got;
+
+	if (all_ones(pi, w->f->pi_size)) {
+		rep->unwritten++;
+		return 0;
+	}
+	if (escaped(w, app, sp)) {
+		rep->escaped++;
+		return 0;
+	}
+	if (t->checks & NVMETA_PI_CHECK_GUARD) {
+		want = guard_of(w, i);
+		got = get_be(pi, guard_bytes(w));
+		if (want != got)
+			return mismatch(rep, i, NVMETA_PI_FIELD_GUARD, want, got);
+	}
+	if ((t->checks & NVMETA_PI_CHECK_APP) && ((app ^ t->app_tag) & t->app_mask))
+		return mismatch(rep, i, NVMETA_PI_FIELD_APP, t->app_tag, app);
+	if (t->checks & NVMETA_PI_CHECK_REF) {
+		want = ref_of(w, t->ref_tag, i);
+		got = space_ref(w, sp);
+		if (want != got)
+			return mismatch(rep, i, NVMETA_PI_FIELD_REF, want, got);
+	}
+	if ((t->checks & NVMETA_PI_CHECK_STORAGE) && w->f->sts) {
+		got = space_storage(w, sp);
+		if (got != t->storage_tag)
+			return mismatch(rep, i, NVMETA_PI_FIELD_STORAGE, t->storage_tag, got);
+	}
+	return 0;
+}
+
+int nvmeta_pi_verify(const struct nvmeta_pi_format *f, const void *data, const void *meta,
+		     uint32_t nlb, const struct nvmeta_pi_tags *t, struct nvmeta_pi_report *rep)
+{
+	struct pi_walk w;
+	uint32_t i;
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	ret = walk_init(&w, f, data, meta, nlb);
+	if (!ret)
+		ret = check_tags(&w, t);
+	if (ret)
+		return ret;
+	for (i = 0; i < nlb; i++) {
+		ret = verify_block(&w, t, i, rep);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int nvmeta_pi_remap(const struct nvmeta_pi_format *f, void *data, void *meta, uint32_t nlb,
+		    uint64_t ref_tag)
+{
+	struct nvmeta_pi_tags t = { .ref_tag = ref_tag };
+	struct pi_walk w;
+	uint32_t i;
+	int ret;
+
+	ret = walk_init(&w, f, data, meta, nlb);
+	if (!ret)
+		ret = check_tags(&w, &t);
+	if (ret)
+		return ret;
+	for (i = 0; i < nlb; i++) {
+		unsigned char *pi = tuple(&w, i);
+		struct space sp = space_read(&w, pi);
+
+		/* The guard does not cover the tags: only the space moves. */
+		space_write(&w, pi, space_make(&w, space_storage(&w, sp), ref_of(&w, ref_tag, i)));
+	}
+	return 0;
+}
+
+int nvmeta_pi_strip(const struct nvmeta_pi_format *f, const void *ext, void *data, uint32_t nlb)
+{
+	const unsigned char *src = ext;
+	unsigned char *dst = data;
+	uint32_t i;
+
+	if (!f->extended)
+		return nvmeta_fail(-EINVAL, "nvmeta_pi_strip: the format keeps metadata apart already");
+	for (i = 0; i < nlb; i++)
+		memcpy(dst + (size_t)i * f->block_size,
+		       src + (size_t)i * (f->block_size + f->ms), f->block_size);
+	return 0;
+}
+
+int nvmeta_pi_inject(const struct nvmeta_pi_format *f, void *data, void *meta, uint32_t nlb,
+		     const struct nvmeta_pi_injection *inj)
+{
+	struct pi_walk w;
+	unsigned char *pi;
+	int ret;
+
+	ret = walk_init(&w, f, data, meta, nlb);
+	if (ret)
+		return ret;
+	if (inj->resv[0] || inj->resv[1] || inj->resv[2])
+		return nvmeta_fail(-EINVAL, "nvmeta_pi_injection reserved fields are not zero");
+	if (inj->block >= nlb)
+		return nvmeta_fail(-EINVAL, "inject into block %u of a %u-block range", inj->block, nlb);
+	pi = tuple(&w, inj->block);
+	switch (inj->field) {
+	case NVMETA_PI_FIELD_GUARD:
+		pi[guard_bytes(&w) - 1] ^= 1;
+		return 0;
+	case NVMETA_PI_FIELD_APP:
+		pi[guard_bytes(&w) + 1] ^= 1;
+		return 0;
+	case NVMETA_PI_FIELD_REF:
+		/* The reference tag ends the tuple: its lowest bit is the
+		 * last byte's. */
+		pi[f->pi_size - 1] ^= 1;
+		return 0;
+	case NVMETA_PI_FIELD_STORAGE: {
+		struct space sp = space_read(&w, pi);
+
+		if (!f->sts)
+			return nvmeta_fail(-EINVAL, "this format has no storage tag to corrupt");
+		space_write(&w, pi, space_make(&w, space_storage(&w, sp) ^ 1, space_ref(&w, sp)));
+		return 0;
+	}
+	case NVMETA_PI_FIELD_DATA:
+		if (inj->offset >= f->block_size)
+			return nvmeta_fail(-EINVAL, "inject into byte %u of a %u-byte block",
+					   inj->offset, f->block_size);
+		w.data[(size_t)inj->block * w.data_stride + inj->offset] ^= 1;
+		return 0;
+	default:
+		return nvmeta_fail(-EINVAL, "unknown PI field %u", inj->field);
+	}
+}
+
+int nvmeta_pi_format_of(const struct nvmeta_dev_info *info, struct nvmeta_pi_format *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (!info->pi_type)
+		return nvmeta_fail(-EPROTO, "%s: the namespace's format (%u+%u) has no protection information",
+				   info->generic_path, info->lba_size, info->ms);
+	f->block_size = info->lba_size;
+	f->ms = info->ms;
+	f->pi_type = info->pi_type;
+	f->guard_bits = info->guard_bits;
+	f->pi_size = info->pi_size;
+	f->sts = info->sts;
+	f->pi_first = info->pi_first;
+	f->extended = info->extended_lba;
+	return check_format(f);
+}
+
+const char *nvmeta_pi_field_name(enum nvmeta_pi_field field)
+{
+	static const char *const names[] = {
+		[NVMETA_PI_FIELD_NONE] = "none",
+		[NVMETA_PI_FIELD_GUARD] = "guard",
+		[NVMETA_PI_FIELD_APP] = "application tag",
+		[NVMETA_PI_FIELD_REF] = "reference tag",
+		[NVMETA_PI_FIELD_STORAGE] = "storage tag",
+		[NVMETA_PI_FIELD_DATA] = "data",
+	};
+
+	return (unsigned int)field < ARRAY_SIZE(names) ? names[field] : "unknown";
+}
+
+/* Decided once per device (at open and refresh): its PI layout, if any. */
+void nvmeta_pi_decide(struct nvmeta_dev *dev)
+{
+	dev->has_pi = !nvmeta_pi_format_of(&dev->info, &dev->pi);
+}
+
+/* The tags an I/O asks for, in the terms of <nvmeta/pi.h>. */
+static struct nvmeta_pi_tags io_tags(const struct nvmeta_io *io)
+{
+	struct nvmeta_pi_tags t = {
+		.ref_tag = io->reftag, .storage_tag = io->storage_tag, .app_tag = io->apptag,
+		.app_mask = io->appmask,
+		.checks = io->pi_checks ? io->pi_checks : NVMETA_PI_CHECK_ALL,
+	};
+	return t;
+}
+
+static int refuse_pi(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
+{
+	const char *what = io->flags & NVMETA_IO_PI_GENERATE ? "NVMETA_IO_PI_GENERATE" :
+			   "NVMETA_IO_PI_VERIFY";
+
+	if (!dev->has_pi)
+		return nvmeta_fail(-EPROTO, "%s: %s, but the namespace's format (%u+%u) has no protection information",
+				   dev->info.generic_path, what, dev->info.lba_size, dev->info.ms);
+	return nvmeta_fail(-EINVAL, "%s on a %s command: generation is for writes, verification for reads",
+			   what, io->opcode == NVMETA_OP_READ ? "read" : "write");
+}
+
+static uint64_t pi_data_bytes(const struct nvmeta_dev *dev, uint32_t nlb)
+{
+	const struct nvmeta_pi_format *f = &dev->pi;
+
+	return (uint64_t)nlb * (f->block_size + (f->extended ? f->ms : 0));
+}
+
+static uint64_t pi_meta_bytes(const struct nvmeta_dev *dev, uint32_t nlb)
+{
+	return dev->pi.extended ? 0 : (uint64_t)nlb * dev->pi.ms;
+}
+
+static bool pi_short(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
+{
+	return !io->data || io->data_len < pi_data_bytes(dev, io->nlb) ||
+	       (!dev->pi.extended && (!io->meta || io->meta_len < pi_meta_bytes(dev, io->nlb)));
+}
+
+/* Before submission, off the path of commands without PI: check that PI
+ * work fits the command, and generate a write's PI. */
+int nvmeta_pi_prepare(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
+{
+	bool write = io->opcode == NVMETA_OP_WRITE || io->opcode == NVMETA_OP_COMPARE;
+
+	if (!dev->has_pi || ((io->flags & NVMETA_IO_PI_GENERATE) && !write) ||
+	    ((io->flags & NVMETA_IO_PI_VERIFY) && io->opcode != NVMETA_OP_READ))
+		return refuse_pi(dev, io);
+	if (io->pi_checks & ~NVMETA_PI_CHECK_ALL)
+		return nvmeta_fail(-EINVAL, "pi_checks 0x%x: unknown bits", io->pi_checks);
+	if (io->prinfo & NVMETA_PRACT)
+		return nvmeta_fail(-EINVAL, "PRACT set: the controller inserts and strips the PI, so the host has none to generate or verify");
+	/* RAW commands skip validation, but the host's own PI work must
+	 * never reach past the buffers it was given. */
+	if (pi_short(dev, io))
+		return nvmeta_fail(-EOVERFLOW, "%u blocks of PI need %llu data and %llu metadata bytes; the buffers hold %u and %u",
+				   io->nlb, (unsigned long long)pi_data_bytes(dev, io->nlb),
+				   (unsigned long long)pi_meta_bytes(dev, io->nlb), io->data_len,
+				   io->meta_len);
+	if (!(io->flags & NVMETA_IO_PI_GENERATE))
+		return 0;
+	return nvmeta_pi_generate_io(dev, io);
+}
+
+int nvmeta_pi_generate_io(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
+{
+	struct nvmeta_pi_tags t = io_tags(io);
+
+	return nvmeta_pi_generate(&dev->pi, io->data, io->meta, io->nlb, &t);
+}
+
+int nvmeta_pi_verify_io(const struct nvmeta_dev *dev, const struct nvmeta_io *io,
+			struct nvmeta_pi_report *rep)
+{
+	struct nvmeta_pi_tags t = io_tags(io);
+	int ret;
+
+	ret = nvmeta_pi_verify(&dev->pi, io->data, io->meta, io->nlb, &t, rep);
+	if (ret == -EILSEQ)
+		return nvmeta_fail(ret, "%s: LBA %llu: %s 0x%llx, expected 0x%llx (host PI verification)",
+				   dev->info.generic_path,
+				   (unsigned long long)(io->slba + rep->block),
+				   nvmeta_pi_field_name(rep->field), (unsigned long long)rep->found,
+				   (unsigned long long)rep->expected);
+	return ret;
+}
