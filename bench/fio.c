@@ -39,7 +39,7 @@
 
 extern char **environ;
 
-#define FIO_GRACE_MS	60000	/* fio's start-up and exit under TCG, and then some */
+#define FIO_GRACE_MS	60000	/* past ramp and runtime: fio's start-up and exit under TCG */
 #define ERR_KEEP	1024	/* of fio's stderr: enough for its first line */
 
 struct out {
@@ -546,7 +546,7 @@ int fio_slice(const struct variant *v, const struct bench_opts *o,
 	arg(a, "--lat_percentiles=1");
 	arg(a, "--clat_percentiles=0");
 	arg(a, "--percentile_list=50:99:99.9");
-	ret = run(a->argv, &out, s->error, sizeof(s->error), (int)ms + FIO_GRACE_MS);
+	ret = run(a->argv, &out, s->error, sizeof(s->error), 2 * (int)ms + FIO_GRACE_MS);
 	free(a);
 	if (ret < 0) {
 		char why[sizeof(s->error)];

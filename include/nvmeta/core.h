@@ -388,8 +388,10 @@ static inline void nvmeta_encode_tags(struct nvme_uring_cmd *cmd,
  * encoder for rings the caller owns, in the manner of liburing's
  * io_uring_prep_*(): no system call, no check, no string, no failure.
  *
- * It sets all 128 bytes: opcode, fd, cmd_op and the NVMe command, and
- * zeroes the rest.  With NVMETA_IO_FIXED_FILE it puts @io->file_index in
+ * It sets every field of the SQE and of the NVMe command that the kernel
+ * reads (the last 8 of the 80 command bytes are unused and left as they
+ * are): opcode, fd, cmd_op and the command, zeroing the others.  With
+ * NVMETA_IO_FIXED_FILE it puts @io->file_index in
  * fd and sets IOSQE_FIXED_FILE in flags; with NVMETA_IO_FIXED_BUF it sets
  * IORING_URING_CMD_FIXED and buf_index.  It leaves to the caller, to set
  * afterwards: user_data, personality, and the other IOSQE_* flags
@@ -410,37 +412,46 @@ static inline void nvmeta_prep_cmd(struct io_uring_sqe *sqe, int fd,
 				   const struct nvmeta_dev_info *info,
 				   const struct nvmeta_io *io)
 {
+	/* The command fills the second half of a 128-byte entry.  Field
+	 * stores, as liburing's helpers use, not one memset over both
+	 * halves: compilers that see a 64-byte struct io_uring_sqe warn. */
 	struct nvme_uring_cmd *cmd = (struct nvme_uring_cmd *)sqe->cmd;
+	bool moves = nvmeta_opcode_transfers(io->opcode);
+	bool fixed_file = io->flags & NVMETA_IO_FIXED_FILE;
+	bool fixed_buf = io->flags & NVMETA_IO_FIXED_BUF;
 
-	/* An SQE128 entry spans two struct io_uring_sqe slots. */
-	memset(sqe, 0, 2 * sizeof(*sqe));
 	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = fd;
+	sqe->flags = fixed_file ? IOSQE_FIXED_FILE : 0;
+	sqe->ioprio = 0;
+	sqe->fd = fixed_file ? (int)io->file_index : fd;
+	sqe->off = 0;
 	sqe->cmd_op = NVME_URING_CMD_IO;
-	if (io->flags & NVMETA_IO_FIXED_FILE) {
-		sqe->fd = (int)io->file_index;
-		sqe->flags = IOSQE_FIXED_FILE;
-	}
-	if (io->flags & NVMETA_IO_FIXED_BUF) {
-		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
-		sqe->buf_index = io->buf_index;
-	}
+	sqe->addr = 0;
+	sqe->len = 0;
+	sqe->uring_cmd_flags = fixed_buf ? IORING_URING_CMD_FIXED : 0;
+	sqe->user_data = 0;
+	sqe->buf_index = fixed_buf ? io->buf_index : 0;
+	sqe->personality = 0;
+	sqe->file_index = 0;
 	cmd->opcode = io->opcode;
+	cmd->flags = 0;
+	cmd->rsvd1 = 0;
 	cmd->nsid = info->nsid;
-	if (nvmeta_opcode_transfers(io->opcode)) {
-		cmd->addr = (uintptr_t)io->data;
-		cmd->data_len = io->data_len;
-		cmd->metadata = (uintptr_t)io->meta;
-		cmd->metadata_len = io->meta_len;
-	}
+	cmd->cdw2 = 0;
+	cmd->cdw3 = 0;
+	cmd->metadata = moves ? (uintptr_t)io->meta : 0;
+	cmd->addr = moves ? (uintptr_t)io->data : 0;
+	cmd->metadata_len = moves ? io->meta_len : 0;
+	cmd->data_len = moves ? io->data_len : 0;
 	cmd->cdw10 = (uint32_t)io->slba;
 	cmd->cdw11 = (uint32_t)(io->slba >> 32);
-	cmd->cdw12 = (io->nlb - 1) | (uint32_t)io->prinfo << 26;
-	if (io->flags & NVMETA_IO_FUA)
-		cmd->cdw12 |= 1U << 30;
+	cmd->cdw12 = (io->nlb - 1) | (uint32_t)io->prinfo << 26 |
+		     ((io->flags & NVMETA_IO_FUA) ? 1U << 30 : 0);
+	cmd->cdw13 = 0;
 	nvmeta_encode_tags(cmd, info, io);
 	cmd->cdw15 = io->apptag | (uint32_t)io->appmask << 16;
 	cmd->timeout_ms = io->timeout_ms;
+	cmd->rsvd2 = 0;
 }
 
 /* Which of a command's two buffers. */

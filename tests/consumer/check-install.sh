@@ -13,7 +13,7 @@ LIBDIR=$(dirname "$(find "$PREFIX" -name 'libnvmeta.so' | head -n1)")
 
 export PKG_CONFIG_PATH=$LIBDIR/pkgconfig
 # shellcheck disable=SC2046
-cc -Wall -Werror -o "$WORK/by-pkg-config" "$HERE/consumer.c" $(pkg-config --cflags --libs nvmeta)
+cc -O2 -Wall -Wextra -Werror -o "$WORK/by-pkg-config" "$HERE/consumer.c" $(pkg-config --cflags --libs nvmeta)
 LD_LIBRARY_PATH=$LIBDIR "$WORK/by-pkg-config"
 
 cmake -S "$HERE" -B "$WORK/cmake" -DCMAKE_PREFIX_PATH="$PREFIX" >/dev/null
