@@ -193,6 +193,22 @@ static void plan_api(struct plan *p, unsigned int qd)
 	}
 }
 
+/* Host PI on a PI namespace: reads verified at reap, writes generated at
+ * queue time, each against the same I/O without. */
+static void plan_pi(struct plan *p, unsigned int qd)
+{
+	const char *g = group_name("pi-read-qd%u", qd), *gw = group_name("pi-write-qd%u", qd);
+	struct variant *v;
+
+	add(p, g, "no-pi", true)->qd = qd;
+	v = add(p, g, "host-verify", false);
+	v->qd = qd, v->io_flags = NVMETA_IO_PI_VERIFY;
+	v = add(p, gw, "no-pi", true);
+	v->qd = qd, v->opcode = NVMETA_OP_WRITE;
+	v = add(p, gw, "host-generate", false);
+	v->qd = qd, v->opcode = NVMETA_OP_WRITE, v->io_flags = NVMETA_IO_PI_GENERATE;
+}
+
 static void plan_nometa(struct plan *p, unsigned int qd)
 {
 	const char *g = group_name("nometa-qd%u", qd);
@@ -217,6 +233,10 @@ static void plan_all(struct plan *p)
 	plan_options(p, 32);
 	plan_api(p, 1);
 	plan_api(p, 32);
+	if (p->info->pi_type) {
+		plan_pi(p, 1);
+		plan_pi(p, 32);
+	}
 	if (p->o->nometa_path) {
 		plan_nometa(p, 1);
 		plan_nometa(p, 32);

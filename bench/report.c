@@ -158,6 +158,9 @@ void report_summary(FILE *f, struct variant *vs, unsigned int n, double bookkeep
 	summary_line(f, vs, n, "library (memory ready)/raw, QD32", "api-qd32", "lib-ready");
 	summary_line(f, vs, n, "fio/raw SQEs, QD1", "api-qd1", "fio");
 	summary_line(f, vs, n, "fio/raw SQEs, QD32", "api-qd32", "fio");
+	summary_line(f, vs, n, "host PI verify/none, reads QD1", "pi-read-qd1", "host-verify");
+	summary_line(f, vs, n, "host PI verify/none, reads QD32", "pi-read-qd32", "host-verify");
+	summary_line(f, vs, n, "host PI generate/none, writes QD32", "pi-write-qd32", "host-generate");
 	summary_line(f, vs, n, "no metadata/with metadata, QD1", "nometa-qd1", "no-meta");
 	summary_line(f, vs, n, "no metadata/with metadata, QD32", "nometa-qd32", "no-meta");
 	if (raw1 && raw32)

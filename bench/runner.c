@@ -23,6 +23,8 @@ struct worker {
 	bool ring_up;
 	struct nvmeta_buf *meta[BENCH_MAX_QD], *data[BENCH_MAX_QD];
 	struct nvmeta_io io[BENCH_MAX_QD];	/* one command a slot, made once */
+	/* Reads verified on the host at reap go through requests. */
+	struct nvmeta_request rq[BENCH_MAX_QD];
 	uint64_t submitted_ns[BENCH_MAX_QD];
 	unsigned int free_slots[BENCH_MAX_QD];
 	pthread_t thread;
@@ -65,6 +67,10 @@ static int alloc_slot(struct worker *w, unsigned int i, uint64_t slba)
 
 	*io = (struct nvmeta_io){ .opcode = v->opcode, .slba = slba, .nlb = v->nlb,
 				  .flags = v->io_flags };
+	/* Type 1 PI: the reference tag is the LBA's low bits (the ranges
+	 * here start far below 2^32). */
+	if (v->io_flags & (NVMETA_IO_PI_GENERATE | NVMETA_IO_PI_VERIFY))
+		io->reftag = slba, io->appmask = 0xffff;
 	block = nvmeta_io_block_bytes(in, io);
 	ds.len = (size_t)block * v->nlb;
 	ret = nvmeta_buf_alloc(in, &ds, &w->data[i]);
@@ -113,6 +119,9 @@ static int prefill(struct worker *w)
 		struct nvmeta_io io = w->io[i];
 
 		io.opcode = NVMETA_OP_WRITE;
+		/* Reads that verify PI need blocks written with valid PI. */
+		if (io.flags & NVMETA_IO_PI_VERIFY)
+			io.flags = (io.flags & ~NVMETA_IO_PI_VERIFY) | NVMETA_IO_PI_GENERATE;
 		ret = nvmeta_io_sync(w->dev, &w->ring, &io, &st);
 		if (ret)
 			return ret;
@@ -142,6 +151,7 @@ static int worker_setup(struct worker *w, const struct bench_opts *o, unsigned i
 		if (ret)
 			return skip(v, ret, "buffers"), 1;
 		w->free_slots[i] = i;
+		w->rq[i] = (struct nvmeta_request){ .io = w->io[i], .user_data = i };
 	}
 	if (v->fixed && (ret = register_fixed(w)))
 		return skip(v, 0, "registering the data buffers and the device failed"), 1;
@@ -195,6 +205,8 @@ static void slot_done(struct worker *w, unsigned int slot, int res, uint64_t t, 
  * decodes. */
 static int queue_lib(struct worker *w, unsigned int slot)
 {
+	if (w->io[slot].flags & NVMETA_IO_PI_VERIFY)
+		return nvmeta_queue_request(w->dev, &w->ring, &w->rq[slot]);
 	return nvmeta_queue(w->dev, &w->ring, &w->io[slot], slot);
 }
 
@@ -302,6 +314,13 @@ int runner_slice(struct variant *v, unsigned int ms, struct slice *s)
 		memset(&st->w[t].s, 0, sizeof(st->w[t].s));
 		st->w[t].ms = ms;
 	}
+	/* Reads that verify PI need their own blocks as they wrote them:
+	 * other variants write the same range.  Rewritten before the clock
+	 * starts. */
+	for (t = 0; t < st->workers && (v->io_flags & NVMETA_IO_PI_VERIFY); t++)
+		if (prefill(&st->w[t]))
+			return snprintf(s->error, sizeof(s->error), "rewriting the blocks to verify: %.100s",
+					nvmeta_last_error()), -EIO;
 	getrusage(RUSAGE_SELF, &r0);
 	t0 = now_ns();
 	if (st->workers == 1) {
@@ -346,7 +365,7 @@ void runner_observe(struct variant *v, struct nvmeta_kpath *kp)
 		v->predicted = nvmeta_path_name(pred.path);
 	if (!kp || nvmeta_kpath_sample(kp, &before))
 		return;
-	if (nvmeta_io_sync(w->dev, &w->ring, &w->io[0], NULL))
+	if (nvmeta_io_sync(w->dev, &w->ring, &w->rq[0].io, NULL))
 		return;
 	if (nvmeta_kpath_sample(kp, &after))
 		return;

@@ -3,7 +3,9 @@
  * nvmeta-io: one NVMe read or write with a separate metadata buffer laid
  * out as asked, data and metadata from or to files; the role of
  * `nvme read/write --metadata`, plus the path the kernel is predicted to
- * take for each buffer.
+ * take for each buffer.  On a namespace with protection information it
+ * generates PI on the host for a write (--pi-gen), corrupts one field of
+ * it on purpose (--inject), and verifies a read's (--pi-check).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,12 +29,41 @@ struct file {
 	bool created;		/* by this run: removed again when the read fails */
 };
 
+/* Host PI work asked for on the command line, and what came of it. */
+struct pi_opts {
+	bool gen, check;		/* --pi-gen, --pi-check */
+	bool ref_given, mask_given;	/* -r, -m: else defaults fit for PI */
+	bool own_meta;			/* a metadata buffer without a file */
+	const char *inject_text;	/* --inject's argument, for messages */
+	uint64_t inject_lba;
+	bool inject_lba_given;
+	struct nvmeta_pi_injection inj;	/* field NONE: no injection */
+	bool has_pi;			/* the namespace's format has PI */
+	struct nvmeta_pi_format fmt;
+	const char *verdict;		/* --pi-check: pass, fail, not run */
+	struct nvmeta_pi_report rep;
+};
+
 struct options {
 	const char *path, *op_name;
 	struct file data, meta;
 	struct nvmeta_io io;
 	struct nvmeta_buf_spec meta_spec, data_spec;
+	struct pi_opts pi;
 	bool json;
+};
+
+/* Long options without a short one, in nvme-cli's manner. */
+enum {
+	OPT_PI_GEN = 0x100,
+	OPT_PI_CHECK,
+	OPT_INJECT,
+};
+
+static const struct { const char *name; enum nvmeta_pi_field field; } inject_fields[] = {
+	{ "guard", NVMETA_PI_FIELD_GUARD }, { "app", NVMETA_PI_FIELD_APP },
+	{ "ref", NVMETA_PI_FIELD_REF }, { "storage", NVMETA_PI_FIELD_STORAGE },
+	{ "data", NVMETA_PI_FIELD_DATA },
 };
 
 static const struct { const char *name; enum nvmeta_layout layout; } layouts[] = {
@@ -244,19 +275,19 @@ static int alloc_buffer(const struct nvmeta_dev_info *in, struct nvmeta_buf_spec
 	return 0;
 }
 
-/* -m names a file only where metadata travels in a buffer of its own. */
+/* -M names a file only where metadata travels in a buffer of its own. */
 static int check_meta_applies(const struct options *o, const struct nvmeta_dev_info *in)
 {
 	if (!o->meta.path)
 		return 0;
 	if (in->extended_lba) {
-		fprintf(stderr, "nvmeta-io: -m/--metadata: %s is formatted %u+%u with extended LBAs: "
+		fprintf(stderr, "nvmeta-io: -M/--metadata: %s is formatted %u+%u with extended LBAs: "
 			"the metadata travels inside each block of the data file (-d), not in a "
 			"file of its own\n", in->generic_path, in->lba_size, in->ms);
 		return -1;
 	}
 	if (!in->ms) {
-		fprintf(stderr, "nvmeta-io: -m/--metadata: %s is formatted %u+0: no metadata\n",
+		fprintf(stderr, "nvmeta-io: -M/--metadata: %s is formatted %u+0: no metadata\n",
 			in->generic_path, in->lba_size);
 		return -1;
 	}
@@ -285,14 +316,14 @@ static int validate_early(struct options *o, struct nvmeta_dev *dev, uint64_t dl
 		o->io.data = &placeholder;
 		o->io.data_len = dlen;
 	}
-	if (o->meta.path) {
+	if (o->meta.path || o->pi.own_meta) {
 		o->io.meta = &placeholder;
 		o->io.meta_len = mlen;
 	}
 	ret = nvmeta_io_validate(dev, &o->io);
 	if (ret) {
 		fprintf(stderr, "nvmeta-io: %s%s\n", nvmeta_last_error(),
-			ret == -ENODATA ? ": give it with -m FILE" : "");
+			ret == -ENODATA ? ": give it with -M FILE" : "");
 		return -1;
 	}
 	o->io.data = NULL;
@@ -311,14 +342,150 @@ static int prepare(struct options *o, const struct nvmeta_dev_info *in, struct r
 		if (is_write(o->io.opcode) && load(&o->data, (*data)->addr, o->io.data_len))
 			return -1;
 	}
-	if (o->meta.path) {
+	if (o->meta.path || o->pi.own_meta) {
 		if (alloc_buffer(in, &o->meta_spec, o->io.meta_len, false, meta, r, "metadata"))
 			return -1;
 		o->io.meta = (*meta)->addr;
-		if (is_write(o->io.opcode) && load(&o->meta, (*meta)->addr, o->io.meta_len))
+		/* Without a file, the bytes beside the PI are zeros: with PI
+		 * last they are under the guard, so they must be defined. */
+		if (!o->meta.path)
+			memset((*meta)->addr, 0, o->io.meta_len);
+		else if (is_write(o->io.opcode) && load(&o->meta, (*meta)->addr, o->io.meta_len))
 			return -1;
 	}
 	return 0;
+}
+
+static const char *pi_option(const struct options *o)
+{
+	return o->pi.gen ? "--pi-gen" : "--pi-check";
+}
+
+/* The reference tag of a range at @slba when -r is not given: types 1 and
+ * 2 take the low bits of the LBA (type 1 must: the device checks it
+ * against the LBA), type 3 has no rule and gets 0. */
+static uint64_t default_ref_tag(const struct nvmeta_pi_format *f, uint64_t slba)
+{
+	unsigned int space = f->guard_bits == 32 ? 80 : f->guard_bits == 64 ? 48 : 32;
+	unsigned int bits = space - f->sts;
+
+	if (f->pi_type == 3)
+		return 0;
+	return bits >= 64 ? slba : slba & ((1ull << bits) - 1);
+}
+
+/*
+ * Once the namespace is known and before any buffer exists: refuse host
+ * PI work on a format without PI, and fill in the defaults.  The library
+ * generates PI itself (NVMETA_IO_PI_GENERATE) unless a field is to be
+ * corrupted: then the tool generates, corrupts, and submits as it is.
+ */
+static int pi_setup(struct options *o, const struct nvmeta_dev_info *in)
+{
+	struct pi_opts *p = &o->pi;
+
+	p->has_pi = !nvmeta_pi_format_of(in, &p->fmt);
+	if (!p->gen && !p->check)
+		return 0;
+	if (!p->has_pi) {
+		fprintf(stderr, "nvmeta-io: %s: %s\n", pi_option(o), nvmeta_last_error());
+		return -1;
+	}
+	if (p->inj.field == NVMETA_PI_FIELD_STORAGE && !p->fmt.sts) {
+		fprintf(stderr, "nvmeta-io: --inject %s: %s is formatted %u+%u with no storage tag\n",
+			p->inject_text, in->generic_path, in->lba_size, in->ms);
+		return -1;
+	}
+	if (!p->ref_given)
+		o->io.reftag = default_ref_tag(&p->fmt, o->io.slba);
+	if (!p->mask_given)
+		o->io.appmask = 0xffff;
+	p->own_meta = !in->extended_lba && !o->meta.path;
+	if (p->check)
+		o->io.flags |= NVMETA_IO_PI_VERIFY;
+	if (p->gen && !p->inj.field)
+		o->io.flags |= NVMETA_IO_PI_GENERATE;
+	return 0;
+}
+
+/* --inject: generate the PI here, then corrupt the one field. */
+static int pi_inject(struct options *o)
+{
+	struct nvmeta_pi_tags t = {
+		.ref_tag = o->io.reftag, .storage_tag = o->io.storage_tag,
+		.app_tag = o->io.apptag,
+	};
+	struct pi_opts *p = &o->pi;
+
+	if (!p->inj.field)
+		return 0;
+	if (nvmeta_pi_generate(&p->fmt, o->io.data, o->io.meta, o->io.nlb, &t) ||
+	    nvmeta_pi_inject(&p->fmt, o->io.data, o->io.meta, o->io.nlb, &p->inj)) {
+		fprintf(stderr, "nvmeta-io: --inject %s: %s\n", p->inject_text, nvmeta_last_error());
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * --pi-check: the library verified the read (NVMETA_IO_PI_VERIFY) and
+ * judged it by @ret; nvmeta_io_sync() keeps its report to itself, so the
+ * same check runs again here for the counts and the mismatch to print.
+ */
+static void pi_judge(struct options *o, int ret)
+{
+	struct nvmeta_pi_tags t = {
+		.ref_tag = o->io.reftag, .storage_tag = o->io.storage_tag,
+		.app_tag = o->io.apptag, .app_mask = o->io.appmask,
+		.checks = NVMETA_PI_CHECK_ALL,
+	};
+	struct pi_opts *p = &o->pi;
+
+	if (!p->check)
+		return;
+	p->verdict = "not run";
+	if (ret && ret != -EILSEQ)
+		return;
+	nvmeta_pi_verify(&p->fmt, o->io.data, o->io.meta, o->io.nlb, &t, &p->rep);
+	p->verdict = ret ? "fail" : "pass";
+}
+
+static void report_pi(struct report *r, const struct options *o)
+{
+	const struct pi_opts *p = &o->pi;
+
+	report_section(r, "protection");
+	report_u64(r, "pi_type", p->fmt.pi_type);
+	report_u64(r, "guard_bits", p->fmt.guard_bits);
+	report_str(r, "pi_position", p->fmt.pi_first ? "first" : "last");
+	report_u64(r, "storage_tag_bits", p->fmt.sts);
+	report_hex(r, "ref_tag", o->io.reftag);
+	report_hex(r, "app_tag", o->io.apptag);
+	report_hex(r, "app_tag_mask", o->io.appmask);
+	report_hex(r, "storage_tag", o->io.storage_tag);
+	report_hex(r, "prinfo", o->io.prinfo);
+	report_bool(r, "generated", p->gen);
+	if (p->gen)
+		report_str(r, "generated_by", p->inj.field ? "nvmeta-io" : "library");
+	report_str(r, "injected", p->inj.field ? nvmeta_pi_field_name(p->inj.field) : "none");
+	if (p->inj.field) {
+		report_u64(r, "injected_lba", o->io.slba + p->inj.block);
+		if (p->inj.field == NVMETA_PI_FIELD_DATA)
+			report_u64(r, "injected_byte", p->inj.offset);
+		report_str(r, "injected_how", "lowest bit inverted");
+	}
+	report_str(r, "verified", p->check ? p->verdict : "not asked");
+	if (p->check && strcmp(p->verdict, "not run")) {
+		report_u64(r, "unwritten", p->rep.unwritten);
+		report_u64(r, "escaped", p->rep.escaped);
+	}
+	if (p->check && !strcmp(p->verdict, "fail")) {
+		report_u64(r, "mismatch_lba", o->io.slba + p->rep.block);
+		report_str(r, "mismatch_field", nvmeta_pi_field_name(p->rep.field));
+		report_hex(r, "expected", p->rep.expected);
+		report_hex(r, "found", p->rep.found);
+	}
+	report_section_end(r);
 }
 
 static int run(struct options *o, struct nvmeta_dev *dev, struct report *r)
@@ -331,9 +498,11 @@ static int run(struct options *o, struct nvmeta_dev *dev, struct report *r)
 	struct io_uring ring;
 	int ret = 1;
 
-	if (check_meta_applies(o, in) || validate_early(o, dev, dlen, mlen))
+	if (check_meta_applies(o, in) || pi_setup(o, in) || validate_early(o, dev, dlen, mlen))
 		return 2;
 	if (prepare(o, in, r, &data, &meta))
+		goto out;
+	if (pi_inject(o))
 		goto out;
 	if (nvmeta_ring_init(&ring, 4)) {
 		fprintf(stderr, "nvmeta-io: %s\n", nvmeta_last_error());
@@ -341,12 +510,15 @@ static int run(struct options *o, struct nvmeta_dev *dev, struct report *r)
 	}
 	ret = nvmeta_io_sync(dev, &ring, &o->io, &st);
 	io_uring_queue_exit(&ring);
+	pi_judge(o, ret);
 	report_section(r, "completion");
 	report_str(r, "result", ret ? nvmeta_last_error() : "success");
 	report_hex(r, "nvme_status", st.status);
 	report_str(r, "status_name", nvmeta_status_name(&st));
 	report_bool(r, "dnr", st.dnr);
 	report_section_end(r);
+	if (o->pi.has_pi)
+		report_pi(r, o);
 	if (ret) {
 		fprintf(stderr, "nvmeta-io: %s\n", nvmeta_last_error());
 		ret = 1;
@@ -354,7 +526,7 @@ static int run(struct options *o, struct nvmeta_dev *dev, struct report *r)
 	}
 	if (o->io.opcode == NVMETA_OP_READ &&
 	    ((data && store(&o->data, data->addr, o->io.data_len)) ||
-	     (meta && store(&o->meta, meta->addr, o->io.meta_len))))
+	     (meta && o->meta.path && store(&o->meta, meta->addr, o->io.meta_len))))
 		ret = 1;
 out:
 	nvmeta_buf_free(data);
@@ -370,7 +542,7 @@ static void usage(FILE *out)
 		"  -c, --nlb N             number of blocks, 1-based (default 1)\n"
 		"  -d, --data FILE         data to write, or where the read lands (read,\n"
 		"                          write, compare; a regular file or a device)\n"
-		"  -m, --metadata FILE     metadata to write, or where it lands (formats\n"
+		"  -M, --metadata FILE     metadata to write, or where it lands (formats\n"
 		"                          with separate metadata only)\n"
 		"  -L, --layout NAME       metadata layout: pinned page misaligned fragmented\n"
 		"                          huge-span malloc (default page)\n"
@@ -378,12 +550,23 @@ static void usage(FILE *out)
 		"  -b, --fallback          fragmented metadata too small to fragment: misaligned\n"
 		"  -D, --data-layout NAME  data buffer layout (default pinned)\n"
 		"  -p, --prinfo N          PRACT (8) and PRCHK bits (4 guard, 2 app, 1 ref)\n"
-		"  -r, --ref-tag N         -a, --app-tag N    -M, --app-tag-mask N\n"
+		"  -r, --ref-tag N         reference tag of the first block (with --pi-gen or\n"
+		"                          --pi-check: default the LBA's low bits, type 3: 0)\n"
+		"  -a, --app-tag N         application tag\n"
+		"  -m, --app-tag-mask N    application tag bits checked (with --pi-gen or\n"
+		"                          --pi-check: default 0xffff)\n"
+		"  -S, --storage-tag N     storage tag (formats with one)\n"
+		"      --pi-gen            write: generate the PI on the host from the tags\n"
+		"      --pi-check          read: verify the PI on the host against the tags\n"
+		"      --inject FIELD[:LBA]  with --pi-gen: corrupt guard, app, ref, storage\n"
+		"                          or data (byte 0) of block LBA (default: the first)\n"
+		"                          after generation, inverting its lowest bit\n"
 		"  -F, --fua               force unit access\n"
 		"  -R, --raw               skip validation: for testing kernels only\n"
 		"  -j, --json              print JSON\n"
-		"exit status: 0 done, 1 the device or the command failed, 2 refused before\n"
-		"any I/O (options, files, or the library's validation)\n");
+		"exit status: 0 done, 1 the device or the command failed (or --pi-check\n"
+		"found a mismatch), 2 refused before any I/O (options, files, or the\n"
+		"library's validation)\n");
 }
 
 static int num(const char *opt, uint64_t max, uint64_t *val)
@@ -405,11 +588,81 @@ static int parse_number(int c, struct options *o)
 	case 'o': ret = num("-o/--offset", sysconf(_SC_PAGESIZE) - 1, &v);
 		  o->meta_spec.offset = v; break;
 	case 'p': ret = num("-p/--prinfo", 15, &v); o->io.prinfo = v; break;
-	case 'r': ret = num("-r/--ref-tag", UINT64_MAX, &v); o->io.reftag = v; break;
+	case 'r': ret = num("-r/--ref-tag", UINT64_MAX, &v); o->io.reftag = v;
+		  o->pi.ref_given = true; break;
 	case 'a': ret = num("-a/--app-tag", 0xffff, &v); o->io.apptag = v; break;
-	case 'M': ret = num("-M/--app-tag-mask", 0xffff, &v); o->io.appmask = v; break;
+	case 'm': ret = num("-m/--app-tag-mask", 0xffff, &v); o->io.appmask = v;
+		  o->pi.mask_given = true; break;
+	case 'S': ret = num("-S/--storage-tag", UINT64_MAX, &v); o->io.storage_tag = v; break;
 	}
 	return ret;
+}
+
+/* --inject FIELD[:LBA]: which field; the LBA is checked against the range
+ * once every option is known. */
+static int parse_inject(const char *text, struct options *o)
+{
+	const char *colon = strchr(text, ':');
+	size_t len = colon ? (size_t)(colon - text) : strlen(text);
+	size_t i;
+
+	o->pi.inject_text = text;
+	for (i = 0; i < sizeof(inject_fields) / sizeof(inject_fields[0]); i++) {
+		if (strlen(inject_fields[i].name) == len &&
+		    !strncmp(text, inject_fields[i].name, len)) {
+			o->pi.inj.field = inject_fields[i].field;
+			break;
+		}
+	}
+	if (!o->pi.inj.field) {
+		fprintf(stderr, "nvmeta-io: --inject '%s': unknown field; give guard, app, ref, "
+			"storage or data, optionally with :LBA\n", text);
+		return -1;
+	}
+	if (!colon)
+		return 0;
+	o->pi.inject_lba_given = true;
+	return args_u64("nvmeta-io", "--inject LBA", colon + 1, 0, UINT64_MAX,
+			&o->pi.inject_lba);
+}
+
+/* Host PI options against the command, before the device is opened. */
+static int check_pi_options(struct options *o)
+{
+	struct pi_opts *p = &o->pi;
+	uint64_t lba = p->inject_lba_given ? p->inject_lba : o->io.slba;
+
+	if (p->gen && !is_write(o->io.opcode)) {
+		fprintf(stderr, "nvmeta-io: --pi-gen: generation is for the data a command "
+			"sends (write, compare), not for %s; --pi-check verifies a read\n",
+			o->op_name);
+		return -1;
+	}
+	if (p->check && o->io.opcode != NVMETA_OP_READ) {
+		fprintf(stderr, "nvmeta-io: --pi-check: verification is for reads, not for %s; "
+			"--pi-gen generates a write's PI\n", o->op_name);
+		return -1;
+	}
+	if (p->inj.field && !p->gen) {
+		fprintf(stderr, "nvmeta-io: --inject %s: needs --pi-gen (the field is corrupted "
+			"in the PI this tool generates)\n", p->inject_text);
+		return -1;
+	}
+	if ((p->gen || p->check) && (o->io.prinfo & NVMETA_PRACT)) {
+		fprintf(stderr, "nvmeta-io: %s: -p/--prinfo %u sets PRACT (8): the controller "
+			"inserts and strips the PI, the host has none to %s\n", pi_option(o),
+			o->io.prinfo, p->gen ? "generate" : "verify");
+		return -1;
+	}
+	/* lba - slba < nlb, without the overflow of slba + nlb. */
+	if (p->inj.field && (lba < o->io.slba || lba - o->io.slba >= o->io.nlb)) {
+		fprintf(stderr, "nvmeta-io: --inject %s: LBA %" PRIu64 " is outside the command's "
+			"range, the %u blocks from LBA %" PRIu64 " (-c/--nlb, -s/--slba)\n",
+			p->inject_text, lba, o->io.nlb, o->io.slba);
+		return -1;
+	}
+	p->inj.block = lba - o->io.slba;
+	return 0;
 }
 
 /* Which files the command takes: -d and -m only where data moves. */
@@ -418,7 +671,7 @@ static int check_file_options(const struct options *o)
 	if (!moves_data(o->io.opcode)) {
 		if (o->meta.path || o->data.path) {
 			fprintf(stderr, "nvmeta-io: %s: %s moves no data; drop the option\n",
-				o->meta.path ? "-m/--metadata" : "-d/--data", o->op_name);
+				o->meta.path ? "-M/--metadata" : "-d/--data", o->op_name);
 			return -1;
 		}
 		return 0;
@@ -435,10 +688,13 @@ static int parse_opts(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
 		{ "slba", 1, NULL, 's' }, { "nlb", 1, NULL, 'c' }, { "data", 1, NULL, 'd' },
-		{ "metadata", 1, NULL, 'm' }, { "layout", 1, NULL, 'L' }, { "offset", 1, NULL, 'o' },
+		{ "metadata", 1, NULL, 'M' }, { "layout", 1, NULL, 'L' }, { "offset", 1, NULL, 'o' },
 		{ "data-layout", 1, NULL, 'D' }, { "prinfo", 1, NULL, 'p' },
 		{ "ref-tag", 1, NULL, 'r' }, { "app-tag", 1, NULL, 'a' },
-		{ "app-tag-mask", 1, NULL, 'M' }, { "fua", 0, NULL, 'F' }, { "raw", 0, NULL, 'R' },
+		{ "app-tag-mask", 1, NULL, 'm' }, { "storage-tag", 1, NULL, 'S' },
+		{ "pi-gen", 0, NULL, OPT_PI_GEN }, { "pi-check", 0, NULL, OPT_PI_CHECK },
+		{ "inject", 1, NULL, OPT_INJECT },
+		{ "fua", 0, NULL, 'F' }, { "raw", 0, NULL, 'R' },
 		{ "json", 0, NULL, 'j' }, { "help", 0, NULL, 'h' }, { "fallback", 0, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -450,15 +706,19 @@ static int parse_opts(int argc, char **argv, struct options *o)
 	o->meta_spec.layout = NVMETA_LAYOUT_PAGE;
 	o->data_spec.layout = NVMETA_LAYOUT_PINNED;
 	o->data.opt = "-d/--data";
-	o->meta.opt = "-m/--metadata";
-	while ((c = getopt_long(argc, argv, "s:c:d:m:L:o:D:p:r:a:M:FRjhb", opts, NULL)) != -1) {
+	o->meta.opt = "-M/--metadata";
+	/* nvme-cli's letters: -M the metadata file, -m the app tag mask. */
+	while ((c = getopt_long(argc, argv, "s:c:d:M:L:o:D:p:r:a:m:S:FRjhb", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': case 'c': case 'o': case 'p': case 'r': case 'a': case 'M':
+		case 's': case 'c': case 'o': case 'p': case 'r': case 'a': case 'm': case 'S':
 			if (parse_number(c, o))
 				return -2;
 			break;
 		case 'd': o->data.path = optarg; break;
-		case 'm': o->meta.path = optarg; break;
+		case 'M': o->meta.path = optarg; break;
+		case OPT_PI_GEN: o->pi.gen = true; break;
+		case OPT_PI_CHECK: o->pi.check = true; break;
+		case OPT_INJECT: if (parse_inject(optarg, o)) return -2; break;
 		case 'L': if (parse_layout(optarg, &o->meta_spec)) return -1; break;
 		case 'D': if (parse_layout(optarg, &o->data_spec)) return -1; break;
 		case 'F': o->io.flags |= NVMETA_IO_FUA; break;
@@ -475,7 +735,7 @@ static int parse_opts(int argc, char **argv, struct options *o)
 	o->op_name = argv[optind + 1];
 	if (parse_op(o->op_name, &o->io.opcode))
 		return -1;
-	return check_file_options(o) ? -2 : 0;
+	return check_file_options(o) || check_pi_options(o) ? -2 : 0;
 }
 
 int main(int argc, char **argv)

@@ -2,10 +2,11 @@
 /*
  * nvmeta: NVMe metadata passthrough over io_uring.
  *
- * This header includes the three headers of the API, by concern:
+ * This header includes the four headers of the API, by concern:
  *   <nvmeta/core.h>   errors, version, devices, commands, status, rings
  *   <nvmeta/buf.h>    buffers, slots and path prediction
  *   <nvmeta/check.h>  kprobe observation and the copy-back checker
+ *   <nvmeta/pi.h>     protection information and its CRCs
  *
  * Every function that can fail returns 0 (or a non-negative count) on
  * success and a negative errno on failure.  On failure a message naming

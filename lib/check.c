@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -43,7 +44,16 @@ void nvmeta_check_fill(struct nvmeta_buf *b, const struct check *c, size_t per, 
 		p[i] = pattern(c->res->slba + i / per, i % per, c->run, kind);
 }
 
-/* The first byte of @b that is not the pattern, recorded in the result. */
+/* Byte @i of what a @kind buffer must hold: the pattern, or on a PI case
+ * the pattern with the PI generated over it. */
+static uint8_t want_byte(const struct check *c, size_t i, size_t per, int kind)
+{
+	if (c->want[kind])
+		return c->want[kind][i];
+	return pattern(c->res->slba + i / per, i % per, c->run, kind);
+}
+
+/* The first byte of @b that is not what it must be, recorded in the result. */
 static bool mismatch(const struct nvmeta_buf *b, struct check *c, size_t per, int kind,
 		     const char *where)
 {
@@ -53,7 +63,7 @@ static bool mismatch(const struct nvmeta_buf *b, struct check *c, size_t per, in
 	uint8_t want;
 
 	for (i = 0; i < b->len; i++) {
-		want = pattern(r->slba + i / per, i % per, c->run, kind);
+		want = want_byte(c, i, per, kind);
 		if (p[i] == want)
 			continue;
 		r->where = where;
@@ -217,6 +227,15 @@ static int do_io(struct check *c, uint8_t opcode, struct check_side *s)
 	if (s->meta) {
 		io.meta = s->meta->addr;
 		io.meta_len = s->meta->len;
+	}
+	/* A PI case: the device checks what the host generates on the write
+	 * and what it returns on the read; the host verifies the read. */
+	if (c->pi) {
+		io.prinfo = c->prchk;
+		io.reftag = c->pi_tags.ref_tag;
+		io.apptag = c->pi_tags.app_tag;
+		io.appmask = c->pi_tags.app_mask;
+		io.flags |= opcode == NVMETA_OP_WRITE ? NVMETA_IO_PI_GENERATE : NVMETA_IO_PI_VERIFY;
 	}
 	/* The short buffer of a kernel-weakness probe is what validation
 	 * exists to refuse. */
@@ -430,6 +449,274 @@ static bool readonly_destination_written(struct check *c, int ret, int want)
 	return true;
 }
 
+/* ------------------------------------------------------------------ */
+/* Protection information cases (NVMETA_CHECK_PI)                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Who changed the PI.  A PI case writes blocks whose PI the host generated
+ * and sends the write with PRCHK: the device checks the guard against the
+ * data it received and the tags against the command before it stores
+ * anything.  The read back goes with the same PRCHK: the device checks its
+ * stored blocks again before it sends them.  So when both complete with
+ * success, the bytes left the device consistent, with the tags the host
+ * asked for.  The host then verifies what arrived in the caller's memory
+ * (NVMETA_IO_PI_VERIFY) and compares every byte with what it wrote:
+ *
+ *  - The host's verification fails and a byte differs: between the device
+ *    and the caller's memory there is only the kernel, which either let the
+ *    device write into the pages it pinned or copied its bounce buffer
+ *    back.  A field the device checked (its PRCHK bit set) is the kernel's
+ *    defect beyond doubt; one it did not check (the reference tag of type
+ *    3) is judged like any byte after a successful read, the kernel's too.
+ *  - The host's verification fails and every byte is what the host wrote:
+ *    nothing changed in transit, the library's verification disagrees with
+ *    its own generation: a failure of nvmeta.
+ *  - The device refuses the read with an end-to-end status: it accepted the
+ *    same PI, checked, on the write, and now finds its stored copy wrong:
+ *    the device's error; the kernel moves no byte before the device checks.
+ *  - The device refuses the write with an end-to-end status: the PI the
+ *    host generated does not satisfy the device.  That fails the library's
+ *    generation, unless the device can be shown wrong: the host's guard CRC
+ *    gives the specification's check value, every block sent verifies on
+ *    the host, and the format's guard covers the data alone (PI first, or
+ *    metadata no larger than the PI), so there is no rule of coverage to
+ *    disagree on.  Then the device computes the guard wrongly.  A kernel
+ *    that changed the bytes on their way to the device (a bounced write)
+ *    would look the same: the detail names the path, and the pinned PI
+ *    cases, whose bytes no kernel copies, tell the two apart.
+ */
+
+#define PI_APP_TAG 0x6e76	/* "nv": any fixed value but the 0xffff escape */
+
+static const char *prchk_words(uint8_t prchk)
+{
+	static const char *const words[] = {
+		"none", "ref", "app", "app|ref", "guard", "guard|ref", "guard|app",
+		"guard|app|ref",
+	};
+
+	return words[prchk & 7];
+}
+
+static const char *path_words(enum nvmeta_path p)
+{
+	return p == NVMETA_PATH_PIN ? "pinned path" : p == NVMETA_PATH_BOUNCE ? "bounce path" :
+	       "refused buffer";
+}
+
+enum nvmeta_pi_field nvmeta_check_e2e_field(const struct nvmeta_status *st)
+{
+	if (st->sct != 2)	/* Media and Data Integrity Errors */
+		return NVMETA_PI_FIELD_NONE;
+	switch (st->sc) {
+	case 0x82: return NVMETA_PI_FIELD_GUARD;
+	case 0x83: return NVMETA_PI_FIELD_APP;
+	case 0x84: return NVMETA_PI_FIELD_REF;
+	case 0x88: return NVMETA_PI_FIELD_STORAGE;
+	default: return NVMETA_PI_FIELD_NONE;
+	}
+}
+
+/* The PRCHK bit under which the device checks @field (the storage tag goes
+ * with the reference tag). */
+static uint8_t prchk_of(enum nvmeta_pi_field field)
+{
+	switch (field) {
+	case NVMETA_PI_FIELD_GUARD: return NVMETA_PRCHK_GUARD;
+	case NVMETA_PI_FIELD_APP: return NVMETA_PRCHK_APP;
+	case NVMETA_PI_FIELD_REF:
+	case NVMETA_PI_FIELD_STORAGE: return NVMETA_PRCHK_REF;
+	default: return 0;
+	}
+}
+
+/* The read back failed the host's verification. */
+static void pi_host_mismatch(const struct nvmeta_dev_info *info, const struct check_pi *o,
+			     struct nvmeta_check_result *r)
+{
+	enum nvmeta_pi_field field = o->rep.field;
+	bool checked = o->prchk & prchk_of(field);
+	char what[128];
+
+	snprintf(what, sizeof(what), "host PI verification: LBA %llu %s 0x%llx, expected 0x%llx",
+		 (unsigned long long)(o->slba + o->rep.block), nvmeta_pi_field_name(field),
+		 (unsigned long long)o->rep.found, (unsigned long long)o->rep.expected);
+	if (o->bytes_match) {
+		r->where = "host PI verification";
+		nvmeta_check_verdict(r, NVMETA_VERDICT_FAIL,
+			"%s, yet every byte is what the host generated and wrote: the library's verification disagrees with its own generation",
+			what);
+		return;
+	}
+	if (checked)
+		nvmeta_check_verdict(r, NVMETA_VERDICT_KERNEL_DEFECT,
+			"%s; the device checked it on the write and the read (PRCHK %s) and both succeeded, so it changed between the device and the caller's memory: %s LBA %llu byte %zu 0x%02x for 0x%02x (%s, kernel %s)",
+			what, prchk_words(o->prchk), r->where, (unsigned long long)r->bad_lba,
+			r->bad_offset, r->found, r->expected, path_words(o->path),
+			info->kernel.release);
+	else
+		nvmeta_check_verdict(r, NVMETA_VERDICT_KERNEL_DEFECT,
+			"%s; the device does not check it (PRCHK %s), but the read succeeded and %s LBA %llu byte %zu is 0x%02x for 0x%02x (%s, kernel %s)",
+			what, prchk_words(o->prchk), r->where, (unsigned long long)r->bad_lba,
+			r->bad_offset, r->found, r->expected, path_words(o->path),
+			info->kernel.release);
+}
+
+/* Why a refused write is not shown to be the device's error, or NULL
+ * when it is. */
+static const char *pi_write_blame(const struct check_pi *o)
+{
+	if (!o->source_verifies)
+		return "the blocks sent do not verify on the host either";
+	if (nvmeta_check_e2e_field(&o->status) != NVMETA_PI_FIELD_GUARD)
+		return "the tags are the library's to set";
+	if (!o->guard_spec_ok)
+		return "the host's guard CRC does not give the specification's check value";
+	if (!o->guard_data_only)
+		return "the guard covers the metadata before the PI too, so the device cannot be shown wrong here";
+	return NULL;
+}
+
+static void pi_write_refused(const struct nvmeta_dev_info *info, const struct check_pi *o,
+			     struct nvmeta_check_result *r)
+{
+	const char *blame = pi_write_blame(o);
+
+	r->where = "write PI";
+	if (!blame) {
+		nvmeta_check_verdict(r, NVMETA_VERDICT_DEVICE_ERROR,
+			"write refused with NVMe status 0x%03x (%s) for a guard that is the specification's CRC of the data: the CRC gives its check value, every block sent verifies on the host, the guard covers the data alone (PRCHK %s, %s, kernel %s)",
+			o->status.status, nvmeta_status_name(&o->status), prchk_words(o->prchk),
+			path_words(o->path), info->kernel.release);
+		return;
+	}
+	nvmeta_check_verdict(r, NVMETA_VERDICT_FAIL,
+		"write refused with NVMe status 0x%03x (%s): the device rejects the PI nvmeta generated (NVMETA_IO_PI_GENERATE, PRCHK %s); %s (%s)",
+		o->status.status, nvmeta_status_name(&o->status), prchk_words(o->prchk), blame,
+		path_words(o->path));
+}
+
+bool nvmeta_check_pi_verdict(const struct nvmeta_dev_info *info, const struct check_pi *o,
+			     struct nvmeta_check_result *r)
+{
+	if (o->is_read && o->ret == -EILSEQ) {
+		pi_host_mismatch(info, o, r);
+		return true;
+	}
+	if (o->ret != -EIO || nvmeta_check_e2e_field(&o->status) == NVMETA_PI_FIELD_NONE)
+		return false;
+	if (!o->is_read) {
+		pi_write_refused(info, o, r);
+		return true;
+	}
+	r->where = "device PI check";
+	nvmeta_check_verdict(r, NVMETA_VERDICT_DEVICE_ERROR,
+		"read refused with NVMe status 0x%03x (%s), after the device accepted the same blocks' PI with PRCHK %s on the write: what it stored is not what it checked (%s, kernel %s)",
+		o->status.status, nvmeta_status_name(&o->status), prchk_words(o->prchk),
+		path_words(o->path), info->kernel.release);
+	return true;
+}
+
+/* The reference tag bits of the format: its tag space less the storage tag. */
+static unsigned int pi_ref_bits(const struct nvmeta_pi_format *f)
+{
+	unsigned int space = f->guard_bits == 16 ? 32 : f->guard_bits == 64 ? 48 : 80;
+
+	return space - f->sts;
+}
+
+/* A PI case: learn the format and the tags, or skip where there is no PI. */
+static bool pi_setup(struct check *c)
+{
+	const struct nvmeta_dev_info *in = c->info;
+	unsigned int bits;
+
+	if (!(c->tc->flags & NVMETA_CHECK_PI))
+		return true;
+	if (nvmeta_pi_format_of(in, &c->pi_fmt)) {
+		verdict(c, NVMETA_VERDICT_SKIP, "%s (format %u+%u, pi type %u): %s",
+			in->pi_type ? "PI this library cannot lay out" : "no protection information",
+			in->lba_size, in->ms, in->pi_type, nvmeta_last_error());
+		return false;
+	}
+	c->pi = true;
+	/* Type 3 has no reference tag to check: it is the application's. */
+	c->prchk = NVMETA_PRCHK_GUARD | NVMETA_PRCHK_APP |
+		   (c->pi_fmt.pi_type != 3 ? NVMETA_PRCHK_REF : 0);
+	bits = pi_ref_bits(&c->pi_fmt);
+	/* Type 1: the low bits of the LBA, as the device checks them; types
+	 * 2 and 3 take any value, and the same does. */
+	c->pi_tags = (struct nvmeta_pi_tags){
+		.ref_tag = bits >= 64 ? c->res->slba : c->res->slba & ((1ull << bits) - 1),
+		.app_tag = PI_APP_TAG, .app_mask = 0xffff, .checks = NVMETA_PI_CHECK_ALL,
+	};
+	return true;
+}
+
+int nvmeta_check_pi_images(struct check *c, size_t data_len, size_t meta_len)
+{
+	struct nvmeta_buf d = { .len = data_len }, m = { .len = meta_len };
+
+	d.addr = c->want[DATA_BYTES] = malloc(data_len);
+	m.addr = c->want[META_BYTES] = meta_len ? malloc(meta_len) : NULL;
+	if (!d.addr || (meta_len && !m.addr))
+		return nvmeta_fail(-ENOMEM, "images of %zu data and %zu metadata bytes with PI",
+				   data_len, meta_len);
+	nvmeta_check_fill(&d, c, c->lba_bytes, DATA_BYTES);
+	if (meta_len)
+		nvmeta_check_fill(&m, c, c->info->ms, META_BYTES);
+	return nvmeta_pi_generate(&c->pi_fmt, d.addr, m.addr, c->res->nlb, &c->pi_tags);
+}
+
+/* The check values the specification gives for "123456789". */
+static bool guard_spec_ok(unsigned int bits)
+{
+	static const char v[] = "123456789";
+
+	switch (bits) {
+	case 16: return nvmeta_crc16_t10dif(v, 9, 0) == 0xd0db;
+	case 32: return nvmeta_crc32c(v, 9, 0) == 0xe3069283;
+	default: return nvmeta_crc64_nvme(v, 9, 0) == 0xae8b14860a799888ull;
+	}
+}
+
+/* Every byte of @s is what the host wrote; the first that is not goes in
+ * the result, without a verdict. */
+static bool bytes_equal(struct check *c, const struct check_side *s)
+{
+	return !mismatch(s->data, c, c->lba_bytes, DATA_BYTES, "data") &&
+	       !(s->meta && mismatch(s->meta, c, c->info->ms, META_BYTES, "metadata"));
+}
+
+/* Judge a PI case's I/O on @s that returned @ret.  Returns true when the
+ * case has its verdict. */
+static bool pi_judged(struct check *c, struct check_side *s, bool is_read, int ret)
+{
+	struct check_pi o = {
+		.is_read = is_read, .ret = ret, .status = s->status, .prchk = c->prchk,
+		.path = s->observed >= 0 ? (enum nvmeta_path)s->observed : s->pred.path,
+		.slba = c->res->slba, .bytes_match = true,
+	};
+	void *meta = s->meta ? s->meta->addr : NULL;
+
+	if (!ret)
+		return false;
+	c->res->err = ret;
+	if (is_read && ret == -EILSEQ) {
+		if (!canaries_intact(c))
+			return true;
+		o.bytes_match = bytes_equal(c, s);
+		nvmeta_pi_verify(&c->pi_fmt, s->data->addr, meta, c->res->nlb, &c->pi_tags, &o.rep);
+	} else if (!is_read && nvmeta_check_e2e_field(&s->status) != NVMETA_PI_FIELD_NONE) {
+		o.source_verifies = !nvmeta_pi_verify(&c->pi_fmt, s->data->addr, meta, c->res->nlb,
+						      &c->pi_tags, &o.rep);
+		o.guard_spec_ok = guard_spec_ok(c->pi_fmt.guard_bits);
+		o.guard_data_only = c->pi_fmt.pi_first || c->pi_fmt.ms == c->pi_fmt.pi_size;
+	}
+	return nvmeta_check_pi_verdict(c->info, &o, c->res);
+}
+
 static void exercise(struct check *c)
 {
 	int want_w = expected_err(c, &c->src, false);
@@ -438,6 +725,8 @@ static void exercise(struct check *c)
 
 	ret = do_io(c, NVMETA_OP_WRITE, &c->src);
 	if (write_source_refused(c, ret, want_w))
+		return;
+	if (c->pi && !want_w && pi_judged(c, &c->src, false, ret))
 		return;
 	if (!io_outcome(c, "write", &c->src, ret, want_w) || !canaries_intact(c) ||
 	    !path_as_predicted(c, &c->src, "write"))
@@ -451,6 +740,8 @@ static void exercise(struct check *c)
 	ret = do_io(c, NVMETA_OP_READ, &c->dst);
 	if (readonly_destination_written(c, ret, want_r))
 		return;
+	if (c->pi && !want_r && pi_judged(c, &c->dst, true, ret))
+		return;
 	if (!io_outcome(c, "read", &c->dst, ret, want_r) || !canaries_intact(c) ||
 	    !untouched_memory_zero(c))
 		return;
@@ -462,7 +753,13 @@ static void exercise(struct check *c)
 				strerror(-want_r));
 		return;
 	}
-	if (nvmeta_check_bytes_match(c, &c->dst, "data", "metadata"))
+	if (!nvmeta_check_bytes_match(c, &c->dst, "data", "metadata"))
+		return;
+	if (c->pi)
+		verdict(c, NVMETA_VERDICT_PASS,
+			"%u blocks read back byte-exact; PI (type %u, %u-bit guard) checked by the device (PRCHK %s) and the host",
+			c->res->nlb, c->pi_fmt.pi_type, c->pi_fmt.guard_bits, prchk_words(c->prchk));
+	else
 		verdict(c, NVMETA_VERDICT_PASS, "%u blocks read back byte-exact", c->res->nlb);
 }
 
@@ -484,12 +781,6 @@ static void record_case(struct check *c)
 #define WEAKNESS_CLASS "class of CVE-2023-6238; upstream mitigation: metadata SGL"
 #define SHORT_BYTES 2	/* pattern kind of the short buffer's own block */
 #define KLOG_WAIT_MS 500
-
-static const char *path_words(enum nvmeta_path p)
-{
-	return p == NVMETA_PATH_PIN ? "pinned path" : p == NVMETA_PATH_BOUNCE ? "bounce path" :
-	       "refused buffer";
-}
 
 /* Something past the buffer moved although the command was refused. */
 static void refused_but_moved(const struct nvmeta_dev_info *info, const struct check_short *o,
@@ -817,7 +1108,10 @@ static bool place_case(struct check *c, unsigned int index)
 }
 
 #define KNOWN_FLAGS (NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | \
-		     NVMETA_CHECK_UNTOUCHED | NVMETA_CHECK_READONLY)
+		     NVMETA_CHECK_UNTOUCHED | NVMETA_CHECK_READONLY | NVMETA_CHECK_PI)
+/* Generation writes the write's source; the probes and the reformat case
+ * send commands of their own. */
+#define NOT_WITH_PI (NVMETA_CHECK_READONLY | NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT)
 
 /* A case from a caller: refuse what this version would silently ignore
  * or misread, so that later meanings of resv or new flags stay safe. */
@@ -833,6 +1127,9 @@ static int case_valid(const struct nvmeta_check_case *tc)
 	if (tc->flags & ~(uint32_t)KNOWN_FLAGS)
 		return nvmeta_fail(-EINVAL, "case %s: unknown flags %#x", name,
 				   tc->flags & ~(uint32_t)KNOWN_FLAGS);
+	if ((tc->flags & NVMETA_CHECK_PI) && (tc->flags & NOT_WITH_PI))
+		return nvmeta_fail(-EINVAL, "case %s: flags %#x: NVMETA_CHECK_PI cannot go with %#x",
+				   name, tc->flags, tc->flags & NOT_WITH_PI);
 	if (tc->kind != NVMETA_KIND_META && tc->kind != NVMETA_KIND_DATA)
 		return nvmeta_fail(-EINVAL, "case %s: kind %d is neither meta nor data", name,
 				   (int)tc->kind);
@@ -868,7 +1165,7 @@ int nvmeta_check_run(const struct nvmeta_dev *dev, struct io_uring *ring,
 	if (tc->flags & NVMETA_CHECK_REFORMAT)
 		return nvmeta_check_reformat(dev, ring, res);
 	c.lba_bytes = c.info->lba_size + (c.info->extended_lba ? c.info->ms : 0);
-	if (!place_case(&c, index))
+	if (!place_case(&c, index) || !pi_setup(&c))
 		return 0;
 	c.sentinel = mmap(NULL, SENTINEL_PAGES * 4096, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -877,6 +1174,8 @@ int nvmeta_check_run(const struct nvmeta_dev *dev, struct io_uring *ring,
 	ret = alloc_side(&c, &c.src, false);
 	if (!ret)
 		ret = alloc_side(&c, &c.dst, true);
+	if (!ret && c.pi)
+		ret = nvmeta_check_pi_images(&c, c.src.data->len, c.src.meta ? c.src.meta->len : 0);
 	if (!ret)
 		ret = prepare(&c);
 	if (ret) {
@@ -897,6 +1196,8 @@ int nvmeta_check_run(const struct nvmeta_dev *dev, struct io_uring *ring,
 out:
 	free_side(&c.src);
 	free_side(&c.dst);
+	free(c.want[DATA_BYTES]);
+	free(c.want[META_BYTES]);
 	munmap(c.sentinel, SENTINEL_PAGES * 4096);
 	return 0;
 }

@@ -34,6 +34,15 @@ struct check {
 	bool has_meta;		/* a separate metadata buffer exists */
 	struct check_side src, dst;
 	void *sentinel;
+	/* NVMETA_CHECK_PI on a namespace with PI: */
+	bool pi;
+	struct nvmeta_pi_format pi_fmt;
+	struct nvmeta_pi_tags pi_tags;	/* what the write generates */
+	uint8_t prchk;			/* enum nvmeta_prinfo, both I/Os */
+	/* What the buffers must hold after the write, by DATA_BYTES and
+	 * META_BYTES: the pattern with the PI generated over it.  NULL: the
+	 * pattern itself. */
+	uint8_t *want[2];
 };
 
 /* Set @r's verdict and its detail. */
@@ -77,6 +86,43 @@ struct check_short {
  * failure when it succeeded without a trace. */
 void nvmeta_check_short_verdict(const struct nvmeta_dev_info *info, const struct check_short *o,
 				struct nvmeta_check_result *res) NVMETA_HIDDEN;
+
+/* What one I/O of a PI case (NVMETA_CHECK_PI) saw. */
+struct check_pi {
+	bool is_read;			/* the read back, else the write */
+	int ret;			/* of the I/O; -EILSEQ: the host's verification */
+	struct nvmeta_status status;
+	uint8_t prchk;			/* PRCHK bits both I/Os went with */
+	enum nvmeta_path path;		/* of the case buffer: observed, else predicted */
+	uint64_t slba;
+	/* Read: the host's verification, and whether every byte (PI
+	 * included) is what the host generated and wrote; where it is not,
+	 * the result's where, bad_lba and bad_offset say. */
+	struct nvmeta_pi_report rep;
+	bool bytes_match;
+	/* Write refused: what speaks for the host's generation. */
+	bool source_verifies;		/* the blocks sent verify on the host */
+	bool guard_spec_ok;		/* the guard CRC gives the specification's check values */
+	bool guard_data_only;		/* the guard covers the data alone (PI first, or ms
+					 * the PI size): no coverage rule to disagree on */
+	uint32_t failed_block;		/* write: first block the host's evidence fails */
+};
+
+/* The PI field an NVMe end-to-end status names, or NVMETA_PI_FIELD_NONE
+ * for any other status. */
+enum nvmeta_pi_field nvmeta_check_e2e_field(const struct nvmeta_status *st) NVMETA_HIDDEN;
+
+/* The verdict of a PI case's write or read back (see check.c for the
+ * reasoning).  Returns true when it set @r's verdict; false when the
+ * outcome is no PI matter and the ordinary judgement goes on (success, or
+ * an error other than -EILSEQ and an end-to-end status). */
+bool nvmeta_check_pi_verdict(const struct nvmeta_dev_info *info, const struct check_pi *o,
+			     struct nvmeta_check_result *r) NVMETA_HIDDEN;
+
+/* Build c->want for a PI case: the pattern of @data_len and @meta_len
+ * bytes with the PI of c->pi_tags generated over it.  Returns 0, -ENOMEM
+ * or the error of nvmeta_pi_generate(). */
+int nvmeta_check_pi_images(struct check *c, size_t data_len, size_t meta_len) NVMETA_HIDDEN;
 
 /* check_reformat.c: the case that formats the namespace under an open
  * handle (NVMETA_CHECK_REFORMAT); the verdict goes into @res. */

@@ -98,6 +98,19 @@ enum nvmeta_check_flags {
 	/* The case's buffers are made read-only with nvmeta_buf_protect()
 	 * before the I/O. */
 	NVMETA_CHECK_READONLY	= 1 << 3,
+	/* End-to-end protection information through the case's path: the
+	 * write generates PI on the host (NVMETA_IO_PI_GENERATE; metadata
+	 * outside the PI stays the pattern) with reference tags from the
+	 * LBA and a fixed application tag, and goes with PRCHK guard, app
+	 * and ref (type 3: guard and app); the read back goes with the same
+	 * PRCHK and NVMETA_IO_PI_VERIFY, then every byte, PI included, is
+	 * compared as in every case.  A PI mismatch on the host after the
+	 * device checked the PI on the write and the read is the kernel's
+	 * defect; an end-to-end status on the write fails the host's
+	 * generation.  Skipped on a namespace without PI.  Not with
+	 * NVMETA_CHECK_READONLY (generation writes the source),
+	 * NVMETA_CHECK_SHORT_META or NVMETA_CHECK_REFORMAT. */
+	NVMETA_CHECK_PI		= 1 << 4,
 };
 
 /* One line of the checker's matrix. */
@@ -166,7 +179,8 @@ int nvmeta_check_table(const struct nvmeta_check_case **cases);
  * nothing moved.
  * Returns 0 with the verdict in @res, or -EINVAL for a bad case: a
  * backing other than ANON, MEMFD or HUGE, a layout the checker cannot
- * allocate, or a non-zero resv.
+ * allocate, a non-zero resv, or NVMETA_CHECK_PI with a flag it cannot go
+ * with.
  */
 int nvmeta_check_run(const struct nvmeta_dev *dev, struct io_uring *ring,
 		     struct nvmeta_kpath *kp, const struct nvmeta_check_case *tc,

@@ -29,7 +29,9 @@ expect 2 "-c/--nlb '08'" "$IO" $DEV read -d "$W/d" -c 08
 expect 2 "-p/--prinfo '256'" "$IO" $DEV read -d "$W/d" -p 256
 expect 2 "-p/--prinfo '16'" "$IO" $DEV read -d "$W/d" -p 16
 expect 2 "-a/--app-tag '0x11234'" "$IO" $DEV read -d "$W/d" -a 0x11234
-expect 2 "-M/--app-tag-mask '65536'" "$IO" $DEV read -d "$W/d" --app-tag-mask 65536
+expect 2 "-m/--app-tag-mask '65536'" "$IO" $DEV read -d "$W/d" --app-tag-mask 65536
+expect 2 "-m/--app-tag-mask '0x10000'" "$IO" $DEV read -d "$W/d" -m 0x10000
+expect 2 "-S/--storage-tag '0x10000000000000000'" "$IO" $DEV read -d "$W/d" -S 0x10000000000000000
 expect 2 "-r/--ref-tag '0x10000000000000000'" "$IO" $DEV read -d "$W/d" -r 0x10000000000000000
 expect 2 "-o/--offset '$PAGE'" "$IO" $DEV read -d "$W/d" -o "$PAGE"
 expect 2 "-r/--runs '-1'" "$CHECK" -r -1 $DEV
@@ -41,16 +43,49 @@ expect 2 "-r/--runs '4294967297'" "$CHECK" -r 4294967297 $DEV
 # Numbers the tools can carry pass parsing and reach the device, which
 # does not exist (status 1): the library, not the tool, owns nlb's range
 # (-c 65537 gets its EDOM in the lab test).
-expect 1 "$DEV" "$IO" $DEV read -d "$W/d" -c 65536 -s 0x0 -p 15 -a 0xffff -M 0xffff \
+expect 1 "$DEV" "$IO" $DEV read -d "$W/d" -c 65536 -s 0x0 -p 15 -a 0xffff -m 0xffff \
 	-r 0xffffffffffffffff -o $((PAGE - 1))
 expect 1 "$DEV" "$IO" $DEV read -d "$W/d" -c 65537
 expect 2 "$DEV" "$CHECK" -r 1000000 -K $DEV
 rm -f "$W/d"
 
-# -m where no metadata moves, -d where no data moves, no -d where it does.
+# Short options as nvme-cli has them: -M the metadata file, -m the app tag
+# mask (a file name given to -m is a bad number, not a file).
 : >"$W/m"
-expect 2 "-m/--metadata: write-zeroes moves no data" "$IO" $DEV write-zeroes -m "$W/m"
-expect 2 "-m/--metadata: verify moves no data" "$IO" $DEV verify -m "$W/m"
+expect 2 "-m/--app-tag-mask '$W/m': not a number" "$IO" $DEV read -d "$W/d" -m "$W/m"
+[ -e "$W/d" ] && fail "a refused read left $W/d behind"
+
+# Host protection information: refused before the device is opened.
+expect 2 "--inject 'crc': unknown field" "$IO" $DEV write -d /dev/zero --pi-gen --inject crc
+expect 2 "--inject 'guard2': unknown field" "$IO" $DEV write -d /dev/zero --pi-gen --inject guard2
+expect 2 "--inject '': unknown field" "$IO" $DEV write -d /dev/zero --pi-gen --inject ""
+expect 2 "--inject LBA '12abc'" "$IO" $DEV write -d /dev/zero --pi-gen --inject ref:12abc
+expect 2 "--inject guard:8: LBA 8 is outside the command's range, the 8 blocks from LBA 0" \
+	"$IO" $DEV write -d /dev/zero --pi-gen -c 8 --inject guard:8
+expect 2 "--inject app:99: LBA 99 is outside the command's range, the 1 blocks from LBA 100" \
+	"$IO" $DEV write -d /dev/zero --pi-gen --inject app:99 -s 100
+expect 2 "--inject guard: needs --pi-gen" "$IO" $DEV write -d /dev/zero --inject guard
+expect 2 "--pi-check: verification is for reads, not for write" \
+	"$IO" $DEV write -d /dev/zero --pi-check
+expect 2 "--pi-check: verification is for reads, not for compare" \
+	"$IO" $DEV compare -d /dev/zero --pi-check
+expect 2 "--pi-gen: generation is for the data a command sends (write, compare), not for read" \
+	"$IO" $DEV read -d "$W/d" --pi-gen
+expect 2 "--pi-check: -p/--prinfo 9 sets PRACT" "$IO" $DEV read -d "$W/d" --pi-check -p 9
+expect 2 "--pi-gen: -p/--prinfo 8 sets PRACT" "$IO" $DEV write -d /dev/zero --pi-gen -p 8
+[ -e "$W/d" ] && fail "a refused read left $W/d behind"
+# What parses reaches the device (status 1); the LBA may name any block of
+# the range, the last one included.
+expect 1 "$DEV" "$IO" $DEV write -d /dev/zero --pi-gen -p 7 -s 100 -c 8 --inject ref:107 \
+	-r 5 -a 0x1234 -m 0xff00 -S 0
+expect 1 "$DEV" "$IO" $DEV write -d /dev/zero --pi-gen --inject storage
+expect 1 "$DEV" "$IO" $DEV compare -d /dev/zero --pi-gen --inject data:0
+expect 1 "$DEV" "$IO" $DEV read -d "$W/d" --pi-check -p 7 -M "$W/m"
+rm -f "$W/d"
+
+# -M where no metadata moves, -d where no data moves, no -d where it does.
+expect 2 "-M/--metadata: write-zeroes moves no data" "$IO" $DEV write-zeroes -M "$W/m"
+expect 2 "-M/--metadata: verify moves no data" "$IO" $DEV verify --metadata "$W/m"
 expect 2 "-d/--data: write-zeroes moves no data" "$IO" $DEV write-zeroes -d "$W/m"
 expect 2 "--data FILE is required" "$IO" $DEV read
 
@@ -59,7 +94,7 @@ mkdir "$W/dir"
 mkfifo "$W/fifo"
 expect 2 "$W/dir: is a directory" "$IO" $DEV write -d "$W/dir"
 expect 2 "$W/dir: is a directory" "$IO" $DEV read -d "$W/dir"
-expect 2 "$W/dir: is a directory" "$IO" $DEV read -d "$W/d" -m "$W/dir"
+expect 2 "$W/dir: is a directory" "$IO" $DEV read -d "$W/d" -M "$W/dir"
 expect 2 "$W/fifo: is a FIFO" "$IO" $DEV write -d "$W/fifo"
 expect 2 "$W/fifo: is a FIFO" "$IO" $DEV read -d "$W/fifo"
 expect 2 "$W/none: No such file or directory" "$IO" $DEV write -d "$W/none"
@@ -69,7 +104,7 @@ expect 2 "$W/no/such: No such file or directory" "$IO" $DEV read -d "$W/no/such"
 # A read that fails leaves an existing output file as it was, and creates
 # none that did not exist.
 echo keep >"$W/keep"
-expect 1 "$DEV" "$IO" $DEV read -d "$W/keep" -m "$W/new"
+expect 1 "$DEV" "$IO" $DEV read -d "$W/keep" -M "$W/new"
 [ "$(cat "$W/keep")" = keep ] || fail "a failed read truncated $W/keep"
 [ -e "$W/new" ] && fail "a failed read left $W/new behind"
 

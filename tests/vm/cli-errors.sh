@@ -17,13 +17,13 @@ lba=$NVMETA_EXPECT_LBA
 ms=$NVMETA_EXPECT_MS
 ext=${NVMETA_EXPECT_EXT:-0}
 fmt="$lba+$ms"
-# Separate metadata: the only case where -m applies.
+# Separate metadata: the only case where -M applies.
 sep=0
 [ "$ms" -gt 0 ] && [ "$ext" != 1 ] && sep=1
 
 . "$(dirname "$0")/expect.sh"
 
-meta() { [ "$sep" = 1 ] && echo "-m $1"; }
+meta() { [ "$sep" = 1 ] && echo "-M $1"; }
 
 # nlb beyond the command's field: the library's EDOM, before any buffer
 # is allocated (before the fix: a message about pinning 65537 blocks).
@@ -31,14 +31,14 @@ meta() { [ "$sep" = 1 ] && echo "-m $1"; }
 expect 2 "nlb 65537: must be 1 to 65536 blocks" "$IO" "$DEV" read -c 65537 -d "$W/d" $(meta "$W/m")
 [ -e "$W/d" ] && fail "a refused read left $W/d behind"
 
-# -m where no metadata can move.
+# -M where no metadata can move.
 : >"$W/m"
-expect 2 "-m/--metadata: write-zeroes moves no data" "$IO" "$DEV" write-zeroes -m "$W/m"
+expect 2 "-M/--metadata: write-zeroes moves no data" "$IO" "$DEV" write-zeroes -M "$W/m"
 if [ "$ext" = 1 ]; then
-	expect 2 "$DEV is formatted $fmt with extended LBAs" "$IO" "$DEV" read -d "$W/d" -m "$W/m"
-	expect 2 "$DEV is formatted $fmt with extended LBAs" "$IO" "$DEV" write -d /dev/zero -m "$W/m"
+	expect 2 "$DEV is formatted $fmt with extended LBAs" "$IO" "$DEV" read -d "$W/d" -M "$W/m"
+	expect 2 "$DEV is formatted $fmt with extended LBAs" "$IO" "$DEV" write -d /dev/zero -M "$W/m"
 elif [ "$ms" -eq 0 ]; then
-	expect 2 "$DEV is formatted $fmt: no metadata" "$IO" "$DEV" read -d "$W/d" -m "$W/m"
+	expect 2 "$DEV is formatted $fmt: no metadata" "$IO" "$DEV" read -d "$W/d" -M "$W/m"
 fi
 [ -e "$W/d" ] && fail "a refused read left $W/d behind"
 
@@ -52,7 +52,7 @@ expect 2 "$W/fifo: is a FIFO" "$IO" "$DEV" read -d "$W/fifo"
 # shellcheck disable=SC2046
 expect 1 "/dev/full: No space left on device" "$IO" "$DEV" read -d /dev/full $(meta "$W/m")
 if [ "$sep" = 1 ]; then
-	expect 1 "/dev/full: No space left on device" "$IO" "$DEV" read -d "$W/d" -m /dev/full
+	expect 1 "/dev/full: No space left on device" "$IO" "$DEV" read -d "$W/d" -M /dev/full
 fi
 
 # As a user who cannot open the block devices libnvme's scan opens, list

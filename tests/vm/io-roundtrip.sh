@@ -18,7 +18,7 @@ dd if=/dev/urandom of="$W/data" bs="$lba" count=$NLB 2>/dev/null || exit 1
 meta_opt=
 if [ "$ms" -gt 0 ]; then
 	dd if=/dev/urandom of="$W/meta" bs="$ms" count=$NLB 2>/dev/null || exit 1
-	meta_opt="-m $W/meta"
+	meta_opt="-M $W/meta"
 fi
 # shellcheck disable=SC2086
 "$IO" "$DEV" write -s 300 -c $NLB -d "$W/data" $meta_opt -L page || exit 1
@@ -29,7 +29,7 @@ for layout in misaligned fragmented malloc; do
 	head -c $((lba * NLB + 4096)) /dev/urandom >"$W/data.back"
 	head -c $((ms * NLB + 512)) /dev/urandom >"$W/meta.back"
 	set -- -s 300 -c $NLB -d "$W/data.back" -L $layout --fallback -D page
-	[ "$ms" -gt 0 ] && set -- "$@" -m "$W/meta.back"
+	[ "$ms" -gt 0 ] && set -- "$@" -M "$W/meta.back"
 	"$IO" "$DEV" read "$@" --json >"$W/read.json" || { cat "$W/read.json"; exit 1; }
 	cmp "$W/data" "$W/data.back" || exit 1
 	if [ "$ms" -gt 0 ]; then cmp "$W/meta" "$W/meta.back" || exit 1; fi

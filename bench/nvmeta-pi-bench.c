@@ -1,0 +1,742 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nvmeta-pi-bench: protection information generated and verified on the
+ * host, against the bare CRC of the same guard over the same bytes.  Pure
+ * CPU work: no device, no kernel, no VM.
+ *
+ * For each PI format, over one buffer of data and its separate metadata:
+ *   generate     nvmeta_pi_generate()
+ *   verify       nvmeta_pi_verify(), every check on
+ *   gen+verify   both, one after the other
+ *   crc          the guard's CRC, one call a block over the bytes the guard
+ *                covers (data, and the metadata before a PI that sits
+ *                last): the least any generation or verification can do;
+ *                the reference of the ratios
+ *   crc 1 call   the guard's CRC over all the data in one call: what a
+ *                per-block CRC costs against one long run
+ *   crc table    a plain byte-at-a-time table CRC of the guard, one call a
+ *                block: what the library's CRCs are worth
+ *   crc16        (32- and 64-bit guards) ISA-L's CRC16 over the same
+ *                bytes: what a wider guard costs
+ *
+ * Throughput counts the protected data, block_size bytes a block,
+ * metadata excluded, in every variant alike: the ratios are ratios of
+ * time.  As in nvmeta-bench, every variant runs one short slice a round,
+ * in an order that rotates and alternates from round to round, after an
+ * unrecorded warm-up round; figures are the median with min and max over
+ * rounds, and ratios are taken round by round (both sides of a ratio ran
+ * within one round of each other) before their median.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "args.h"
+#include "nvmeta.h"
+#include "nvmeta/pi.h"
+
+#define PROG "nvmeta-pi-bench"
+#define MAX_ROUNDS 32
+#define MAX_VARIANTS 64
+
+/* Targets of the issue: reported, never asserted. */
+#define TARGET_CRC16 0.9	/* of the bare CRC16, 16-bit guards */
+#define TARGET_WIDE 0.5		/* of the bare CRC16, the 64-bit guard */
+
+enum op { OP_GEN, OP_VERIFY, OP_GENVER, OP_CRC, OP_BULK, OP_TABLE, OP_CRC16, OP_COUNT };
+
+static const char *const op_names[OP_COUNT] = {
+	[OP_GEN] = "generate", [OP_VERIFY] = "verify", [OP_GENVER] = "gen+verify",
+	[OP_CRC] = "crc", [OP_BULK] = "crc 1 call", [OP_TABLE] = "crc table",
+	[OP_CRC16] = "crc16 isa-l",
+};
+
+/* Passes over the bytes an operation makes: gen+verify makes two, so its
+ * ratios are taken against two passes of the bare CRC. */
+static unsigned int op_passes(enum op op)
+{
+	return op == OP_GENVER ? 2 : 1;
+}
+
+struct fmt {
+	const char *name;
+	struct nvmeta_pi_format f;
+	struct nvmeta_pi_tags t;
+	unsigned char *meta;
+	uint32_t nlb;
+	size_t pre;		/* metadata bytes under the guard */
+};
+
+struct variant {
+	struct fmt *fmt;
+	enum op op;
+	struct variant *crc, *crc16;	/* the references of the ratios */
+	double gbps[MAX_ROUNDS];
+	unsigned int rounds;
+};
+
+struct opts {
+	const char *json_path;
+	unsigned int rounds, slice_ms;
+	size_t size;
+	bool quick, quiet;
+};
+
+static unsigned char *data;
+static volatile uint64_t sink;	/* keeps the bare CRCs from being dropped */
+
+/* ------------------------------------------------------------------ */
+/* Plain table CRCs: one table lookup a byte                           */
+/* ------------------------------------------------------------------ */
+
+static uint16_t t16[256];
+static uint32_t t32[256];
+static uint64_t t64[256];
+
+static void tables_init(void)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < 256; i++) {
+		uint16_t c16 = (uint16_t)(i << 8);
+		uint32_t c32 = i;
+		uint64_t c64 = i;
+
+		for (k = 0; k < 8; k++) {
+			c16 = (uint16_t)(c16 & 0x8000 ? c16 << 1 ^ 0x8bb7 : c16 << 1);
+			c32 = c32 & 1 ? c32 >> 1 ^ 0x82f63b78u : c32 >> 1;
+			c64 = c64 & 1 ? c64 >> 1 ^ 0x9a6c9329ac4bc9b5ull : c64 >> 1;
+		}
+		t16[i] = c16;
+		t32[i] = c32;
+		t64[i] = c64;
+	}
+}
+
+/* The same conventions as <nvmeta/pi.h>: a running CRC in and out. */
+static uint16_t tab_crc16(const unsigned char *p, size_t n, uint16_t crc)
+{
+	while (n--)
+		crc = (uint16_t)(crc << 8 ^ t16[(crc >> 8 ^ *p++) & 0xff]);
+	return crc;
+}
+
+static uint32_t tab_crc32c(const unsigned char *p, size_t n, uint32_t crc)
+{
+	crc = ~crc;
+	while (n--)
+		crc = crc >> 8 ^ t32[(crc ^ *p++) & 0xff];
+	return ~crc;
+}
+
+static uint64_t tab_crc64(const unsigned char *p, size_t n, uint64_t crc)
+{
+	crc = ~crc;
+	while (n--)
+		crc = crc >> 8 ^ t64[(crc ^ *p++) & 0xff];
+	return ~crc;
+}
+
+/* A table that disagrees with the library would make its figures
+ * meaningless: check both on the published check values and on a block
+ * of the benchmark's own data. */
+static int tables_check(void)
+{
+	static const unsigned char check[] = "123456789";
+	size_t n = 4096 + 56;
+
+	if (tab_crc16(check, 9, 0) != 0xd0db || tab_crc32c(check, 9, 0) != 0xe3069283u ||
+	    tab_crc64(check, 9, 0) != 0xae8b14860a799888ull ||
+	    tab_crc16(data, n, 0) != nvmeta_crc16_t10dif(data, n, 0) ||
+	    tab_crc32c(data, n, 0) != nvmeta_crc32c(data, n, 0) ||
+	    tab_crc64(data, n, 0) != nvmeta_crc64_nvme(data, n, 0)) {
+		fprintf(stderr, PROG ": the plain table CRCs disagree with the library's\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Formats and operations                                              */
+/* ------------------------------------------------------------------ */
+
+#define FMT(n, bs, m, g, ps, ...) \
+	{ .name = n, .f = { .block_size = bs, .ms = m, .guard_bits = g, .pi_size = ps, __VA_ARGS__ } }
+
+static struct fmt fmts[] = {
+	FMT("512+8 crc16", 512, 8, 16, 8),
+	FMT("4096+8 crc16", 4096, 8, 16, 8),
+	FMT("4096+16 crc64", 4096, 16, 64, 16),
+	/* The 80-bit tag space of a 32-bit guard holds at most a 64-bit
+	 * reference tag: at least 16 bits of storage tag. */
+	FMT("4096+16 crc32c", 4096, 16, 32, 16, .sts = 16),
+	FMT("4096+64 crc16 first", 4096, 64, 16, 8, .pi_first = true),
+	FMT("4096+64 crc16 last", 4096, 64, 16, 8),
+};
+
+#define NFMTS (sizeof(fmts) / sizeof(fmts[0]))
+
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+
+static void fill(unsigned char *p, size_t n)
+{
+	while (n--) {
+		rnd_state ^= rnd_state << 13;
+		rnd_state ^= rnd_state >> 7;
+		rnd_state ^= rnd_state << 17;
+		*p++ = (unsigned char)(rnd_state >> 24);
+	}
+}
+
+static int fmt_setup(struct fmt *m, size_t size)
+{
+	m->f.pi_type = 1;
+	m->nlb = (uint32_t)(size / m->f.block_size);
+	m->pre = m->f.pi_first ? 0 : m->f.ms - m->f.pi_size;
+	m->t = (struct nvmeta_pi_tags){
+		.ref_tag = 0x1000, .app_tag = 0x1234, .app_mask = 0xffff,
+		.storage_tag = m->f.sts ? 0xbeef : 0, .checks = NVMETA_PI_CHECK_ALL,
+	};
+	m->meta = malloc((size_t)m->nlb * m->f.ms);
+	if (!m->meta) {
+		fprintf(stderr, PROG ": %s: %zu bytes of metadata: out of memory\n", m->name,
+			(size_t)m->nlb * m->f.ms);
+		return -1;
+	}
+	/* The bytes around the PI: under the guard when it sits last. */
+	fill(m->meta, (size_t)m->nlb * m->f.ms);
+	if (nvmeta_pi_generate(&m->f, data, m->meta, m->nlb, &m->t)) {
+		fprintf(stderr, PROG ": %s: %s\n", m->name, nvmeta_last_error());
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The guard's CRC of every block over what the guard covers.  The
+ * metadata before the PI is a second call only where there is some, as
+ * in lib/pi.c: an empty call a block would flatter the ratios.
+ */
+#define CRC_BLOCKS(m, fn, type, acc)						\
+	do {									\
+		const unsigned char *d_ = data, *md_ = (m)->meta;		\
+		uint32_t i_;							\
+										\
+		for (i_ = 0; i_ < (m)->nlb; i_++) {				\
+			type c_ = fn(d_, (m)->f.block_size, 0);			\
+										\
+			if ((m)->pre)						\
+				c_ = fn(md_, (m)->pre, c_);			\
+			(acc) ^= c_;						\
+			d_ += (m)->f.block_size;				\
+			md_ += (m)->f.ms;					\
+		}								\
+	} while (0)
+
+static uint64_t crc_blocks(const struct fmt *m, unsigned int bits, bool table)
+{
+	uint64_t acc = 0;
+
+	switch (bits) {
+	case 16:
+		if (table)
+			CRC_BLOCKS(m, tab_crc16, uint16_t, acc);
+		else
+			CRC_BLOCKS(m, nvmeta_crc16_t10dif, uint16_t, acc);
+		break;
+	case 32:
+		if (table)
+			CRC_BLOCKS(m, tab_crc32c, uint32_t, acc);
+		else
+			CRC_BLOCKS(m, nvmeta_crc32c, uint32_t, acc);
+		break;
+	default:
+		if (table)
+			CRC_BLOCKS(m, tab_crc64, uint64_t, acc);
+		else
+			CRC_BLOCKS(m, nvmeta_crc64_nvme, uint64_t, acc);
+		break;
+	}
+	return acc;
+}
+
+static uint64_t crc_bulk(const struct fmt *m)
+{
+	size_t n = (size_t)m->nlb * m->f.block_size;
+
+	switch (m->f.guard_bits) {
+	case 16:
+		return nvmeta_crc16_t10dif(data, n, 0);
+	case 32:
+		return nvmeta_crc32c(data, n, 0);
+	default:
+		return nvmeta_crc64_nvme(data, n, 0);
+	}
+}
+
+static int verify(struct fmt *m)
+{
+	struct nvmeta_pi_report rep;
+	int ret = nvmeta_pi_verify(&m->f, data, m->meta, m->nlb, &m->t, &rep);
+
+	if (ret || rep.unwritten || rep.escaped) {
+		fprintf(stderr, PROG ": %s: verification failed (%d, %u unwritten, %u escaped): %s\n",
+			m->name, ret, rep.unwritten, rep.escaped, ret ? nvmeta_last_error() : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int generate(struct fmt *m)
+{
+	if (nvmeta_pi_generate(&m->f, data, m->meta, m->nlb, &m->t)) {
+		fprintf(stderr, PROG ": %s: %s\n", m->name, nvmeta_last_error());
+		return -1;
+	}
+	return 0;
+}
+
+/* One pass of @v's operation over its buffer. */
+static int run_op(const struct variant *v)
+{
+	struct fmt *m = v->fmt;
+
+	switch (v->op) {
+	case OP_GEN:
+		return generate(m);
+	case OP_VERIFY:
+		return verify(m);
+	case OP_GENVER:
+		return generate(m) || verify(m) ? -1 : 0;
+	case OP_CRC:
+		sink ^= crc_blocks(m, m->f.guard_bits, false);
+		return 0;
+	case OP_BULK:
+		sink ^= crc_bulk(m);
+		return 0;
+	case OP_TABLE:
+		sink ^= crc_blocks(m, m->f.guard_bits, true);
+		return 0;
+	default:
+		sink ^= crc_blocks(m, 16, false);
+		return 0;
+	}
+}
+
+/*
+ * The thread's CPU time, not the wall clock: on a shared host the
+ * benchmark is preempted for whole milliseconds at a time, which would
+ * land on whichever variant happened to run then.  The work here makes no
+ * system call and waits for nothing, so its CPU time is its cost.
+ */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Passes for @ms milliseconds of CPU time (at least one); the GB/s of
+ * protected data. */
+static double slice(const struct variant *v, unsigned int ms)
+{
+	double bytes = (double)v->fmt->nlb * v->fmt->f.block_size;
+	/* The clock is a system call: read it once every 1 MiB or so. */
+	unsigned int k, batch = bytes < (1 << 20) ? (unsigned int)((1 << 20) / bytes) : 1;
+	double start = cpu_s(), t;
+	uint64_t passes = 0;
+
+	do {
+		for (k = 0; k < batch; k++)
+			if (run_op(v))
+				exit(1);
+		passes += batch;
+		t = cpu_s() - start;
+	} while (t < ms / 1e3);
+	return passes * bytes / t / 1e9;
+}
+
+/* ------------------------------------------------------------------ */
+/* The plan and the rounds                                             */
+/* ------------------------------------------------------------------ */
+
+static struct variant vars[MAX_VARIANTS];
+static unsigned int nvars;
+
+static struct variant *add(struct fmt *m, enum op op)
+{
+	struct variant *v = &vars[nvars++];
+
+	v->fmt = m;
+	v->op = op;
+	return v;
+}
+
+static void plan(void)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < NFMTS; i++) {
+		struct fmt *m = &fmts[i];
+		struct variant *first = &vars[nvars], *crc = NULL, *crc16 = NULL, *v;
+
+		for (k = 0; k < OP_COUNT; k++) {
+			if (k == OP_CRC16 && m->f.guard_bits == 16)
+				continue;
+			v = add(m, (enum op)k);
+			if (k == OP_CRC)
+				crc = v;
+			if (k == OP_CRC16)
+				crc16 = v;
+		}
+		/* A 16-bit guard's own CRC is ISA-L's CRC16. */
+		for (v = first; v < &vars[nvars]; v++) {
+			v->crc = crc;
+			v->crc16 = crc16 ? crc16 : crc;
+		}
+	}
+}
+
+static void progress(const struct opts *o, const char *what, unsigned int i,
+		     const struct variant *v)
+{
+	if (o->quiet)
+		return;
+	fprintf(stderr, "\r%-12s %2u/%u %-20s %-12s", what, i + 1, nvars, v->fmt->name,
+		op_names[v->op]);
+	if (i + 1 == nvars)
+		fputc('\n', stderr);
+}
+
+/* Round r starts seven variants further on than round r - 1, and every
+ * other round runs backwards: a variant's neighbours change from round to
+ * round, so what one leaves in the caches, or a burst of load from
+ * elsewhere, does not always fall on the same other one. */
+static void run_rounds(const struct opts *o)
+{
+	unsigned int r, i, total = o->rounds + 1;
+	char what[32];
+
+	for (r = 0; r < total; r++) {
+		snprintf(what, sizeof(what), r ? "round %u/%u" : "warm-up", r, o->rounds);
+		for (i = 0; i < nvars; i++) {
+			unsigned int k = ((r % 2 ? nvars - 1 - i : i) + r * 7) % nvars;
+			struct variant *v = &vars[k];
+			double g;
+
+			progress(o, what, i, v);
+			g = slice(v, o->slice_ms);
+			if (r)
+				v->gbps[v->rounds++] = g;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Figures                                                             */
+/* ------------------------------------------------------------------ */
+
+struct mmm {
+	double med, min, max;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static struct mmm mmm_of(const double *x, unsigned int n)
+{
+	double s[MAX_ROUNDS];
+	struct mmm m = { 0, 0, 0 };
+
+	if (!n)
+		return m;
+	memcpy(s, x, n * sizeof(*x));
+	qsort(s, n, sizeof(*s), cmp_double);
+	m.min = s[0];
+	m.max = s[n - 1];
+	m.med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	return m;
+}
+
+/* @v against @ref, round by round: time of @ref's passes over the same
+ * bytes against @v's. */
+static struct mmm ratio_of(const struct variant *v, const struct variant *ref)
+{
+	double x[MAX_ROUNDS];
+	unsigned int r;
+
+	for (r = 0; r < v->rounds && r < ref->rounds; r++)
+		x[r] = v->gbps[r] * op_passes(v->op) / ref->gbps[r];
+	return mmm_of(x, r);
+}
+
+static bool has_crc16_ratio(const struct variant *v)
+{
+	return v->fmt->f.guard_bits != 16 && v->op != OP_CRC16;
+}
+
+static void table(FILE *f, const struct opts *o)
+{
+	const struct fmt *last = NULL;
+	unsigned int i;
+
+	fprintf(f, "\nGB/s of protected data (data bytes only) a second of CPU time, median\n"
+		"[min..max] of %u rounds.  Ratios taken per round, against the guard's\n"
+		"bare CRC a block (x/crc) and ISA-L's CRC16 a block (x/c16) over the same\n"
+		"bytes; gen+verify's against two passes of them.\n",
+		o->rounds);
+	for (i = 0; i < nvars; i++) {
+		const struct variant *v = &vars[i];
+		struct mmm g = mmm_of(v->gbps, v->rounds), r = ratio_of(v, v->crc);
+
+		if (v->fmt != last) {
+			last = v->fmt;
+			fprintf(f, "\n%s: %u blocks, %zu KiB of data\n", last->name, last->nlb,
+				(size_t)last->nlb * last->f.block_size / 1024);
+			fprintf(f, "  %-12s %7s %17s %6s %13s %6s %13s\n", "", "GB/s", "min..max",
+				"x/crc", "min..max", "x/c16", "min..max");
+		}
+		fprintf(f, "  %-12s %7.2f %8.2f..%-7.2f %6.2f %6.2f..%-5.2f", op_names[v->op], g.med,
+			g.min, g.max, r.med, r.min, r.max);
+		if (has_crc16_ratio(v)) {
+			r = ratio_of(v, v->crc16);
+			fprintf(f, " %6.2f %6.2f..%-5.2f", r.med, r.min, r.max);
+		}
+		fputc('\n', f);
+	}
+}
+
+/* The issue's targets: generation and verification of a 16-bit guard at
+ * 0.9 of the bare CRC16 over the same bytes, of the 64-bit guard at half
+ * of it.  Reported, not asserted: a shared host's noise is not a bug. */
+struct target {
+	const struct variant *v;
+	double goal, ratio;
+};
+
+static unsigned int targets(struct target *out)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < nvars; i++) {
+		const struct variant *v = &vars[i];
+		unsigned int bits = v->fmt->f.guard_bits;
+
+		if (v->op > OP_GENVER || bits == 32)
+			continue;
+		out[n].v = v;
+		out[n].goal = bits == 16 ? TARGET_CRC16 : TARGET_WIDE;
+		out[n].ratio = ratio_of(v, v->crc16).med;
+		n++;
+	}
+	return n;
+}
+
+static void targets_table(FILE *f)
+{
+	struct target t[MAX_VARIANTS];
+	unsigned int i, n = targets(t);
+
+	fprintf(f, "\nTargets (median ratio to ISA-L's CRC16 a block over the same bytes):\n");
+	for (i = 0; i < n; i++)
+		fprintf(f, "  %-20s %-12s %5.2f  goal %.1f  %s\n", t[i].v->fmt->name,
+			op_names[t[i].v->op], t[i].ratio, t[i].goal,
+			t[i].ratio >= t[i].goal ? "met" : "NOT met");
+}
+
+static void cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) || !c)
+			continue;
+		c += 1 + strspn(c + 1, " \t");
+		c[strcspn(c, "\n")] = 0;
+		snprintf(buf, len, "%s", c);
+		break;
+	}
+	fclose(f);
+}
+
+static void json_mmm(FILE *f, const char *key, struct mmm m)
+{
+	fprintf(f, "\"%s\": {\"median\": %.4f, \"min\": %.4f, \"max\": %.4f}", key, m.med, m.min,
+		m.max);
+}
+
+static void json_variant(FILE *f, const struct variant *v)
+{
+	const struct fmt *m = v->fmt;
+	unsigned int r;
+
+	fprintf(f, "    {\"format\": \"%s\", \"block_size\": %u, \"ms\": %u, \"guard_bits\": %u, "
+		"\"pi_first\": %s, \"op\": \"%s\", \"blocks\": %u,\n     ", m->name,
+		m->f.block_size, m->f.ms, m->f.guard_bits, m->f.pi_first ? "true" : "false",
+		op_names[v->op], m->nlb);
+	json_mmm(f, "gbps", mmm_of(v->gbps, v->rounds));
+	fprintf(f, ", \"gbps_rounds\": [");
+	for (r = 0; r < v->rounds; r++)
+		fprintf(f, "%s%.4f", r ? ", " : "", v->gbps[r]);
+	fprintf(f, "],\n     ");
+	json_mmm(f, "ratio_crc", ratio_of(v, v->crc));
+	fprintf(f, ", ");
+	json_mmm(f, "ratio_crc16", ratio_of(v, v->crc16));
+	fprintf(f, "}");
+}
+
+static int json(const char *path, const struct opts *o)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	struct target t[MAX_VARIANTS];
+	unsigned int i, n;
+	char cpu[128], date[32];
+	time_t now = time(NULL);
+
+	if (!f) {
+		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	cpu_model(cpu, sizeof(cpu));
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	fprintf(f, "{\n  \"tool\": \"" PROG "\", \"date\": \"%s\", \"cpu\": \"%s\",\n", date, cpu);
+	fprintf(f, "  \"crc64_impl\": \"%s\", \"rounds\": %u, \"slice_ms\": %u, \"data_bytes\": %zu,\n",
+		nvmeta_crc64_impl(), o->rounds, o->slice_ms, o->size);
+	fprintf(f, "  \"counted\": \"data bytes only, metadata excluded\", \"clock\": \"thread CPU time\",\n");
+	fprintf(f, "  \"variants\": [\n");
+	for (i = 0; i < nvars; i++) {
+		json_variant(f, &vars[i]);
+		fprintf(f, "%s\n", i + 1 < nvars ? "," : "");
+	}
+	fprintf(f, "  ],\n  \"targets\": [\n");
+	n = targets(t);
+	for (i = 0; i < n; i++)
+		fprintf(f, "    {\"format\": \"%s\", \"op\": \"%s\", \"ratio_crc16\": %.4f, "
+			"\"goal\": %.2f, \"met\": %s}%s\n", t[i].v->fmt->name, op_names[t[i].v->op],
+			t[i].ratio, t[i].goal, t[i].ratio >= t[i].goal ? "true" : "false",
+			i + 1 < n ? "," : "");
+	fprintf(f, "  ]\n}\n");
+	if (f == stdout)
+		return fflush(f) ? -1 : 0;
+	return fclose(f) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Command line                                                        */
+/* ------------------------------------------------------------------ */
+
+static int usage(int ret)
+{
+	fprintf(ret ? stderr : stdout,
+		"usage: " PROG " [--quick] [--rounds N] [--slice-ms N] [--size BYTES] [--json FILE|-]\n"
+		"       [--quiet]\n"
+		"Host PI generation and verification against the bare CRCs, on this CPU.\n"
+		"--size: data bytes a format (multiple of 4096; default 1 MiB, --quick 64 KiB).\n"
+		"--json -: JSON on stdout, the table on stderr.\n");
+	return ret;
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option longs[] = {
+		{ "quick", no_argument, NULL, 'q' }, { "rounds", required_argument, NULL, 'r' },
+		{ "slice-ms", required_argument, NULL, 's' }, { "size", required_argument, NULL, 'S' },
+		{ "json", required_argument, NULL, 'j' }, { "quiet", no_argument, NULL, 'Q' },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	uint64_t val;
+	int c;
+
+	*o = (struct opts){ 0 };
+	while ((c = getopt_long(argc, argv, "qr:s:S:j:Qh", longs, NULL)) != -1) {
+		switch (c) {
+		case 'q': o->quick = true; break;
+		case 'j': o->json_path = optarg; break;
+		case 'Q': o->quiet = true; break;
+		case 'h': exit(usage(0));
+		case 'r':
+			if (args_u64(PROG, "--rounds", optarg, 1, MAX_ROUNDS, &val))
+				return -1;
+			o->rounds = val;
+			break;
+		case 's':
+			if (args_u64(PROG, "--slice-ms", optarg, 1, 60000, &val))
+				return -1;
+			o->slice_ms = val;
+			break;
+		case 'S':
+			if (args_u64(PROG, "--size", optarg, 4096, 1ull << 30, &val))
+				return -1;
+			if (val % 4096) {
+				fprintf(stderr, PROG ": --size %s: not a multiple of 4096\n", optarg);
+				return -1;
+			}
+			o->size = val;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (!o->rounds)
+		o->rounds = o->quick ? 3 : 7;
+	if (!o->slice_ms)
+		o->slice_ms = o->quick ? 5 : 50;
+	if (!o->size)
+		o->size = o->quick ? 64 << 10 : 1 << 20;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	FILE *out = stdout;
+	struct opts o;
+	unsigned int i;
+	char cpu[128];
+
+	if (parse(argc, argv, &o))
+		return usage(2);
+	/* Room for the table check's 4096 + 56 bytes at any --size. */
+	data = malloc(o.size + 4096);
+	if (!data) {
+		fprintf(stderr, PROG ": %zu bytes of data: out of memory\n", o.size);
+		return 1;
+	}
+	fill(data, o.size + 4096);
+	tables_init();
+	if (tables_check())
+		return 1;
+	for (i = 0; i < NFMTS; i++)
+		if (fmt_setup(&fmts[i], o.size))
+			return 1;
+	plan();
+	cpu_model(cpu, sizeof(cpu));
+	if (!o.quiet)
+		fprintf(stderr, PROG ": %s, CRC64 %s, %zu KiB of data a format, %u rounds of %u ms slices\n",
+			cpu, nvmeta_crc64_impl(), o.size / 1024, o.rounds, o.slice_ms);
+	run_rounds(&o);
+	if (o.json_path && !strcmp(o.json_path, "-"))
+		out = stderr;
+	fprintf(out, PROG ": %s, CRC64 %s\n", cpu, nvmeta_crc64_impl());
+	table(out, &o);
+	targets_table(out);
+	if (o.json_path && json(o.json_path, &o))
+		return 1;
+	return 0;
+}
