@@ -546,7 +546,7 @@ static void targets_table(FILE *f)
 
 	fprintf(f, "\nTargets (median ratio to ISA-L's CRC16 a block over the same bytes):\n");
 	for (i = 0; i < n; i++)
-		fprintf(f, "  %-20s %-12s %5.2f  goal %.1f  %s\n", t[i].v->fmt->name,
+		fprintf(f, "  %-20s %-12s %6.3f  goal %.1f  %s\n", t[i].v->fmt->name,
 			op_names[t[i].v->op], t[i].ratio, t[i].goal,
 			t[i].ratio >= t[i].goal ? "met" : "NOT met");
 }

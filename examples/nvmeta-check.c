@@ -87,6 +87,9 @@ static bool selected(const struct options *o, const struct nvmeta_check_case *tc
 		return false;
 	if ((tc->flags & NVMETA_CHECK_REFORMAT) && !o->reformat)
 		return false;
+	/* "pi" is a word of its own: as text it would also pick "pinned". */
+	if (o->filter && !strcmp(o->filter, "pi"))
+		return tc->flags & NVMETA_CHECK_PI;
 	return !o->filter || strstr(tc->name, o->filter);
 }
 
@@ -219,14 +222,17 @@ static void list_cases(void)
 		printf("%-26s %-4s %-5s %s+%zu%s\n", c[i].name, kind_names[c[i].kind],
 		       dir_names[c[i].dir], nvmeta_layout_name(c[i].layout), c[i].offset,
 		       c[i].flags & NVMETA_CHECK_SHORT_META ? "  (--kernel-weakness)" :
-		       c[i].flags & NVMETA_CHECK_REFORMAT ? "  (--reformat)" : "");
+		       c[i].flags & NVMETA_CHECK_REFORMAT ? "  (--reformat)" :
+		       c[i].flags & NVMETA_CHECK_PI ? "  (pi)" : "");
 }
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: nvmeta-check [options] DEVICE\n"
 		     "  -j, --json          print JSON\n"
-		     "  -f, --filter TEXT   only cases whose name contains TEXT\n"
+		     "  -f, --filter TEXT   only cases whose name contains TEXT; \"pi\": the\n"
+		     "                      protection-information cases (skipped on a namespace\n"
+		     "                      without PI), not every name with \"pi\" in it\n"
 		     "  -r, --runs N        run the matrix N times with fresh patterns\n"
 		     "  -q, --quiet         no progress lines\n"
 		     "  -l, --list          list the cases and exit\n"

@@ -25,6 +25,8 @@
 	CASE(n, META, dir, size, layout, off, SRC_##src, err, 0)
 #define DATA(n, dir, size, layout, off, src, err) \
 	CASE(n, DATA, dir, size, layout, off, SRC_##src, err, 0)
+#define PI(n, dir, size, layout, off) \
+	CASE(n, META, dir, size, layout, off, SRC_ANON, 0, NVMETA_CHECK_PI)
 #define SHORT(n, dir, layout, off) \
 	CASE(n, META, dir, FEW, layout, off, SRC_ANON, 0, NVMETA_CHECK_SHORT_META)
 
@@ -71,6 +73,17 @@ static const struct nvmeta_check_case cases[] = {
 	DATA("data-readonly-src-8",     WRITE, FEW,  PAGE,       0, READONLY,  0),
 	DATA("data-readonly-dst-8",     READ,  FEW,  PAGE,       0, READONLY,  -EFAULT),
 	DATA("data-untouched-8",        READ,  FEW,  PAGE,       0, UNTOUCHED, 0),
+	/* Protection information through the pinned and the bounce path:
+	 * generated on the host, checked by the device on the write and the
+	 * read, verified on the host (skipped on a namespace without PI). */
+	PI("meta-pi-pinned-1",          BOTH,  ONE,  PINNED,     0),
+	PI("meta-pi-pinned-8",          BOTH,  FEW,  PINNED,     0),
+	PI("meta-pi-misaligned+1-1",    READ,  ONE,  MISALIGNED, 1),
+	PI("meta-pi-misaligned+1-1w",   WRITE, ONE,  MISALIGNED, 1),
+	PI("meta-pi-misaligned+1-8",    BOTH,  FEW,  MISALIGNED, 1),
+	PI("meta-pi-fragmented-1",      BOTH,  ONE,  FRAGMENTED, 0),
+	PI("meta-pi-fragmented-8",      READ,  FEW,  FRAGMENTED, 0),
+	PI("meta-pi-fragmented-8w",     WRITE, FEW,  FRAGMENTED, 0),
 	/* The namespace formatted under an open handle (nvmeta-check
 	 * --reformat only: it erases the namespace), after every copy-back
 	 * case. */
