@@ -2,11 +2,12 @@
 /*
  * nvmeta: NVMe metadata passthrough over io_uring.
  *
- * This header includes the four headers of the API, by concern:
+ * This header includes the five headers of the API, by concern:
  *   <nvmeta/core.h>   errors, version, devices, commands, status, rings
  *   <nvmeta/buf.h>    buffers, slots and path prediction
  *   <nvmeta/check.h>  kprobe observation and the copy-back checker
  *   <nvmeta/pi.h>     protection information and its CRCs
+ *   <nvmeta/rw.h>     the attribute road: read/write with PI on the block device
  *
  * Every function that can fail returns 0 (or a non-negative count) on
  * success and a negative errno on failure.  On failure a message naming
@@ -38,5 +39,6 @@
 #include <nvmeta/buf.h>
 #include <nvmeta/check.h>
 #include <nvmeta/pi.h>
+#include <nvmeta/rw.h>
 
 #endif /* NVMETA_H */

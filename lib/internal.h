@@ -51,6 +51,15 @@ struct nvmeta_dev {
 	struct nvmeta_pi_format pi;
 };
 
+/* rw.c: a block device for the attribute road. */
+struct nvmeta_bdev {
+	int fd;
+	struct nvmeta_dev_info info;
+	struct nvmeta_lbmd lbmd;
+	int road;			/* 0, or -EOPNOTSUPP: decided at open */
+	char road_why[200];
+};
+
 /* error.c: record a message and return @err, so callers can write
  * "return nvmeta_fail(-EINVAL, ...)". */
 int nvmeta_fail(int err, const char *fmt, ...)
@@ -108,9 +117,13 @@ int nvmeta_ring_check(const struct io_uring *ring) NVMETA_HIDDEN;
 
 /* ring.c: wait for the completion tagged @user_data across signals,
  * leaving every other completion in the ring, in order.  Copies it to
- * @out (32 bytes) and consumes it. */
+ * @out (16 or 32 bytes, as the ring's CQEs are; give it 32) and consumes it. */
 int nvmeta_wait_own(struct io_uring *ring, uint64_t user_data,
 		    struct io_uring_cqe *out) NVMETA_HIDDEN;
+
+/* ring.c: a new tag in the NVMETA_SYNC_USER_DATA range for a command
+ * whose caller waits for it with nvmeta_wait_own(). */
+uint64_t nvmeta_sync_tag(void) NVMETA_HIDDEN;
 
 /* ring.c: a message on EPERM/EACCES naming the likely causes. */
 int nvmeta_explain_denied(int err, const char *what, const struct nvmeta_dev_info *info,

@@ -141,10 +141,15 @@ int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
 	return ret;
 }
 
+/* With CQE32 an entry spans two struct io_uring_cqe slots. */
+static unsigned int cqe_shift(const struct io_uring *ring)
+{
+	return ring->flags & IORING_SETUP_CQE32 ? 1 : 0;
+}
+
 static struct io_uring_cqe *cqe_at(struct io_uring *ring, unsigned int index)
 {
-	/* With CQE32 an entry spans two struct io_uring_cqe slots. */
-	return &ring->cq.cqes[(index & ring->cq.ring_mask) << 1];
+	return &ring->cq.cqes[(index & ring->cq.ring_mask) << cqe_shift(ring)];
 }
 
 /* The position of the first completion tagged @user_data among the @ready
@@ -168,7 +173,7 @@ static unsigned int find_tag(struct io_uring *ring, uint64_t user_data, unsigned
 static void take_at(struct io_uring *ring, unsigned int pos, struct io_uring_cqe *out)
 {
 	unsigned int head = *ring->cq.khead, i;
-	size_t sz = 2 * sizeof(struct io_uring_cqe);
+	size_t sz = sizeof(struct io_uring_cqe) << cqe_shift(ring);
 
 	memcpy(out, cqe_at(ring, head + pos), sz);
 	for (i = pos; i > 0; i--)
@@ -222,7 +227,7 @@ static int submit_all(struct io_uring *ring)
 /* A new tag each call: if a submission fails, the command stays queued
  * and goes out with a later one; its completion must not pass for the
  * completion of a later sync call (nvmeta_reap() drops it). */
-static uint64_t sync_tag(void)
+uint64_t nvmeta_sync_tag(void)
 {
 	static _Thread_local uint16_t count;
 
@@ -232,7 +237,7 @@ static uint64_t sync_tag(void)
 static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 		    const struct nvmeta_io *io, struct nvmeta_status *st)
 {
-	uint64_t tag = sync_tag();
+	uint64_t tag = nvmeta_sync_tag();
 	struct io_uring_cqe cqe[2];
 	int ret;
 
@@ -383,7 +388,7 @@ static int probe_fixed_buf(struct io_uring *ring, bool *fixed)
 {
 	struct io_uring_cqe cqe[2];
 	struct io_uring_sqe *sqe;
-	uint64_t tag = sync_tag();
+	uint64_t tag = nvmeta_sync_tag();
 	int ret;
 
 	sqe = io_uring_get_sqe(ring);

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvmeta/rw.h: the second road.  Since Linux 6.14 a plain io_uring READ or
+ * WRITE on the block device (/dev/nvmeXnY, opened O_DIRECT) can carry a
+ * metadata buffer through a PI attribute (IORING_RW_ATTR_FLAG_PI and
+ * struct io_uring_attr_pi).  The kernel maps that buffer through the same
+ * pin-or-bounce code as passthrough.  This road needs no passthrough
+ * privileges and no big SQEs.
+ */
+#ifndef NVMETA_RW_H
+#define NVMETA_RW_H
+
+#include <nvmeta/core.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct nvmeta_bdev;
+
+/* What the kernel says of the block device's metadata (FS_IOC_GETLBMD_CAP,
+ * about Linux 6.17), where it says anything. */
+struct nvmeta_lbmd {
+	bool known;		/* the ioctl exists and answered */
+	uint32_t flags;		/* LBMD_PI_CAP_INTEGRITY 1, _REFTAG 2 */
+	uint16_t interval;	/* bytes of data a tuple protects */
+	uint8_t size;		/* metadata bytes per interval */
+	uint8_t opaque_size, opaque_offset;
+	uint8_t pi_size, pi_offset;
+	uint8_t guard_type;	/* 0 none, 1 IP, 2 CRC16 T10-DIF, 4 CRC64 NVMe */
+	uint8_t app_tag_size, ref_tag_size, storage_tag_size;
+	char note[160];		/* why it is not known, or what disagrees */
+	uint32_t resv[4];	/* zeroed: room to grow */
+};
+
+/*
+ * nvmeta_bdev_open - open a namespace's block device for the attribute
+ * road: @path is /dev/nvmeXnY (or a symlink to it), opened O_RDWR |
+ * O_DIRECT.  Its format comes from the kernel alone (sysfs, the integrity
+ * profile, FS_IOC_GETLBMD_CAP), not from identify: no passthrough
+ * privilege is needed.  Whether the kernel honours the PI attribute is
+ * decided here, once, from what it does: the ring must report
+ * IORING_FEAT_RW_ATTR, and one read of block 0 with the attribute must
+ * change a metadata buffer filled with a pattern.  A kernel that does
+ * not pass both is remembered, and every later command is refused before
+ * any I/O, saying why.
+ * Returns 0, or -ENOENT, -ENOTBLK (not a block device), -ENODEV (not an
+ * NVMe namespace), -EACCES/-EPERM, -ENOMEM.
+ */
+int nvmeta_bdev_open(const char *path, struct nvmeta_bdev **bp);
+
+/* nvmeta_bdev_close - close and free; NULL is allowed. */
+void nvmeta_bdev_close(struct nvmeta_bdev *b);
+
+/* nvmeta_bdev_info - the block device's format as the kernel shows it:
+ * block_name, lba_size, ms, pi_type, guard_bits, pi_size, pi_first,
+ * limits and kernel (identify's fields stay empty).  Never fails. */
+const struct nvmeta_dev_info *nvmeta_bdev_info(const struct nvmeta_bdev *b);
+
+/* nvmeta_bdev_lbmd - what FS_IOC_GETLBMD_CAP said, or why nothing. */
+const struct nvmeta_lbmd *nvmeta_bdev_lbmd(const struct nvmeta_bdev *b);
+
+/* nvmeta_bdev_fd - the O_DIRECT descriptor of the block device. */
+int nvmeta_bdev_fd(const struct nvmeta_bdev *b);
+
+/*
+ * nvmeta_bdev_road - whether the kernel honours the PI attribute on this
+ * device: 0, or -EOPNOTSUPP with the reason in nvmeta_last_error().
+ */
+int nvmeta_bdev_road(const struct nvmeta_bdev *b);
+
+/* The kernel's struct io_uring_attr_pi (Linux 6.14), for headers that
+ * lack it; the library checks its size and offsets at compile time. */
+struct nvmeta_attr_pi {
+	uint16_t flags;		/* IO_INTEGRITY_CHK_GUARD 1, _REFTAG 2, _APPTAG 4 */
+	uint16_t app_tag;
+	uint32_t len;		/* metadata bytes */
+	uint64_t addr;		/* the metadata buffer */
+	uint64_t seed;		/* the first block's reference tag */
+	uint64_t rsvd;
+};
+
+/* One READ or WRITE through the attribute road.  The kernel reads @attr
+ * when it takes the SQE: keep the struct until the command completed. */
+struct nvmeta_rw {
+	struct nvmeta_io io;	/* READ or WRITE; slba, nlb, data, meta; the
+				 * PRCHK bits of prinfo become the check flags,
+				 * apptag the app tag, reftag the seed; the
+				 * metadata buffer is optional */
+	struct nvmeta_attr_pi attr;	/* filled by nvmeta_prep_rw() */
+	uint64_t resv[4];	/* zero: room to grow */
+};
+
+/*
+ * nvmeta_prep_rw - check @rw against @b and fill @sqe (64 or 128 bytes)
+ * with IORING_OP_READ or IORING_OP_WRITE of nlb blocks at slba, the data
+ * buffer, and, when rw->io.meta is set, the PI attribute pointing at
+ * rw->attr.  The caller sets user_data.
+ * Returns 0, or -EOPNOTSUPP (the kernel does not honour the attribute:
+ * see nvmeta_bdev_road()), -EINVAL (not a read or write, flags this road
+ * has no use for, reserved fields), -ERANGE, -E2BIG, -EMSGSIZE (data not
+ * nlb blocks), -EOVERFLOW (metadata not nlb x ms: the kernel wants
+ * exactly that), -EPROTO (metadata on a device without an integrity
+ * profile), -EFAULT (data not aligned as O_DIRECT needs).
+ */
+int nvmeta_prep_rw(const struct nvmeta_bdev *b, struct io_uring_sqe *sqe, struct nvmeta_rw *rw);
+
+/*
+ * nvmeta_rw_sync - nvmeta_prep_rw(), submit, and wait for that command's
+ * completion alone (as nvmeta_io_sync() does).  Returns 0 when all of the
+ * data moved, -EIO for a short transfer, the errors of nvmeta_prep_rw(),
+ * or the kernel's negative errno (-EILSEQ: an integrity check failed).
+ */
+int nvmeta_rw_sync(const struct nvmeta_bdev *b, struct io_uring *ring, struct nvmeta_rw *rw);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVMETA_RW_H */

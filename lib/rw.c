@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The attribute road: io_uring READ and WRITE on the block device with a
+ * PI attribute (Linux 6.14).  Kernels before it ignore the fields the
+ * attribute lives in, so a read "succeeds" and leaves the metadata buffer
+ * alone: whether the kernel honours it is decided once per device, from
+ * the ring's features and from one read whose metadata must change.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "internal.h"
+
+/* From the kernel's uapi, for headers older than 6.14 (Debian 12 has 6.1). */
+#ifndef IORING_RW_ATTR_FLAG_PI
+#define IORING_RW_ATTR_FLAG_PI		(1U << 0)
+#endif
+#define NVMETA_FEAT_RW_ATTR		(1U << 16)	/* IORING_FEAT_RW_ATTR */
+#define NVMETA_CHK_GUARD		(1U << 0)	/* IO_INTEGRITY_CHK_GUARD */
+#define NVMETA_CHK_REFTAG		(1U << 1)	/* IO_INTEGRITY_CHK_REFTAG */
+#define NVMETA_CHK_APPTAG		(1U << 2)	/* IO_INTEGRITY_CHK_APPTAG */
+
+/* The kernel's struct logical_block_metadata_cap and its ioctl. */
+struct lbmd_cap {
+	uint32_t lbmd_flags;
+	uint16_t lbmd_interval;
+	uint8_t lbmd_size;
+	uint8_t lbmd_opaque_size;
+	uint8_t lbmd_opaque_offset;
+	uint8_t lbmd_pi_size;
+	uint8_t lbmd_pi_offset;
+	uint8_t lbmd_guard_tag_type;
+	uint8_t lbmd_app_tag_size;
+	uint8_t lbmd_ref_tag_size;
+	uint8_t lbmd_storage_tag_size;
+	uint8_t pad;
+};
+#define NVMETA_FS_IOC_GETLBMD_CAP	_IOWR(0x15, 2, struct lbmd_cap)
+
+/* The attribute sits where addr3 and __pad2[0] are, in the SQE's first
+ * 64 bytes; the kernel copies 32 bytes from attr_ptr. */
+_Static_assert(sizeof(struct nvmeta_attr_pi) == 32, "struct io_uring_attr_pi is 32 bytes");
+_Static_assert(offsetof(struct nvmeta_attr_pi, len) == 4, "io_uring_attr_pi.len");
+_Static_assert(offsetof(struct nvmeta_attr_pi, addr) == 8, "io_uring_attr_pi.addr");
+_Static_assert(offsetof(struct nvmeta_attr_pi, seed) == 16, "io_uring_attr_pi.seed");
+_Static_assert(offsetof(struct io_uring_sqe, addr3) == 48, "sqe attr_ptr");
+_Static_assert(offsetof(struct io_uring_sqe, __pad2) == 56, "sqe attr_type_mask");
+_Static_assert(sizeof(struct lbmd_cap) == 16, "struct logical_block_metadata_cap");
+
+static const char sysroot[] = "/sys";
+
+static int block_name_of(const char *path, struct stat *st, char *name, size_t len)
+{
+	char link[64], target[PATH_MAX];
+	const char *base;
+	ssize_t n;
+
+	if (stat(path, st))
+		return nvmeta_fail(-errno, "%s: %m", path);
+	if (!S_ISBLK(st->st_mode))
+		return nvmeta_fail(-ENOTBLK, "%s is not a block device: the attribute road goes through /dev/nvmeXnY", path);
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(st->st_rdev), minor(st->st_rdev));
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return nvmeta_fail(-errno, "%s: %s: %m", path, link);
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	if (strncmp(base, "nvme", 4) || !strchr(base + 4, 'n') || strchr(base, 'p'))
+		return nvmeta_fail(-ENODEV, "%s (%s) is not an NVMe namespace's block device", path, base);
+	if (strlen(base) >= len)
+		return nvmeta_fail(-ENAMETOOLONG, "%s: block device name %s is too long", path, base);
+	memcpy(name, base, strlen(base) + 1);
+	return 0;
+}
+
+/* The kernel's integrity profile names the PI: "T10-DIF-TYPE1-CRC",
+ * "T10-DIF-TYPE3-CRC", "EXT-DIF-TYPE1-CRC64", ...  Type 2 namespaces
+ * get the type 1 profile. */
+static void pi_from_profile(struct nvmeta_dev_info *in)
+{
+	const char *f = in->limits.integrity_format;
+
+	in->pi_type = strstr(f, "TYPE1") ? 1 : strstr(f, "TYPE3") ? 3 : 0;
+	in->guard_bits = strstr(f, "CRC64") ? 64 : 16;
+	in->pi_size = in->guard_bits == 64 ? 16 : 8;
+	in->pi_first = true;
+}
+
+static void read_lbmd(struct nvmeta_bdev *b)
+{
+	struct nvmeta_lbmd *l = &b->lbmd;
+	struct lbmd_cap cap;
+
+	memset(&cap, 0, sizeof(cap));
+	if (ioctl(b->fd, NVMETA_FS_IOC_GETLBMD_CAP, &cap)) {
+		snprintf(l->note, sizeof(l->note), "FS_IOC_GETLBMD_CAP: %s (Linux %u.%u%s)",
+			 strerror(errno), b->info.kernel.major, b->info.kernel.minor,
+			 errno == ENOTTY || errno == EINVAL ? " has no such ioctl" : "");
+		return;
+	}
+	l->known = true;
+	l->flags = cap.lbmd_flags;
+	l->interval = cap.lbmd_interval;
+	l->size = cap.lbmd_size;
+	l->opaque_size = cap.lbmd_opaque_size;
+	l->opaque_offset = cap.lbmd_opaque_offset;
+	l->pi_size = cap.lbmd_pi_size;
+	l->pi_offset = cap.lbmd_pi_offset;
+	l->guard_type = cap.lbmd_guard_tag_type;
+	l->app_tag_size = cap.lbmd_app_tag_size;
+	l->ref_tag_size = cap.lbmd_ref_tag_size;
+	l->storage_tag_size = cap.lbmd_storage_tag_size;
+}
+
+/* The metadata size: metadata_bytes in sysfs, or what LBMD says. */
+static void read_format(struct nvmeta_bdev *b)
+{
+	struct nvmeta_dev_info *in = &b->info;
+	char path[PATH_MAX], val[32];
+
+	in->lba_size = in->limits.logical_block_size;
+	snprintf(path, sizeof(path), "%s/block/%s/metadata_bytes", sysroot, in->block_name);
+	if (!nvmeta_sysfs_read(path, val, sizeof(val)))
+		in->ms = (uint32_t)strtoul(val, NULL, 10);
+	pi_from_profile(in);
+	if (!b->lbmd.known)
+		return;
+	if (!in->ms)
+		in->ms = b->lbmd.size;
+	else if (in->ms != b->lbmd.size)
+		snprintf(b->lbmd.note, sizeof(b->lbmd.note),
+			 "metadata_bytes says %u, FS_IOC_GETLBMD_CAP says %u", in->ms, b->lbmd.size);
+	if (b->lbmd.pi_size) {
+		in->pi_size = b->lbmd.pi_size;
+		in->pi_first = !b->lbmd.pi_offset;
+		in->guard_bits = b->lbmd.guard_type == 4 ? 64 : 16;
+	}
+}
+
+static int refuse_road(struct nvmeta_bdev *b, const char *fmt, const char *what)
+{
+	snprintf(b->road_why, sizeof(b->road_why), fmt, what);
+	b->road = -EOPNOTSUPP;
+	return 0;
+}
+
+/*
+ * One read of block 0 with the attribute, into metadata filled with a
+ * pattern.  A kernel that honours the attribute fills it with the
+ * device's metadata (and that is never exactly this pattern); one that
+ * ignores it leaves the pattern.  Reading changes nothing on the device.
+ */
+static int probe_road(struct nvmeta_bdev *b)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), dlen = (b->info.lba_size + page - 1) / page * page;
+	struct io_uring_params p = { 0 };
+	struct nvmeta_rw rw = { 0 };
+	struct io_uring ring;
+	unsigned char meta[256];
+	void *data;
+	int ret;
+
+	if (b->info.ms > sizeof(meta))
+		return refuse_road(b, "%s", "metadata larger than 256 bytes a block: not probed");
+	ret = io_uring_queue_init_params(2, &ring, &p);
+	if (ret)
+		return refuse_road(b, "io_uring setup failed: %s", strerror(-ret));
+	if (!(p.features & NVMETA_FEAT_RW_ATTR)) {
+		io_uring_queue_exit(&ring);
+		return refuse_road(b, "%s", "the kernel's io_uring lacks IORING_FEAT_RW_ATTR (read/write attributes came in Linux 6.14)");
+	}
+	data = mmap(NULL, dlen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (data == MAP_FAILED) {
+		io_uring_queue_exit(&ring);
+		return nvmeta_fail(-ENOMEM, "probe buffer: %m");
+	}
+	memset(meta, 0x5a, sizeof(meta));
+	rw.io = (struct nvmeta_io){ .opcode = NVMETA_OP_READ, .nlb = 1, .data = data,
+				    .data_len = b->info.lba_size, .meta = meta, .meta_len = b->info.ms };
+	b->road = 0;		/* let the probe through nvmeta_rw_sync() */
+	ret = nvmeta_rw_sync(b, &ring, &rw);
+	if (ret)
+		refuse_road(b, "a read with the PI attribute failed: %s", nvmeta_last_error());
+	else if (meta[0] == 0x5a && !memcmp(meta, meta + 1, b->info.ms - 1))
+		refuse_road(b, "%s", "a read with the PI attribute succeeded but left the metadata buffer alone: the kernel ignores the attribute");
+	munmap(data, dlen);
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+
+int nvmeta_bdev_open(const char *path, struct nvmeta_bdev **bp)
+{
+	struct nvmeta_bdev *b;
+	struct stat st;
+	int ret;
+
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return nvmeta_fail(-ENOMEM, "out of memory");
+	b->fd = -1;
+	ret = block_name_of(path, &st, b->info.block_name, sizeof(b->info.block_name));
+	if (ret)
+		goto err;
+	b->fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (b->fd < 0) {
+		ret = nvmeta_fail(-errno, "%s: open O_DIRECT: %m", path);
+		goto err;
+	}
+	ret = nvmeta_read_limits(sysroot, b->info.block_name, &b->info.limits);
+	if (!ret)
+		ret = nvmeta_kernel_read(&b->info.kernel);
+	if (ret)
+		goto err;
+	read_lbmd(b);
+	read_format(b);
+	if (!b->info.ms || !strcmp(b->info.limits.integrity_format, "none"))
+		refuse_road(b, "%s has no integrity profile: no metadata travels on this road", b->info.block_name);
+	else if ((ret = probe_road(b)))
+		goto err;
+	*bp = b;
+	return 0;
+err:
+	nvmeta_bdev_close(b);
+	return ret;
+}
+
+void nvmeta_bdev_close(struct nvmeta_bdev *b)
+{
+	if (!b)
+		return;
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b);
+}
+
+const struct nvmeta_dev_info *nvmeta_bdev_info(const struct nvmeta_bdev *b)
+{
+	return &b->info;
+}
+
+const struct nvmeta_lbmd *nvmeta_bdev_lbmd(const struct nvmeta_bdev *b)
+{
+	return &b->lbmd;
+}
+
+int nvmeta_bdev_fd(const struct nvmeta_bdev *b)
+{
+	return b->fd;
+}
+
+int nvmeta_bdev_road(const struct nvmeta_bdev *b)
+{
+	if (b->road)
+		return nvmeta_fail(b->road, "%s: the attribute road is closed here: %s",
+				   b->info.block_name, b->road_why);
+	return 0;
+}
+
+static int check_rw(const struct nvmeta_bdev *b, const struct nvmeta_rw *rw)
+{
+	const struct nvmeta_dev_info *in = &b->info;
+	const struct nvmeta_io *io = &rw->io;
+	uint32_t align = in->limits.dma_alignment;
+
+	if (io->opcode != NVMETA_OP_READ && io->opcode != NVMETA_OP_WRITE)
+		return nvmeta_fail(-EINVAL, "the attribute road carries reads and writes only (opcode 0x%x)",
+				   io->opcode);
+	if (io->flags & ~(NVMETA_IO_FUA) || io->prinfo & NVMETA_PRACT || io->resv0 ||
+	    io->resv[0] || io->resv[1] || io->resv[2] || rw->resv[0] || rw->resv[1] ||
+	    rw->resv[2] || rw->resv[3])
+		return nvmeta_fail(-EINVAL, "the attribute road takes no flags but FUA, no PRACT, and zero reserved fields");
+	if (!io->nlb || io->nlb > NVMETA_MAX_NLB)
+		return nvmeta_fail(-EDOM, "nlb %u: must be 1 to %u", io->nlb, NVMETA_MAX_NLB);
+	if (io->slba > UINT64_MAX / in->lba_size - io->nlb)
+		return nvmeta_fail(-ERANGE, "blocks %llu+%u: the byte offset does not fit 64 bits",
+				   (unsigned long long)io->slba, io->nlb);
+	if ((uint64_t)io->nlb * in->lba_size != io->data_len || !io->data)
+		return nvmeta_fail(-EMSGSIZE, "data length %u, but %u blocks of %u bytes need %llu",
+				   io->data_len, io->nlb, in->lba_size,
+				   (unsigned long long)io->nlb * in->lba_size);
+	if ((uint64_t)io->data_len > (uint64_t)in->limits.max_hw_sectors_kb * 1024 &&
+	    in->limits.max_hw_sectors_kb)
+		return nvmeta_fail(-E2BIG, "%u bytes exceed max_hw_sectors_kb %u", io->data_len,
+				   in->limits.max_hw_sectors_kb);
+	if ((uintptr_t)io->data & align)
+		return nvmeta_fail(-EFAULT, "data buffer %p is not aligned to %u bytes, as O_DIRECT on %s needs",
+				   io->data, align + 1, in->block_name);
+	if (!io->meta)
+		return io->meta_len ? nvmeta_fail(-EFAULT, "metadata length without a buffer") : 0;
+	if (!in->ms || !strcmp(in->limits.integrity_format, "none"))
+		return nvmeta_fail(-EPROTO, "%s has no integrity profile: no metadata buffer on this road",
+				   in->block_name);
+	if ((uint64_t)io->nlb * in->ms != io->meta_len)
+		return nvmeta_fail(-EOVERFLOW, "metadata length %u, but %u blocks of %u metadata bytes need exactly %llu on this road",
+				   io->meta_len, io->nlb, in->ms, (unsigned long long)io->nlb * in->ms);
+	return 0;
+}
+
+/* The PRCHK bits of prinfo, as the attribute's check flags. */
+static uint16_t check_flags(uint8_t prinfo)
+{
+	return (prinfo & NVMETA_PRCHK_GUARD ? NVMETA_CHK_GUARD : 0) |
+	       (prinfo & NVMETA_PRCHK_REF ? NVMETA_CHK_REFTAG : 0) |
+	       (prinfo & NVMETA_PRCHK_APP ? NVMETA_CHK_APPTAG : 0);
+}
+
+static int rw_ready(const struct nvmeta_bdev *b, const struct nvmeta_rw *rw)
+{
+	if (rw->io.meta && b->road)
+		return nvmeta_bdev_road(b);
+	return check_rw(b, rw);
+}
+
+static void fill_rw(const struct nvmeta_bdev *b, struct io_uring_sqe *sqe, struct nvmeta_rw *rw)
+{
+	const struct nvmeta_io *io = &rw->io;
+	uint64_t off = io->slba * b->info.lba_size;
+
+	if (io->opcode == NVMETA_OP_READ) {
+		io_uring_prep_read(sqe, b->fd, io->data, io->data_len, off);
+	} else {
+		io_uring_prep_write(sqe, b->fd, io->data, io->data_len, off);
+		/* O_DIRECT with RWF_DSYNC: the block layer sends it as FUA. */
+		if (io->flags & NVMETA_IO_FUA)
+			sqe->rw_flags = RWF_DSYNC;
+	}
+	if (!io->meta)
+		return;
+	rw->attr = (struct nvmeta_attr_pi){
+		.flags = check_flags(io->prinfo), .app_tag = io->apptag, .len = io->meta_len,
+		.addr = (uintptr_t)io->meta, .seed = io->reftag,
+	};
+	sqe->addr3 = (uintptr_t)&rw->attr;
+	sqe->__pad2[0] = IORING_RW_ATTR_FLAG_PI;
+}
+
+int nvmeta_prep_rw(const struct nvmeta_bdev *b, struct io_uring_sqe *sqe, struct nvmeta_rw *rw)
+{
+	int ret = rw_ready(b, rw);
+
+	if (ret)
+		return ret;
+	fill_rw(b, sqe, rw);
+	return 0;
+}
+
+int nvmeta_rw_sync(const struct nvmeta_bdev *b, struct io_uring *ring, struct nvmeta_rw *rw)
+{
+	struct io_uring_cqe cqe[2];
+	struct io_uring_sqe *sqe;
+	uint64_t tag;
+	int ret;
+
+	/* Checks first: an SQE taken from the ring cannot be given back. */
+	ret = rw_ready(b, rw);
+	if (ret)
+		return ret;
+	sqe = io_uring_get_sqe(ring);
+	if (!sqe)
+		return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
+	fill_rw(b, sqe, rw);
+	tag = nvmeta_sync_tag();
+	sqe->user_data = tag;
+	do {
+		ret = io_uring_submit(ring);
+	} while (ret == -EINTR);
+	if (ret < 0)
+		return nvmeta_fail(ret, "io_uring_submit: %s", strerror(-ret));
+	ret = nvmeta_wait_own(ring, tag, cqe);
+	if (ret)
+		return ret;
+	if (cqe[0].res < 0)
+		return nvmeta_fail(cqe[0].res, "%s of blocks %llu+%u on %s: %s%s",
+				   rw->io.opcode == NVMETA_OP_READ ? "read" : "write",
+				   (unsigned long long)rw->io.slba, rw->io.nlb, b->info.block_name,
+				   strerror(-cqe[0].res),
+				   cqe[0].res == -EILSEQ ? " (an integrity check failed)" : "");
+	if ((uint32_t)cqe[0].res != rw->io.data_len)
+		return nvmeta_fail(-EIO, "short transfer: %d of %u bytes", cqe[0].res, rw->io.data_len);
+	return 0;
+}
