@@ -488,6 +488,17 @@ static void report_pi(struct report *r, const struct options *o)
 	report_section_end(r);
 }
 
+static void report_completion(struct report *r, const char *result,
+			      const struct nvmeta_status *st)
+{
+	report_section(r, "completion");
+	report_str(r, "result", result);
+	report_hex(r, "nvme_status", st->status);
+	report_str(r, "status_name", nvmeta_status_name(st));
+	report_bool(r, "dnr", st->dnr);
+	report_section_end(r);
+}
+
 static int run(struct options *o, struct nvmeta_dev *dev, struct report *r)
 {
 	const struct nvmeta_dev_info *in = nvmeta_dev_info(dev);
@@ -496,6 +507,7 @@ static int run(struct options *o, struct nvmeta_dev *dev, struct report *r)
 	struct nvmeta_buf *data = NULL, *meta = NULL;
 	struct nvmeta_status st = { 0 };
 	struct io_uring ring;
+	char why[512];
 	int ret = 1;
 
 	if (check_meta_applies(o, in) || pi_setup(o, in) || validate_early(o, dev, dlen, mlen))
@@ -510,17 +522,15 @@ static int run(struct options *o, struct nvmeta_dev *dev, struct report *r)
 	}
 	ret = nvmeta_io_sync(dev, &ring, &o->io, &st);
 	io_uring_queue_exit(&ring);
+	/* Kept before pi_judge() calls the library again: the message of
+	 * the command's own failure is the one to print. */
+	snprintf(why, sizeof(why), "%s", ret ? nvmeta_last_error() : "success");
 	pi_judge(o, ret);
-	report_section(r, "completion");
-	report_str(r, "result", ret ? nvmeta_last_error() : "success");
-	report_hex(r, "nvme_status", st.status);
-	report_str(r, "status_name", nvmeta_status_name(&st));
-	report_bool(r, "dnr", st.dnr);
-	report_section_end(r);
+	report_completion(r, why, &st);
 	if (o->pi.has_pi)
 		report_pi(r, o);
 	if (ret) {
-		fprintf(stderr, "nvmeta-io: %s\n", nvmeta_last_error());
+		fprintf(stderr, "nvmeta-io: %s\n", why);
 		ret = 1;
 		goto out;
 	}
@@ -543,7 +553,8 @@ static void usage(FILE *out)
 		"  -d, --data FILE         data to write, or where the read lands (read,\n"
 		"                          write, compare; a regular file or a device)\n"
 		"  -M, --metadata FILE     metadata to write, or where it lands (formats\n"
-		"                          with separate metadata only)\n"
+		"                          with separate metadata only; with --pi-gen or\n"
+		"                          --pi-check it may be left out: zeros beside the PI)\n"
 		"  -L, --layout NAME       metadata layout: pinned page misaligned fragmented\n"
 		"                          huge-span malloc (default page)\n"
 		"  -o, --offset N          bytes into the page (page, misaligned)\n"

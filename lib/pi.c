@@ -8,13 +8,15 @@
  * The per-block work is one CRC over the data (ISA-L where it has it) and
  * a few byte stores; the layout arithmetic is done once per call.
  */
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 #include "internal.h"
 
 /* Where the pieces of one block lie, worked out once per call. */
 struct pi_walk {
-	const struct nvmeta_pi_format *f;
+	struct nvmeta_pi_format f;	/* a copy: stores into the buffers
+					 * cannot alias it */
 	unsigned char *data, *meta;
 	size_t data_stride, meta_stride;
 	size_t pi_offset;		/* of the tuple inside the block's metadata */
@@ -62,9 +64,9 @@ static int check_tags(const struct pi_walk *w, const struct nvmeta_pi_tags *t)
 	if (w->ref_bits < 64 && t->ref_tag >> w->ref_bits)
 		return nvmeta_fail(-EINVAL, "reference tag 0x%llx is wider than its %u bits",
 				   (unsigned long long)t->ref_tag, w->ref_bits);
-	if (w->f->sts < 64 && t->storage_tag >> w->f->sts)
+	if (w->f.sts < 64 && t->storage_tag >> w->f.sts)
 		return nvmeta_fail(-EINVAL, "storage tag 0x%llx is wider than its %u bits",
-				   (unsigned long long)t->storage_tag, w->f->sts);
+				   (unsigned long long)t->storage_tag, w->f.sts);
 	return 0;
 }
 
@@ -78,7 +80,7 @@ static int walk_init(struct pi_walk *w, const struct nvmeta_pi_format *f, const 
 	if (!data || (!f->extended && !meta))
 		return nvmeta_fail(-EINVAL, "PI of %u blocks: %s buffer missing", nlb,
 				   data ? "metadata" : "data");
-	w->f = f;
+	w->f = *f;
 	w->data = (unsigned char *)data;
 	if (f->extended) {
 		w->data_stride = w->meta_stride = (size_t)f->block_size + f->ms;
@@ -94,22 +96,19 @@ static int walk_init(struct pi_walk *w, const struct nvmeta_pi_format *f, const 
 	return 0;
 }
 
-/* Big-endian loads and stores of @n bytes (n <= 8). */
-static uint64_t get_be(const unsigned char *p, unsigned int n)
+/* Big-endian 64-bit loads and stores: a tuple is one or two words. */
+static uint64_t load_be64(const unsigned char *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	while (n--)
-		v = v << 8 | *p++;
-	return v;
+	memcpy(&v, p, 8);
+	return be64toh(v);
 }
 
-static void put_be(unsigned char *p, unsigned int n, uint64_t v)
+static void store_be64(unsigned char *p, uint64_t v)
 {
-	while (n--) {
-		p[n] = (unsigned char)v;
-		v >>= 8;
-	}
+	v = htobe64(v);
+	memcpy(p, &v, 8);
 }
 
 /* The guard of block @i: over its data, then the metadata before a PI
@@ -118,10 +117,10 @@ static uint64_t guard_of(const struct pi_walk *w, uint32_t i)
 {
 	const unsigned char *d = w->data + (size_t)i * w->data_stride;
 	const unsigned char *m = w->meta + (size_t)i * w->meta_stride;
-	uint32_t bs = w->f->block_size;
+	uint32_t bs = w->f.block_size;
 	size_t pre = w->pi_offset;
 
-	switch (w->f->guard_bits) {
+	switch (w->f.guard_bits) {
 	case 16: {
 		uint16_t crc = nvmeta_crc16_t10dif(d, bs, 0);
 
@@ -140,12 +139,6 @@ static uint64_t guard_of(const struct pi_walk *w, uint32_t i)
 	}
 }
 
-/* The tuple's fields: guard first, then the app tag, then the space. */
-static unsigned int guard_bytes(const struct pi_walk *w)
-{
-	return w->f->guard_bits / 8;
-}
-
 static unsigned char *tuple(const struct pi_walk *w, uint32_t i)
 {
 	return w->meta + (size_t)i * w->meta_stride + w->pi_offset;
@@ -157,30 +150,87 @@ struct space {
 	uint64_t hi, lo;
 };
 
-static struct space space_read(const struct pi_walk *w, const unsigned char *pi)
+/*
+ * A tuple as two big-endian words (the second unused for 8-byte PI):
+ *   16-bit guard: w0 = guard 16 | app 16 | space 32
+ *   64-bit guard: w0 = guard 64;  w1 = app 16 | space 48
+ *   32-bit guard: w0 = guard 32 | app 16 | space 79:64;  w1 = space 63:0
+ */
+struct words {
+	uint64_t w0, w1;
+};
+
+static struct words tuple_load(const struct pi_walk *w, const unsigned char *pi)
 {
-	const unsigned char *s = pi + guard_bytes(w) + 2;
+	struct words x = { load_be64(pi), w->f.pi_size == 16 ? load_be64(pi + 8) : 0 };
+
+	return x;
+}
+
+static void tuple_store(const struct pi_walk *w, unsigned char *pi, struct words x)
+{
+	store_be64(pi, x.w0);
+	if (w->f.pi_size == 16)
+		store_be64(pi + 8, x.w1);
+}
+
+static struct words tuple_make(const struct pi_walk *w, uint64_t guard, uint16_t app,
+			       struct space sp)
+{
+	struct words x;
+
+	switch (w->f.guard_bits) {
+	case 16:
+		x.w0 = guard << 48 | (uint64_t)app << 32 | (sp.lo & 0xffffffffull);
+		x.w1 = 0;
+		break;
+	case 64:
+		x.w0 = guard;
+		x.w1 = (uint64_t)app << 48 | (sp.lo & 0xffffffffffffull);
+		break;
+	default:
+		x.w0 = guard << 32 | (uint64_t)app << 16 | (sp.hi & 0xffff);
+		x.w1 = sp.lo;
+		break;
+	}
+	return x;
+}
+
+static uint64_t words_guard(const struct pi_walk *w, struct words x)
+{
+	return w->f.guard_bits == 16 ? x.w0 >> 48 : w->f.guard_bits == 64 ? x.w0 : x.w0 >> 32;
+}
+
+static uint16_t words_app(const struct pi_walk *w, struct words x)
+{
+	return (uint16_t)(w->f.guard_bits == 16 ? x.w0 >> 32 :
+			  w->f.guard_bits == 64 ? x.w1 >> 48 : x.w0 >> 16);
+}
+
+static struct space words_space(const struct pi_walk *w, struct words x)
+{
 	struct space sp = { 0, 0 };
 
-	if (w->space_bits == 80) {
-		sp.hi = get_be(s, 2);
-		sp.lo = get_be(s + 2, 8);
-	} else {
-		sp.lo = get_be(s, w->space_bits / 8);
-	}
+	if (w->f.guard_bits == 16)
+		sp.lo = x.w0 & 0xffffffffull;
+	else if (w->f.guard_bits == 64)
+		sp.lo = x.w1 & 0xffffffffffffull;
+	else
+		sp.hi = x.w0 & 0xffff, sp.lo = x.w1;
 	return sp;
 }
 
+static struct space space_read(const struct pi_walk *w, const unsigned char *pi)
+{
+	return words_space(w, tuple_load(w, pi));
+}
+
+/* Replace a tuple's tag space, keeping its guard and app tag. */
 static void space_write(const struct pi_walk *w, unsigned char *pi, struct space sp)
 {
-	unsigned char *s = pi + guard_bytes(w) + 2;
+	struct words x = tuple_load(w, pi);
 
-	if (w->space_bits == 80) {
-		put_be(s, 2, sp.hi);
-		put_be(s + 2, 8, sp.lo);
-	} else {
-		put_be(s, w->space_bits / 8, sp.lo);
-	}
+	tuple_store(w, pi, tuple_make(w, words_guard(w, x), words_app(w, x), sp));
 }
 
 static uint64_t low_bits(uint64_t v, unsigned int bits)
@@ -198,11 +248,11 @@ static uint64_t space_storage(const struct pi_walk *w, struct space sp)
 {
 	unsigned int r = w->ref_bits;
 
-	if (!w->f->sts)
+	if (!w->f.sts)
 		return 0;
 	if (r >= 64)
-		return low_bits(sp.hi >> (r - 64), w->f->sts);
-	return low_bits(sp.lo >> r | (r ? sp.hi << (64 - r) : 0), w->f->sts);
+		return low_bits(sp.hi >> (r - 64), w->f.sts);
+	return low_bits(sp.lo >> r | (r ? sp.hi << (64 - r) : 0), w->f.sts);
 }
 
 static struct space space_make(const struct pi_walk *w, uint64_t storage, uint64_t ref)
@@ -210,7 +260,7 @@ static struct space space_make(const struct pi_walk *w, uint64_t storage, uint64
 	unsigned int r = w->ref_bits;
 	struct space sp = { 0, low_bits(ref, r) };
 
-	if (!w->f->sts)
+	if (!w->f.sts)
 		return sp;
 	if (r >= 64) {
 		sp.hi = storage << (r - 64);
@@ -228,7 +278,7 @@ static struct space space_make(const struct pi_walk *w, uint64_t storage, uint64
 /* The reference tag block @i of a range starting at @first carries. */
 static uint64_t ref_of(const struct pi_walk *w, uint64_t first, uint32_t i)
 {
-	if (w->f->pi_type == 3)
+	if (w->f.pi_type == 3)
 		return first;
 	return low_bits(first + i, w->ref_bits);
 }
@@ -236,11 +286,7 @@ static uint64_t ref_of(const struct pi_walk *w, uint64_t first, uint32_t i)
 static void write_tuple(const struct pi_walk *w, uint32_t i, uint64_t guard, uint16_t app,
 			struct space sp)
 {
-	unsigned char *pi = tuple(w, i);
-
-	put_be(pi, guard_bytes(w), guard);
-	put_be(pi + guard_bytes(w), 2, app);
-	space_write(w, pi, sp);
+	tuple_store(w, tuple(w, i), tuple_make(w, guard, app, sp));
 }
 
 int nvmeta_pi_generate(const struct nvmeta_pi_format *f, void *data, void *meta, uint32_t nlb,
@@ -261,12 +307,9 @@ int nvmeta_pi_generate(const struct nvmeta_pi_format *f, void *data, void *meta,
 	return 0;
 }
 
-static bool all_ones(const unsigned char *p, size_t n)
+static bool all_ones(const struct pi_walk *w, struct words x)
 {
-	while (n--)
-		if (*p++ != 0xff)
-			return false;
-	return true;
+	return x.w0 == ~0ull && (w->f.pi_size == 8 || x.w1 == ~0ull);
 }
 
 /* The escapes of the specification: checking is off for the block. */
@@ -274,7 +317,7 @@ static bool escaped(const struct pi_walk *w, uint16_t app, struct space sp)
 {
 	if (app != 0xffff)
 		return false;
-	if (w->f->pi_type != 3)
+	if (w->f.pi_type != 3)
 		return true;
 	return space_ref(w, sp) == low_bits(~0ull, w->ref_bits);
 }
@@ -294,12 +337,12 @@ static int mismatch(struct nvmeta_pi_report *rep, uint32_t i, enum nvmeta_pi_fie
 static int verify_block(const struct pi_walk *w, const struct nvmeta_pi_tags *t, uint32_t i,
 			struct nvmeta_pi_report *rep)
 {
-	const unsigned char *pi = tuple(w, i);
-	uint16_t app = (uint16_t)get_be(pi + guard_bytes(w), 2);
-	struct space sp = space_read(w, pi);
+	struct words x = tuple_load(w, tuple(w, i));
+	uint16_t app = words_app(w, x);
+	struct space sp = words_space(w, x);
 	uint64_t want, got;
 
-	if (all_ones(pi, w->f->pi_size)) {
+	if (all_ones(w, x)) {
 		rep->unwritten++;
 		return 0;
 	}
@@ -309,7 +352,7 @@ static int verify_block(const struct pi_walk *w, const struct nvmeta_pi_tags *t,
 	}
 	if (t->checks & NVMETA_PI_CHECK_GUARD) {
 		want = guard_of(w, i);
-		got = get_be(pi, guard_bytes(w));
+		got = words_guard(w, x);
 		if (want != got)
 			return mismatch(rep, i, NVMETA_PI_FIELD_GUARD, want, got);
 	}
@@ -321,7 +364,7 @@ static int verify_block(const struct pi_walk *w, const struct nvmeta_pi_tags *t,
 		if (want != got)
 			return mismatch(rep, i, NVMETA_PI_FIELD_REF, want, got);
 	}
-	if ((t->checks & NVMETA_PI_CHECK_STORAGE) && w->f->sts) {
+	if ((t->checks & NVMETA_PI_CHECK_STORAGE) && w->f.sts) {
 		got = space_storage(w, sp);
 		if (got != t->storage_tag)
 			return mismatch(rep, i, NVMETA_PI_FIELD_STORAGE, t->storage_tag, got);
@@ -404,10 +447,11 @@ int nvmeta_pi_inject(const struct nvmeta_pi_format *f, void *data, void *meta, u
 	pi = tuple(&w, inj->block);
 	switch (inj->field) {
 	case NVMETA_PI_FIELD_GUARD:
-		pi[guard_bytes(&w) - 1] ^= 1;
+		/* The guard's last byte is its lowest: bytes 1, 3 or 7. */
+		pi[f->guard_bits / 8 - 1] ^= 1;
 		return 0;
 	case NVMETA_PI_FIELD_APP:
-		pi[guard_bytes(&w) + 1] ^= 1;
+		pi[f->guard_bits / 8 + 1] ^= 1;
 		return 0;
 	case NVMETA_PI_FIELD_REF:
 		/* The reference tag ends the tuple: its lowest bit is the

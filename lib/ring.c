@@ -235,7 +235,8 @@ uint64_t nvmeta_sync_tag(void)
 }
 
 static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
-		    const struct nvmeta_io *io, struct nvmeta_status *st)
+		    const struct nvmeta_io *io, struct nvmeta_status *st,
+		    struct nvmeta_pi_report *rep)
 {
 	uint64_t tag = nvmeta_sync_tag();
 	struct io_uring_cqe cqe[2];
@@ -258,17 +259,15 @@ static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 	if (ret == -EPERM || ret == -EACCES)
 		return nvmeta_explain_denied(ret, "the passthrough command", &dev->info,
 					     io->opcode != NVMETA_OP_READ);
-	if (!ret && (io->flags & NVMETA_IO_PI_VERIFY)) {
-		struct nvmeta_pi_report rep;
-
-		return nvmeta_pi_verify_io(dev, io, &rep);
-	}
+	if (!ret && (io->flags & NVMETA_IO_PI_VERIFY))
+		return nvmeta_pi_verify_io(dev, io, rep);
 	return ret;
 }
 
 int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 		   const struct nvmeta_io *io, struct nvmeta_status *st)
 {
+	struct nvmeta_pi_report rep;
 	struct nvmeta_status local;
 	int ret;
 
@@ -276,7 +275,24 @@ int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 	if (ret)
 		return ret;
 	ring_enter(ring);
-	ret = sync_one(dev, ring, io, st ? st : &local);
+	ret = sync_one(dev, ring, io, st ? st : &local, &rep);
+	ring_leave(ring);
+	return ret;
+}
+
+int nvmeta_request_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
+			struct nvmeta_request *rq, struct nvmeta_status *st)
+{
+	struct nvmeta_status local;
+	int ret;
+
+	ret = nvmeta_ring_check(ring);
+	if (ret)
+		return ret;
+	rq->dev = dev;
+	memset(&rq->pi, 0, sizeof(rq->pi));
+	ring_enter(ring);
+	ret = sync_one(dev, ring, &rq->io, st ? st : &local, &rq->pi);
 	ring_leave(ring);
 	return ret;
 }

@@ -226,6 +226,15 @@ struct nvmeta_request {
 int nvmeta_queue_request(const struct nvmeta_dev *dev, struct io_uring *ring,
 			 struct nvmeta_request *rq);
 
+/*
+ * nvmeta_request_sync - nvmeta_io_sync() of rq->io, keeping what host PI
+ * verification found in rq->pi (the block, field, expected and found
+ * values of a mismatch; the unwritten and escaped counts).
+ * Returns as nvmeta_io_sync().
+ */
+int nvmeta_request_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
+			struct nvmeta_request *rq, struct nvmeta_status *st);
+
 #ifdef __cplusplus
 }
 #endif
