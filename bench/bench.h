@@ -43,6 +43,8 @@ enum bench_api {
 	API_LIB,	/* nvmeta_queue() and nvmeta_reap() */
 	API_RAW,	/* hand-built SQEs: liburing and the inline encoder only */
 	API_FIO,	/* fio's io_uring_cmd engine, in a child process */
+	API_RW,		/* io_uring READ/WRITE with a PI attribute on the block device */
+	API_ODIRECT,	/* io_uring READ/WRITE on the block device, no metadata */
 };
 
 /* One slice's figures. */
@@ -100,7 +102,7 @@ struct bench_opts {
  * before any read), run one slice, tear it down.  setup fills v->skip
  * instead of failing when this namespace or kernel cannot do the variant. */
 int runner_setup(struct variant *v, const struct bench_opts *o, struct nvmeta_dev *dev,
-		 struct nvmeta_dev *nometa);
+		 struct nvmeta_dev *nometa, struct nvmeta_bdev *bdev);
 int runner_slice(struct variant *v, unsigned int ms, struct slice *s);
 /* What a slice's own bookkeeping costs per I/O, in microseconds: a clock
  * read and a histogram add, measured in a tight loop. */

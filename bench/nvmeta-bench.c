@@ -209,6 +209,20 @@ static void plan_pi(struct plan *p, unsigned int qd)
 	v->qd = qd, v->opcode = NVMETA_OP_WRITE, v->io_flags = NVMETA_IO_PI_GENERATE;
 }
 
+/* The two roads to the same blocks, and the block device without
+ * metadata: passthrough (the reference), the PI attribute, plain O_DIRECT. */
+static void plan_roads(struct plan *p, unsigned int qd)
+{
+	const char *g = group_name("road-qd%u", qd);
+	struct variant *v;
+
+	add(p, g, "passthrough", true)->qd = qd;
+	v = add(p, g, "attribute", false);
+	v->qd = qd, v->api = API_RW;
+	v = add(p, g, "o-direct", false);
+	v->qd = qd, v->api = API_ODIRECT;
+}
+
 static void plan_nometa(struct plan *p, unsigned int qd)
 {
 	const char *g = group_name("nometa-qd%u", qd);
@@ -233,6 +247,10 @@ static void plan_all(struct plan *p)
 	plan_options(p, 32);
 	plan_api(p, 1);
 	plan_api(p, 32);
+	if (!p->info->extended_lba) {
+		plan_roads(p, 1);
+		plan_roads(p, 32);
+	}
 	if (p->info->pi_type) {
 		plan_pi(p, 1);
 		plan_pi(p, 32);
@@ -399,14 +417,32 @@ static void observe(struct plan *p, struct nvmeta_dev *dev)
 	nvmeta_kpath_close(kp);
 }
 
-static int setup_all(struct plan *p, struct nvmeta_dev *dev, struct nvmeta_dev *nometa)
+/* The namespace's block device, for the attribute road and plain
+ * O_DIRECT; NULL (those variants are skipped) when it cannot be opened. */
+static struct nvmeta_bdev *open_bdev(const struct nvmeta_dev_info *in)
+{
+	struct nvmeta_bdev *b;
+	char path[64];
+
+	if (!in->block_name[0])
+		return NULL;
+	snprintf(path, sizeof(path), "/dev/%s", in->block_name);
+	if (nvmeta_bdev_open(path, &b)) {
+		fprintf(stderr, PROG ": %s: %s\n", path, nvmeta_last_error());
+		return NULL;
+	}
+	return b;
+}
+
+static int setup_all(struct plan *p, struct nvmeta_dev *dev, struct nvmeta_dev *nometa,
+		     struct nvmeta_bdev *bdev)
 {
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < p->n; i++) {
 		progress(p->o, "setting up", i, p->n, &p->v[i]);
-		ret = runner_setup(&p->v[i], p->o, dev, nometa);
+		ret = runner_setup(&p->v[i], p->o, dev, nometa, bdev);
 		if (ret)
 			return ret;
 	}
@@ -434,6 +470,7 @@ int main(int argc, char **argv)
 {
 	static struct plan plan;
 	struct nvmeta_dev *dev = NULL, *nometa = NULL;
+	struct nvmeta_bdev *bdev = NULL;
 	struct bench_opts o;
 	char why[160];
 	unsigned int i;
@@ -464,7 +501,8 @@ int main(int argc, char **argv)
 	}
 	plan_sizes_of(&plan);
 	plan_all(&plan);
-	if (setup_all(&plan, dev, nometa))
+	bdev = open_bdev(plan.info);
+	if (setup_all(&plan, dev, nometa, bdev))
 		goto out;
 	run_rounds(&plan);
 	observe(&plan, dev);
@@ -472,6 +510,7 @@ int main(int argc, char **argv)
 out:
 	for (i = 0; i < plan.n; i++)
 		runner_teardown(&plan.v[i]);
+	nvmeta_bdev_close(bdev);
 	nvmeta_dev_close(nometa);
 	nvmeta_dev_close(dev);
 	return ret;

@@ -20,12 +20,13 @@
  *                bytes: what a wider guard costs
  *
  * Throughput counts the protected data, block_size bytes a block,
- * metadata excluded, in every variant alike: the ratios are ratios of
- * time.  As in nvmeta-bench, every variant runs one short slice a round,
- * in an order that rotates and alternates from round to round, after an
- * unrecorded warm-up round; figures are the median with min and max over
- * rounds, and ratios are taken round by round (both sides of a ratio ran
- * within one round of each other) before their median.
+ * metadata excluded, in every variant alike, per second of the thread's
+ * CPU time: the ratios are ratios of time.  As in nvmeta-bench, every
+ * variant runs one short slice a round, in an order that rotates and
+ * alternates from round to round, after an unrecorded warm-up round;
+ * figures are the median with min and max over rounds, and ratios are
+ * taken round by round (both sides of a ratio ran within one round of
+ * each other) before their median.
  */
 #include <errno.h>
 #include <getopt.h>

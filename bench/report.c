@@ -70,7 +70,8 @@ static bool ratio(const struct variant *v, const struct variant *ref, enum figur
 
 static const char *api_name(enum bench_api a)
 {
-	return a == API_RAW ? "raw" : a == API_FIO ? "fio" : "lib";
+	return a == API_RAW ? "raw" : a == API_FIO ? "fio" : a == API_RW ? "attribute" :
+	       a == API_ODIRECT ? "o-direct" : "lib";
 }
 
 void report_table(FILE *f, struct variant *vs, unsigned int n)
@@ -161,7 +162,11 @@ void report_summary(FILE *f, struct variant *vs, unsigned int n, double bookkeep
 	summary_line(f, vs, n, "host PI verify/none, reads QD1", "pi-read-qd1", "host-verify");
 	summary_line(f, vs, n, "host PI verify/none, reads QD32", "pi-read-qd32", "host-verify");
 	summary_line(f, vs, n, "host PI generate/none, writes QD32", "pi-write-qd32", "host-generate");
-	summary_line(f, vs, n, "no metadata/with metadata, QD1", "nometa-qd1", "no-meta");
+	summary_line(f, vs, n, "attribute road/passthrough, QD1", "road-qd1", "attribute");
+	summary_line(f, vs, n, "attribute road/passthrough, QD32", "road-qd32", "attribute");
+	summary_line(f, vs, n, "O_DIRECT, no metadata/passthrough, QD1", "road-qd1", "o-direct");
+	summary_line(f, vs, n, "O_DIRECT, no metadata/passthrough, QD32", "road-qd32", "o-direct");
+		summary_line(f, vs, n, "no metadata/with metadata, QD1", "nometa-qd1", "no-meta");
 	summary_line(f, vs, n, "no metadata/with metadata, QD32", "nometa-qd32", "no-meta");
 	if (raw1 && raw32)
 		fprintf(f, "  bookkeeping (clock + histogram) per I/O: %.3f us, %.2f%% of the raw baseline's CPU per I/O at QD1, %.2f%% at QD32\n",

@@ -25,6 +25,9 @@ struct worker {
 	struct nvmeta_io io[BENCH_MAX_QD];	/* one command a slot, made once */
 	/* Reads verified on the host at reap go through requests. */
 	struct nvmeta_request rq[BENCH_MAX_QD];
+	/* The block device's roads: with the PI attribute, or without. */
+	const struct nvmeta_bdev *bdev;
+	struct nvmeta_rw rw[BENCH_MAX_QD];
 	uint64_t submitted_ns[BENCH_MAX_QD];
 	unsigned int free_slots[BENCH_MAX_QD];
 	pthread_t thread;
@@ -134,7 +137,9 @@ static int worker_setup(struct worker *w, const struct bench_opts *o, unsigned i
 	struct nvmeta_ring_params p = { .flags = w->v->ring_flags,
 					.sq_thread_idle = w->v->sq_idle_ms };
 	struct variant *v = w->v;
-	uint64_t span = (uint64_t)v->threads * v->qd * v->nlb;
+	/* A gap of one transfer between slots: the block layer would merge
+	 * adjacent reads on the block device's roads, passthrough never. */
+	uint64_t span = (uint64_t)v->threads * v->qd * v->nlb * 2;
 	unsigned int i;
 	int ret;
 
@@ -147,11 +152,14 @@ static int worker_setup(struct worker *w, const struct bench_opts *o, unsigned i
 		return skip(v, ret, "ring"), 1;
 	w->ring_up = true;
 	for (i = 0; i < v->qd; i++) {
-		ret = alloc_slot(w, i, o->slba + ((uint64_t)t * v->qd + i) * v->nlb);
+		ret = alloc_slot(w, i, o->slba + ((uint64_t)t * v->qd + i) * v->nlb * 2);
 		if (ret)
 			return skip(v, ret, "buffers"), 1;
 		w->free_slots[i] = i;
 		w->rq[i] = (struct nvmeta_request){ .io = w->io[i], .user_data = i };
+		w->rw[i] = (struct nvmeta_rw){ .io = w->io[i] };
+		if (v->api == API_ODIRECT)
+			w->rw[i].io.meta = NULL, w->rw[i].io.meta_len = 0;
 	}
 	if (v->fixed && (ret = register_fixed(w)))
 		return skip(v, 0, "registering the data buffers and the device failed"), 1;
@@ -161,7 +169,7 @@ static int worker_setup(struct worker *w, const struct bench_opts *o, unsigned i
 }
 
 int runner_setup(struct variant *v, const struct bench_opts *o, struct nvmeta_dev *dev,
-		 struct nvmeta_dev *nometa)
+		 struct nvmeta_dev *nometa, struct nvmeta_bdev *bdev)
 {
 	struct state *st;
 	unsigned int t;
@@ -170,6 +178,10 @@ int runner_setup(struct variant *v, const struct bench_opts *o, struct nvmeta_de
 		return 0;
 	if (v->no_meta && !nometa)
 		return skip(v, 0, "no namespace without metadata given (--nometa)");
+	if ((v->api == API_RW || v->api == API_ODIRECT) && !bdev)
+		return skip(v, 0, "the namespace's block device could not be opened");
+	if (v->api == API_RW && nvmeta_bdev_road(bdev))
+		return skip(v, 1, "attribute road");
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
@@ -179,6 +191,7 @@ int runner_setup(struct variant *v, const struct bench_opts *o, struct nvmeta_de
 		struct worker *w = &st->w[t];
 
 		w->v = v;
+		w->bdev = bdev;
 		w->dev = v->no_meta ? nometa : dev;
 		w->info = nvmeta_dev_info(w->dev);
 		if (worker_setup(w, o, t))
@@ -246,10 +259,72 @@ static unsigned int reap_raw(struct worker *w, uint64_t t, unsigned int *nfree)
 	return n;
 }
 
+/* The block device's roads: nvmeta_prep_rw() fills a plain READ or WRITE,
+ * with the PI attribute when the command has a metadata buffer. */
+static int queue_rw(struct worker *w, unsigned int slot)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+	int ret;
+
+	if (!sqe)
+		return -EBUSY;
+	ret = nvmeta_prep_rw(w->bdev, sqe, &w->rw[slot]);
+	if (ret) {
+		/* The SQE is taken: send a NOP nobody counts. */
+		io_uring_prep_nop(sqe);
+		sqe->user_data = UINT64_MAX >> 1;
+		return ret;
+	}
+	sqe->user_data = slot;
+	return 0;
+}
+
+static unsigned int reap_rw(struct worker *w, uint64_t t, unsigned int *nfree)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, n = 0;
+
+	unsigned int seen = 0;
+
+	io_uring_for_each_cqe(&w->ring, head, cqe) {
+		unsigned int slot = (unsigned int)cqe->user_data;
+		int res = cqe->res;
+
+		seen++;
+		if (cqe->user_data >= w->v->qd)
+			continue;	/* the NOP of a refused command */
+		if (res >= 0)
+			res = (uint32_t)res == w->rw[slot].io.data_len ? 0 : -EIO;
+		slot_done(w, slot, res, t, nfree);
+		n++;
+	}
+	io_uring_cq_advance(&w->ring, seen);
+	return n;
+}
+
+struct road {
+	int (*queue)(struct worker *w, unsigned int slot);
+	unsigned int (*reap)(struct worker *w, uint64_t t, unsigned int *nfree);
+};
+
+static struct road road_of(enum bench_api api)
+{
+	switch (api) {
+	case API_RAW:
+		return (struct road){ queue_raw, reap_raw };
+	case API_RW:
+	case API_ODIRECT:
+		return (struct road){ queue_rw, reap_rw };
+	default:
+		return (struct road){ queue_lib, reap_lib };
+	}
+}
+
 /* Keep qd commands in flight until the slice's time is up, then drain. */
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
+	struct road road = road_of(w->v->api);
 	bool raw = w->v->api == API_RAW;
 	unsigned int nfree = w->v->qd, inflight = 0, slot;
 	uint64_t t = now_ns(), end = t + (uint64_t)w->ms * 1000000ull;
@@ -258,7 +333,7 @@ static void *worker_run(void *arg)
 	while (!w->s.error[0]) {
 		while (t < end && nfree) {
 			slot = w->free_slots[--nfree];
-			ret = raw ? queue_raw(w, slot) : queue_lib(w, slot);
+			ret = road.queue(w, slot);
 			if (ret) {
 				snprintf(w->s.error, sizeof(w->s.error), "queue: %s",
 					 raw ? strerror(-ret) : nvmeta_last_error());
@@ -276,7 +351,7 @@ static void *worker_run(void *arg)
 			break;
 		}
 		t = now_ns();
-		inflight -= raw ? reap_raw(w, t, &nfree) : reap_lib(w, t, &nfree);
+		inflight -= road.reap(w, t, &nfree);
 	}
 	return NULL;
 }
@@ -358,14 +433,15 @@ void runner_observe(struct variant *v, struct nvmeta_kpath *kp)
 	int path;
 
 	v->predicted = v->observed = "-";
-	if (!st || v->skip[0] || !st->w[0].meta[0])
+	if (!st || v->skip[0] || !st->w[0].meta[0] || v->api == API_ODIRECT)
 		return;
 	w = &st->w[0];
 	if (!nvmeta_predict(w->info, NVMETA_KIND_META, w->meta[0]->addr, w->meta[0]->len, &pred))
 		v->predicted = nvmeta_path_name(pred.path);
 	if (!kp || nvmeta_kpath_sample(kp, &before))
 		return;
-	if (nvmeta_io_sync(w->dev, &w->ring, &w->rq[0].io, NULL))
+	if (v->api == API_RW ? nvmeta_rw_sync(w->bdev, &w->ring, &w->rw[0]) :
+	    nvmeta_io_sync(w->dev, &w->ring, &w->rq[0].io, NULL))
 		return;
 	if (nvmeta_kpath_sample(kp, &after))
 		return;
