@@ -505,6 +505,11 @@ static const char *path_words(enum nvmeta_path p)
 	       "refused buffer";
 }
 
+static const char *pi_path(const struct check_pi *o)
+{
+	return o->plain ? "plain buffers" : path_words(o->path);
+}
+
 enum nvmeta_pi_field nvmeta_check_e2e_field(const struct nvmeta_status *st)
 {
 	if (st->sct != 2)	/* Media and Data Integrity Errors */
@@ -553,13 +558,13 @@ static void pi_host_mismatch(const struct nvmeta_dev_info *info, const struct ch
 		nvmeta_check_verdict(r, NVMETA_VERDICT_KERNEL_DEFECT,
 			"%s; the device checked it on the write and the read (PRCHK %s) and both succeeded, so it changed between the device and the caller's memory: %s LBA %llu byte %zu 0x%02x for 0x%02x (%s, kernel %s)",
 			what, prchk_words(o->prchk), r->where, (unsigned long long)r->bad_lba,
-			r->bad_offset, r->found, r->expected, path_words(o->path),
+			r->bad_offset, r->found, r->expected, pi_path(o),
 			info->kernel.release);
 	else
 		nvmeta_check_verdict(r, NVMETA_VERDICT_KERNEL_DEFECT,
 			"%s; the device does not check it (PRCHK %s), but the read succeeded and %s LBA %llu byte %zu is 0x%02x for 0x%02x (%s, kernel %s)",
 			what, prchk_words(o->prchk), r->where, (unsigned long long)r->bad_lba,
-			r->bad_offset, r->found, r->expected, path_words(o->path),
+			r->bad_offset, r->found, r->expected, pi_path(o),
 			info->kernel.release);
 }
 
@@ -588,13 +593,13 @@ static void pi_write_refused(const struct nvmeta_dev_info *info, const struct ch
 		nvmeta_check_verdict(r, NVMETA_VERDICT_DEVICE_ERROR,
 			"write refused with NVMe status 0x%03x (%s) for a guard that is the specification's CRC of the data: the CRC gives its check value, every block sent verifies on the host, the guard covers the data alone (PRCHK %s, %s, kernel %s)",
 			o->status.status, nvmeta_status_name(&o->status), prchk_words(o->prchk),
-			path_words(o->path), info->kernel.release);
+			pi_path(o), info->kernel.release);
 		return;
 	}
 	nvmeta_check_verdict(r, NVMETA_VERDICT_FAIL,
 		"write refused with NVMe status 0x%03x (%s): the device rejects the PI nvmeta generated (NVMETA_IO_PI_GENERATE, PRCHK %s); %s (%s)",
 		o->status.status, nvmeta_status_name(&o->status), prchk_words(o->prchk), blame,
-		path_words(o->path));
+		pi_path(o));
 }
 
 bool nvmeta_check_pi_verdict(const struct nvmeta_dev_info *info, const struct check_pi *o,
@@ -614,7 +619,7 @@ bool nvmeta_check_pi_verdict(const struct nvmeta_dev_info *info, const struct ch
 	nvmeta_check_verdict(r, NVMETA_VERDICT_DEVICE_ERROR,
 		"read refused with NVMe status 0x%03x (%s), after the device accepted the same blocks' PI with PRCHK %s on the write: what it stored is not what it checked (%s, kernel %s)",
 		o->status.status, nvmeta_status_name(&o->status), prchk_words(o->prchk),
-		path_words(o->path), info->kernel.release);
+		pi_path(o), info->kernel.release);
 	return true;
 }
 
@@ -696,7 +701,7 @@ static bool pi_judged(struct check *c, struct check_side *s, bool is_read, int r
 	struct check_pi o = {
 		.is_read = is_read, .ret = ret, .status = s->status, .prchk = c->prchk,
 		.path = s->observed >= 0 ? (enum nvmeta_path)s->observed : s->pred.path,
-		.slba = c->res->slba, .bytes_match = true,
+		.plain = !case_buf(s), .slba = c->res->slba, .bytes_match = true,
 	};
 	void *meta = s->meta ? s->meta->addr : NULL;
 

@@ -94,6 +94,7 @@ struct check_pi {
 	struct nvmeta_status status;
 	uint8_t prchk;			/* PRCHK bits both I/Os went with */
 	enum nvmeta_path path;		/* of the case buffer: observed, else predicted */
+	bool plain;			/* this I/O has no case buffer: path unknown */
 	uint64_t slba;
 	/* Read: the host's verification, and whether every byte (PI
 	 * included) is what the host generated and wrote; where it is not,

@@ -2,6 +2,7 @@
 /* The checker's verdicts, fed outcomes instead of a device. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <criterion/criterion.h>
 #include "check.h"
@@ -290,6 +291,14 @@ static const struct {
 	{ "data-readonly-src-8", "data", "readonly" },
 	{ "data-readonly-dst-8", "data", "readonly" },
 	{ "data-untouched-8", "data", "untouched" },
+	{ "meta-pi-pinned-1", "meta", "anon" },
+	{ "meta-pi-pinned-8", "meta", "anon" },
+	{ "meta-pi-misaligned+1-1", "meta", "anon" },
+	{ "meta-pi-misaligned+1-1w", "meta", "anon" },
+	{ "meta-pi-misaligned+1-8", "meta", "anon" },
+	{ "meta-pi-fragmented-1", "meta", "anon" },
+	{ "meta-pi-fragmented-8", "meta", "anon" },
+	{ "meta-pi-fragmented-8w", "meta", "anon" },
 	{ "reformat-under-handle", "meta", "anon" },
 	{ "raw-shortmeta-pin-read", "meta", "anon" },
 	{ "raw-shortmeta-pin-write", "meta", "anon" },
@@ -386,4 +395,301 @@ Test(check, run_refuses_unknown_flags_and_kinds)
 	cr_assert_eq(run_case(&tc), -EINVAL);
 	cr_assert_neq(strstr(nvmeta_last_error(), "kind 2"), NULL, "error: %s",
 		      nvmeta_last_error());
+}
+
+/* ---- protection information cases (NVMETA_CHECK_PI) ---- */
+
+/* The PI cases: new names for metadata pinned and bounced, one and eight
+ * blocks, both directions; every other case without the flag. */
+Test(check, table_has_pi_cases_for_pinned_and_bounced_metadata)
+{
+	const struct nvmeta_check_case *tc;
+	int n = nvmeta_check_table(&tc), i;
+	unsigned int pi = 0, layouts = 0, sizes = 0, dirs = 0;
+
+	for (i = 0; i < n; i++) {
+		bool named = strncmp(tc[i].name, "meta-pi-", 8) == 0;
+
+		cr_assert_eq(named, !!(tc[i].flags & NVMETA_CHECK_PI), "%s", tc[i].name);
+		if (!named)
+			continue;
+		pi++;
+		cr_assert_eq(tc[i].kind, NVMETA_KIND_META, "%s", tc[i].name);
+		cr_assert_eq(tc[i].flags, NVMETA_CHECK_PI, "%s", tc[i].name);
+		cr_assert_eq(tc[i].expect_err, 0, "%s", tc[i].name);
+		layouts |= 1u << tc[i].layout;
+		sizes |= 1u << tc[i].size;
+		dirs |= 1u << tc[i].dir;
+	}
+	cr_assert_geq(pi, 6);
+	cr_assert(layouts & (1u << NVMETA_LAYOUT_PINNED));
+	cr_assert(layouts & (1u << NVMETA_LAYOUT_MISALIGNED));
+	cr_assert(layouts & (1u << NVMETA_LAYOUT_FRAGMENTED));
+	cr_assert_eq(sizes, (1u << NVMETA_SIZE_ONE) | (1u << NVMETA_SIZE_FEW));
+	cr_assert_eq(dirs, (1u << NVMETA_DIR_READ) | (1u << NVMETA_DIR_WRITE) |
+			   (1u << NVMETA_DIR_BOTH));
+}
+
+static struct nvmeta_check_case pi_case(void)
+{
+	struct nvmeta_check_case tc = first_case();
+
+	tc.name = "meta-pi-test";
+	tc.flags = NVMETA_CHECK_PI;
+	return tc;
+}
+
+/* A namespace without PI: the case is accepted and skipped with a reason. */
+Test(check, pi_case_without_pi_is_skipped_with_a_reason)
+{
+	struct nvmeta_check_case tc = pi_case();
+
+	fake_dev.fd = -1;
+	fake_dev.info = info;
+	fake_dev.info.nsze = 1 << 20;
+	fake_dev.info.pi_type = 0;
+	cr_assert_eq(nvmeta_check_run(&fake_dev, NULL, NULL, &tc, 0, 1, &res), 0, "%s",
+		     nvmeta_last_error());
+	cr_assert_eq(res.verdict, NVMETA_VERDICT_SKIP, "detail: %s", res.detail);
+	cr_assert_neq(strstr(res.detail, "no protection information"), NULL, "detail: %s",
+		      res.detail);
+}
+
+/* Generation writes the write's source: read-only memory cannot take it,
+ * and the probes send commands of their own. */
+Test(check, run_refuses_pi_with_flags_it_cannot_go_with)
+{
+	static const uint32_t bad[] = { NVMETA_CHECK_READONLY, NVMETA_CHECK_SHORT_META,
+					NVMETA_CHECK_REFORMAT };
+	struct nvmeta_check_case tc = pi_case();
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		tc.flags = NVMETA_CHECK_PI | bad[i];
+		cr_assert_eq(run_case(&tc), -EINVAL, "flags %#x", tc.flags);
+		cr_assert_neq(strstr(nvmeta_last_error(), "NVMETA_CHECK_PI cannot go with"), NULL,
+			      "error: %s", nvmeta_last_error());
+	}
+}
+
+/* A 512+16 type 1 format, PI in the last 8 bytes, as preset 512+16-pi1. */
+static void pi_info(struct nvmeta_dev_info *in, uint8_t type, uint8_t guard_bits)
+{
+	in->pi_type = type;
+	in->guard_bits = guard_bits;
+	in->pif = guard_bits == 64 ? 2 : 0;
+	in->pi_size = guard_bits == 16 ? 8 : 16;
+	in->pi_first = false;
+}
+
+/* The checker compares the read back with the pattern and the PI
+ * generated over it: the image, not the bare pattern, and a changed PI
+ * byte is caught. */
+Test(check, pi_image_is_what_the_bytes_are_compared_with)
+{
+	struct check_side s = side(NVMETA_PATH_BOUNCE, true);
+	struct nvmeta_pi_report rep;
+
+	pi_info(&info, 1, 16);
+	cr_assert_eq(nvmeta_pi_format_of(&info, &c.pi_fmt), 0, "%s", nvmeta_last_error());
+	c.pi = true;
+	c.pi_tags = (struct nvmeta_pi_tags){ .ref_tag = res.slba, .app_tag = 0x6e76,
+					     .app_mask = 0xffff, .checks = NVMETA_PI_CHECK_ALL };
+	cr_assert_eq(nvmeta_check_pi_images(&c, sizeof(data_mem), sizeof(meta_mem)), 0, "%s",
+		     nvmeta_last_error());
+	/* The buffers hold the bare pattern: the PI bytes differ. */
+	cr_assert_not(nvmeta_check_bytes_match(&c, &s, "data", "metadata"));
+	cr_assert_str_eq(res.where, "metadata");
+	cr_assert_geq(res.bad_offset, MS - 8, "offset %zu", res.bad_offset);
+	/* Generated as the write does: every byte is the image. */
+	cr_assert_eq(nvmeta_pi_generate(&c.pi_fmt, data_mem, meta_mem, NLB, &c.pi_tags), 0);
+	memset(&res, 0, sizeof(res));
+	res.slba = 100;
+	res.nlb = NLB;
+	cr_assert(nvmeta_check_bytes_match(&c, &s, "data", "metadata"), "detail: %s", res.detail);
+	cr_assert_eq(nvmeta_pi_verify(&c.pi_fmt, data_mem, meta_mem, NLB, &c.pi_tags, &rep), 0);
+	/* Outside the PI the metadata is still the pattern. */
+	cr_assert_eq(memcmp(meta_mem, c.want[META_BYTES], sizeof(meta_mem)), 0);
+	/* A reference tag byte of block 5 changed. */
+	meta_mem[5 * MS + MS - 1] ^= 0x01;
+	cr_assert_not(nvmeta_check_bytes_match(&c, &s, "data", "metadata"));
+	cr_assert_eq(res.bad_lba, 105);
+	cr_assert_eq(res.bad_offset, MS - 1);
+	cr_assert_eq(res.verdict, NVMETA_VERDICT_KERNEL_DEFECT);
+	free(c.want[DATA_BYTES]);
+	free(c.want[META_BYTES]);
+}
+
+static const struct nvmeta_status ok_status;
+static const struct nvmeta_status guard_error = { .status = 0x282, .sct = 2, .sc = 0x82 };
+static const struct nvmeta_status app_error = { .status = 0x283, .sct = 2, .sc = 0x83 };
+static const struct nvmeta_status ref_error = { .status = 0x284, .sct = 2, .sc = 0x84 };
+static const struct nvmeta_status lba_range = { .status = 0x080, .sct = 0, .sc = 0x80 };
+
+#define PRCHK_ALL (NVMETA_PRCHK_GUARD | NVMETA_PRCHK_APP | NVMETA_PRCHK_REF)
+
+static struct check_pi pi_read(int ret)
+{
+	return (struct check_pi){ .is_read = true, .ret = ret, .prchk = PRCHK_ALL,
+				  .path = NVMETA_PATH_BOUNCE, .slba = 100, .bytes_match = true };
+}
+
+Test(check, pi_e2e_statuses_name_their_field)
+{
+	cr_assert_eq(nvmeta_check_e2e_field(&guard_error), NVMETA_PI_FIELD_GUARD);
+	cr_assert_eq(nvmeta_check_e2e_field(&app_error), NVMETA_PI_FIELD_APP);
+	cr_assert_eq(nvmeta_check_e2e_field(&ref_error), NVMETA_PI_FIELD_REF);
+	cr_assert_eq(nvmeta_check_e2e_field(&lba_range), NVMETA_PI_FIELD_NONE);
+	cr_assert_eq(nvmeta_check_e2e_field(&ok_status), NVMETA_PI_FIELD_NONE);
+}
+
+/* Success, and errors that are no PI matter, go to the ordinary judgement. */
+Test(check, pi_verdict_leaves_other_outcomes_alone)
+{
+	struct check_pi o = pi_read(0);
+
+	cr_assert_not(nvmeta_check_pi_verdict(&info, &o, &res));
+	o = pi_read(-EIO);
+	o.status = lba_range;
+	cr_assert_not(nvmeta_check_pi_verdict(&info, &o, &res));
+	o.is_read = false;
+	cr_assert_not(nvmeta_check_pi_verdict(&info, &o, &res));
+	o = pi_read(-EFAULT);
+	cr_assert_not(nvmeta_check_pi_verdict(&info, &o, &res));
+	cr_assert_eq(res.verdict, NVMETA_VERDICT_PASS);
+}
+
+/* The device checked the PI on the write and on the read and completed
+ * both; the host finds it wrong and a byte differs: the kernel changed it
+ * between the device and the caller's memory. */
+Test(check, pi_host_mismatch_after_checked_write_is_a_kernel_defect)
+{
+	struct check_pi o = pi_read(-EILSEQ);
+
+	o.bytes_match = false;
+	o.rep = (struct nvmeta_pi_report){ .block = 3, .field = NVMETA_PI_FIELD_GUARD,
+					   .expected = 0x1234, .found = 0x1235 };
+	res.where = "metadata";
+	res.bad_lba = 103;
+	res.bad_offset = 9;
+	cr_assert(nvmeta_check_pi_verdict(&info, &o, &res));
+	cr_assert_eq(res.verdict, NVMETA_VERDICT_KERNEL_DEFECT, "detail: %s", res.detail);
+	cr_assert_neq(strstr(res.detail, "LBA 103 guard 0x1235, expected 0x1234"), NULL,
+		      "detail: %s", res.detail);
+	cr_assert_neq(strstr(res.detail, "the device checked it on the write and the read (PRCHK guard|app|ref)"),
+		      NULL, "detail: %s", res.detail);
+	cr_assert_neq(strstr(res.detail, "metadata LBA 103 byte 9"), NULL, "detail: %s", res.detail);
+	cr_assert_neq(strstr(res.detail, "bounce path"), NULL, "detail: %s", res.detail);
+	cr_assert_neq(strstr(res.detail, RELEASE), NULL, "detail: %s", res.detail);
+}
+
+/* Type 3: the device does not check the reference tag; a changed byte
+ * after a successful read is still the kernel's, said without the claim. */
+Test(check, pi_host_mismatch_of_an_unchecked_field_is_a_kernel_defect_too)
+{
+	struct check_pi o = pi_read(-EILSEQ);
+
+	o.prchk = NVMETA_PRCHK_GUARD | NVMETA_PRCHK_APP;
+	o.bytes_match = false;
+	o.rep = (struct nvmeta_pi_report){ .field = NVMETA_PI_FIELD_REF, .expected = 100,
+					   .found = 101 };
+	res.where = "metadata";
+	cr_assert(nvmeta_check_pi_verdict(&info, &o, &res));
+	cr_assert_eq(res.verdict, NVMETA_VERDICT_KERNEL_DEFECT, "detail: %s", res.detail);
+	cr_assert_neq(strstr(res.detail, "the device does not check it (PRCHK guard|app)"), NULL,
+		      "detail: %s", res.detail);
+}
+
+/* Nothing changed in transit, yet the host's verification fails: the
+ * library disagrees with itself. */
+Test(check, pi_host_mismatch_with_every_byte_intact_fails_the_library)
+{
+	struct check_pi o = pi_read(-EILSEQ);
+
+	o.rep = (struct nvmeta_pi_report){ .field = NVMETA_PI_FIELD_APP, .expected = 0x6e76,
+					   .found = 0x6e77 };
+	cr_assert(nvmeta_check_pi_verdict(&info, &o, &res));
+	cr_assert_eq(res.verdict, NVMETA_VERDICT_FAIL, "detail: %s", res.detail);
+	cr_assert_str_eq(res.where, "host PI verification");
+	cr_assert_neq(strstr(res.detail, "disagrees with its own generation"), NULL,
+		      "detail: %s", res.detail);
+}
+
+/* The device accepted the PI, checked, on the write and refuses it on the
+ * read: its stored copy changed. */
+Test(check, pi_read_refused_by_the_device_is_a_device_error)
+{
+	struct check_pi o = pi_read(-EIO);
+
+	o.status = ref_error;
+	cr_assert(nvmeta_check_pi_verdict(&info, &o, &res));
+	cr_assert_eq(res.verdict, NVMETA_VERDICT_DEVICE_ERROR, "detail: %s", res.detail);
+	cr_assert_neq(strstr(res.detail, "0x284"), NULL, "detail: %s", res.detail);
+}
+
+static struct check_pi pi_write_refused_by(const struct nvmeta_status *st)
+{
+	return (struct check_pi){ .ret = -EIO, .status = *st, .prchk = PRCHK_ALL,
+				  .path = NVMETA_PATH_PIN, .source_verifies = true,
+				  .guard_spec_ok = true };
+}
+
+/* The device rejects what the host generated: the library's generation
+ * fails, with the reason the device cannot be blamed. */
+Test(check, pi_write_refused_fails_the_generation)
+{
+	struct check_pi o = pi_write_refused_by(&app_error);
+
+	cr_assert(nvmeta_check_pi_verdict(&info, &o, &res));
+	cr_assert_eq(res.verdict, NVMETA_VERDICT_FAIL, "detail: %s", res.detail);
+	cr_assert_str_eq(res.where, "write PI");
+	cr_assert_neq(strstr(res.detail, "the device rejects the PI nvmeta generated"), NULL,
+		      "detail: %s", res.detail);
+	cr_assert_neq(strstr(res.detail, "the tags are the library's to set"), NULL,
+		      "detail: %s", res.detail);
+
+	o = pi_write_refused_by(&guard_error);
+	cr_assert(nvmeta_check_pi_verdict(&info, &o, &res));
+	cr_assert_eq(res.verdict, NVMETA_VERDICT_FAIL, "detail: %s", res.detail);
+	cr_assert_neq(strstr(res.detail, "covers the metadata before the PI too"), NULL,
+		      "detail: %s", res.detail);
+
+	o.guard_data_only = true;
+	o.source_verifies = false;
+	cr_assert(nvmeta_check_pi_verdict(&info, &o, &res));
+	cr_assert_eq(res.verdict, NVMETA_VERDICT_FAIL, "detail: %s", res.detail);
+	cr_assert_neq(strstr(res.detail, "do not verify on the host either"), NULL,
+		      "detail: %s", res.detail);
+
+	o.source_verifies = true;
+	o.guard_spec_ok = false;
+	cr_assert(nvmeta_check_pi_verdict(&info, &o, &res));
+	cr_assert_eq(res.verdict, NVMETA_VERDICT_FAIL, "detail: %s", res.detail);
+	cr_assert_neq(strstr(res.detail, "check value"), NULL, "detail: %s", res.detail);
+}
+
+/* A guard that is the specification's CRC of the data alone, refused: the
+ * device computes it wrongly. */
+Test(check, pi_write_refusing_the_specification_guard_is_a_device_error)
+{
+	struct check_pi o = pi_write_refused_by(&guard_error);
+
+	o.guard_data_only = true;
+	cr_assert(nvmeta_check_pi_verdict(&info, &o, &res));
+	cr_assert_eq(res.verdict, NVMETA_VERDICT_DEVICE_ERROR, "detail: %s", res.detail);
+	cr_assert_neq(strstr(res.detail, "specification's CRC of the data"), NULL, "detail: %s",
+		      res.detail);
+	cr_assert_neq(strstr(res.detail, "pinned path"), NULL, "detail: %s", res.detail);
+}
+
+/* The write of a read case goes through plain buffers, which have no
+ * predicted path: the detail must not name one. */
+Test(check, pi_write_refused_on_plain_buffers_names_no_path)
+{
+	struct check_pi o = pi_write_refused_by(&guard_error);
+
+	o.plain = true;
+	cr_assert(nvmeta_check_pi_verdict(&info, &o, &res));
+	cr_assert_neq(strstr(res.detail, "(plain buffers)"), NULL, "detail: %s", res.detail);
+	cr_assert_eq(strstr(res.detail, "pinned path"), NULL, "detail: %s", res.detail);
 }
