@@ -23,6 +23,8 @@ struct options {
 	bool no_kprobes;
 	bool weakness;
 	bool reformat;
+	bool road_rw;		/* --road rw: the attribute road */
+	struct nvmeta_bdev *bdev;
 };
 
 /*
@@ -143,13 +145,15 @@ static void print_header(const struct options *o, const struct nvmeta_dev_info *
 	if (o->json) {
 		printf("{\n  \"device\": \"%s\",\n  \"kernel\": \"%s\",\n  \"format\": "
 		       "{\"lba\": %u, \"ms\": %u, \"extended_lba\": %s, \"pi_type\": %u},\n"
-		       "  \"cases\": [", in->generic_path, in->kernel.release, in->lba_size,
-		       in->ms, in->extended_lba ? "true" : "false", in->pi_type);
+		       "  \"road\": \"%s\",\n  \"cases\": [", in->generic_path, in->kernel.release,
+		       in->lba_size, in->ms, in->extended_lba ? "true" : "false", in->pi_type,
+		       o->road_rw ? "rw" : "passthrough");
 		return;
 	}
-	printf("nvmeta-check %s: kernel %s, format %u+%u%s pi %u, %d cases x %u run%s\n\n",
+	printf("nvmeta-check %s: kernel %s, format %u+%u%s pi %u, road %s, %d cases x %u run%s\n\n",
 	       in->generic_path, in->kernel.release, in->lba_size, in->ms,
-	       in->extended_lba ? " extended" : "", in->pi_type, n, o->runs,
+	       in->extended_lba ? " extended" : "", in->pi_type,
+	       o->road_rw ? "rw (PI attribute)" : "passthrough", n, o->runs,
 	       o->runs == 1 ? "" : "s");
 	printf("%-26s %-4s %-5s %6s  %-11s %-7s %-7s %-13s %s\n", "Case", "Buf", "Dir", "Blocks",
 	       "Layout", "Predict", "Kernel", "Result", "Detail");
@@ -178,7 +182,7 @@ static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_ur
 			done++;
 			if (!o->quiet)
 				fprintf(stderr, "[%3u/%u] %-26s ", done, total, cases[i].name);
-			if (nvmeta_check_run(dev, ring, kp, &cases[i], i, run, &r)) {
+			if (nvmeta_check_run_road(dev, o->bdev, ring, kp, &cases[i], i, run, &r)) {
 				if (!stop_signal)
 					fprintf(stderr, "\nnvmeta-check: %s\n", nvmeta_last_error());
 				else if (!o->quiet)
@@ -244,6 +248,10 @@ static void usage(FILE *out)
 		     "                      slub_debug=FZ; never on a machine that matters)\n"
 		     "  -F, --reformat      also format the namespace under an open handle and\n"
 		     "                      back (erases the whole namespace)\n"
+		     "  -R, --road ROAD     passthrough (default), or rw: the copy-back matrix as\n"
+		     "                      io_uring read/write with a PI attribute on the\n"
+		     "                      namespace's block device (Linux 6.14); refused before\n"
+		     "                      any I/O where the kernel does not honour it\n"
 		     "exit status: 0 all passed or skipped, 1 a case failed, 2 could not run;\n"
 		     "SIGINT, SIGTERM, SIGHUP, SIGPIPE: the case in flight finishes, the probes\n"
 		     "are removed, and the tool dies of that signal\n");
@@ -258,13 +266,14 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "no-kprobes", no_argument, NULL, 'K' },
 		{ "kernel-weakness", no_argument, NULL, 'W' },
 		{ "reformat", no_argument, NULL, 'F' },
+		{ "road", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t runs;
 	int c;
 
 	o->runs = 1;
-	while ((c = getopt_long(argc, argv, "jf:r:qlhKWF", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jf:r:qlhKWFR:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o->json = true; break;
 		case 'f': o->filter = optarg; break;
@@ -279,6 +288,13 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'K': o->no_kprobes = true; break;
 		case 'W': o->weakness = true; break;
 		case 'F': o->reformat = true; break;
+		case 'R':
+			if (strcmp(optarg, "rw") && strcmp(optarg, "passthrough")) {
+				fprintf(stderr, "nvmeta-check: -R/--road '%s': passthrough or rw\n", optarg);
+				return -1;
+			}
+			o->road_rw = !strcmp(optarg, "rw");
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -288,6 +304,24 @@ static int parse(int argc, char **argv, struct options *o)
 	if (optind + 1 != argc || !o->runs)
 		return -1;
 	o->path = argv[optind];
+	return 0;
+}
+
+/* The attribute road goes through the namespace's block device; a
+ * kernel that does not honour it is refused here, before any I/O. */
+static int open_road(struct options *o, const struct nvmeta_dev_info *in)
+{
+	char path[64];
+
+	if (!in->block_name[0]) {
+		fprintf(stderr, "nvmeta-check: --road rw: %s has no block device\n", in->generic_path);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/dev/%s", in->block_name);
+	if (nvmeta_bdev_open(path, &o->bdev) || nvmeta_bdev_road(o->bdev)) {
+		fprintf(stderr, "nvmeta-check: --road rw: %s\n", nvmeta_last_error());
+		return -1;
+	}
 	return 0;
 }
 
@@ -315,6 +349,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nvmeta-check: %s\n", nvmeta_last_error());
 		return 2;
 	}
+	if (o.road_rw && open_road(&o, nvmeta_dev_info(dev))) {
+		nvmeta_dev_close(dev);
+		return 2;
+	}
 	catch_signals();
 	if (!o.no_kprobes && nvmeta_kpath_open(nvmeta_dev_info(dev), &kp))
 		fprintf(stderr, "nvmeta-check: paths not observed: %s\n", nvmeta_last_error());
@@ -322,6 +360,7 @@ int main(int argc, char **argv)
 	had_probes = kp;
 	nvmeta_kpath_close(kp);
 	io_uring_queue_exit(&ring);
+	nvmeta_bdev_close(o.bdev);
 	nvmeta_dev_close(dev);
 	if (stop_signal)
 		return die_of_signal(stop_signal, had_probes);

@@ -38,7 +38,11 @@ static const struct {
 	const char *name;
 	const char *symbols[3];
 } probes[NR_PROBES] = {
-	[PROBE_META_MAP] = { "meta_map", { "blk_rq_integrity_map_user", "nvme_map_user_request" } },
+	/* bio_integrity_map_user() (6.8) maps the metadata of both roads:
+	 * passthrough through blk_rq_integrity_map_user(), the PI attribute
+	 * of io_uring read/write through bio_integrity_map_iter() (6.14). */
+	[PROBE_META_MAP] = { "meta_map", { "bio_integrity_map_user", "blk_rq_integrity_map_user",
+					   "nvme_map_user_request" } },
 	[PROBE_META_COPY] = { "meta_copy", { "bio_integrity_add_page" } },
 	[PROBE_DATA_MAP] = { "data_map", { "blk_rq_map_user_iov" } },
 	[PROBE_DATA_PIN] = { "data_pin", { "bio_map_user_iov", "bio_iov_iter_get_pages" } },

@@ -186,6 +186,25 @@ int nvmeta_check_run(const struct nvmeta_dev *dev, struct io_uring *ring,
 		     struct nvmeta_kpath *kp, const struct nvmeta_check_case *tc,
 		     unsigned int index, unsigned int run, struct nvmeta_check_result *res);
 
+struct nvmeta_bdev;
+
+/*
+ * nvmeta_check_run_road - nvmeta_check_run() through the attribute road
+ * (<nvmeta/rw.h>): the case's write and read go as io_uring WRITE and
+ * READ on @bdev, the block device of @dev's namespace, with the metadata
+ * buffer in the PI attribute; @dev still describes the namespace and
+ * predicts the path.  Cases the road cannot carry (data layouts, which
+ * O_DIRECT wants aligned; short metadata, reformat and host PI, which are
+ * passthrough's) are skipped with the reason.  @bdev NULL is
+ * nvmeta_check_run().  Returns 0 with the verdict in @res, -EINVAL for a
+ * bad case, or -EOPNOTSUPP when the kernel does not honour the attribute
+ * (nvmeta_bdev_road(): nothing is sent).
+ */
+int nvmeta_check_run_road(const struct nvmeta_dev *dev, const struct nvmeta_bdev *bdev,
+			  struct io_uring *ring, struct nvmeta_kpath *kp,
+			  const struct nvmeta_check_case *tc, unsigned int index, unsigned int run,
+			  struct nvmeta_check_result *res);
+
 /* nvmeta_verdict_name - "pass", "skip", "FAIL", "KERNEL-DEFECT" or
  * "DEVICE-ERROR". */
 const char *nvmeta_verdict_name(enum nvmeta_verdict verdict);
