@@ -55,9 +55,12 @@ static bool ratio(const struct variant *v, const struct variant *ref, enum figur
 		  struct mmm *m)
 {
 	double x[BENCH_MAX_ROUNDS];
-	unsigned int i, n = v->rounds < ref->rounds ? v->rounds : ref->rounds;
+	unsigned int i, n;
 
-	if (!ref || !n)
+	if (!ref)
+		return false;
+	n = v->rounds < ref->rounds ? v->rounds : ref->rounds;
+	if (!n)
 		return false;
 	for (i = 0; i < n; i++) {
 		double d = fig(&ref->r[i], f);

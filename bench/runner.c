@@ -77,6 +77,10 @@ static int alloc_slot(struct worker *w, unsigned int i, uint64_t slba)
 	block = nvmeta_io_block_bytes(in, io);
 	ds.len = (size_t)block * v->nlb;
 	ret = nvmeta_buf_alloc(in, &ds, &w->data[i]);
+	if (ret == -EOPNOTSUPP && ds.layout == NVMETA_LAYOUT_PINNED) {
+		ds.layout = NVMETA_LAYOUT_PAGE;
+		ret = nvmeta_buf_alloc(in, &ds, &w->data[i]);
+	}
 	if (ret)
 		return ret;
 	io->data = w->data[i]->addr;
@@ -84,6 +88,13 @@ static int alloc_slot(struct worker *w, unsigned int i, uint64_t slba)
 	if (in->ms && !in->extended_lba) {
 		ms.len = (size_t)in->ms * v->nlb;
 		ret = nvmeta_buf_alloc(in, &ms, &w->meta[i]);
+		/* A kernel that copies all metadata (before 6.8) pins nothing:
+		 * the pinned variant keeps its shape (page-aligned, in one
+		 * page), so that bounce/pinned there is a noise check. */
+		if (ret == -EOPNOTSUPP && ms.layout == NVMETA_LAYOUT_PINNED) {
+			ms.layout = NVMETA_LAYOUT_PAGE;
+			ret = nvmeta_buf_alloc(in, &ms, &w->meta[i]);
+		}
 		if (ret)
 			return ret;
 		io->meta = w->meta[i]->addr;
