@@ -24,6 +24,9 @@ struct check_side {
 
 struct check {
 	const struct nvmeta_dev *dev;
+	/* Not NULL: the case's I/O goes through the attribute road on this
+	 * block device of the same namespace. */
+	const struct nvmeta_bdev *bdev;
 	const struct nvmeta_dev_info *info;
 	struct io_uring *ring;
 	const struct nvmeta_check_case *tc;

@@ -7,6 +7,7 @@
 #define NVMETA_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <sys/types.h>
 #include <stdatomic.h>
@@ -192,6 +193,10 @@ struct nvmeta_page_map {
 int nvmeta_page_map_read(const void *addr, size_t len, struct nvmeta_page_map *pm) NVMETA_HIDDEN;
 void nvmeta_count_runs(const uint64_t *pfn, const uint64_t *kflags, unsigned int n,
 		       unsigned int *phys_runs, unsigned int *folio_runs) NVMETA_HIDDEN;
+/* pagemap.c: turn @n /proc/self/pagemap entries into frame numbers in
+ * place.  -ENODATA when a page is not present (*@all_present false),
+ * -EPERM when the frames are hidden (no CAP_SYS_ADMIN). */
+int nvmeta_pagemap_decode(uint64_t *pfn, unsigned int n, bool *all_present) NVMETA_HIDDEN;
 
 /* kpath.c: longest kprobe event name, NUL included (the kernel's
  * MAX_EVENT_NAME_LEN). */
@@ -210,6 +215,12 @@ int nvmeta_kpath_stale(const char *text, unsigned long long pidns,
  * probe (@maps) and of the probe that marks the copy path (metadata) or
  * the pinning path (data) (@marks).  -ENODATA when nothing was mapped. */
 int nvmeta_kpath_decide(enum nvmeta_kind kind, uint64_t maps, uint64_t marks) NVMETA_HIDDEN;
+
+/* kpath.c: the hits of events @event[0..@n) in @f, kprobe_profile's
+ * "NAME HITS MISSES" lines, into @hits; other lines are skipped and
+ * events without a line keep their value. */
+void nvmeta_kpath_profile_parse(FILE *f, const char (*event)[NVMETA_KPATH_EVENT_MAX],
+				unsigned int n, uint64_t *hits) NVMETA_HIDDEN;
 
 /* crc.c: one CRC64 implementation, with nvmeta_crc64_nvme()'s
  * conventions. */

@@ -359,25 +359,33 @@ void nvmeta_kpath_close(struct nvmeta_kpath *kp)
 	free(kp);
 }
 
+void nvmeta_kpath_profile_parse(FILE *f, const char (*event)[NVMETA_KPATH_EVENT_MAX],
+				unsigned int n, uint64_t *hits)
+{
+	char line[256], name[96];
+	unsigned long long v;
+	unsigned int i;
+
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%95s %llu", name, &v) != 2)
+			continue;
+		for (i = 0; i < n; i++)
+			if (!strcmp(name, event[i]))
+				hits[i] = v;
+	}
+}
+
 int nvmeta_kpath_sample(const struct nvmeta_kpath *kp, struct nvmeta_kpath_sample *s)
 {
-	char path[PATH_MAX], line[256], name[96];
-	unsigned long long hits;
+	char path[PATH_MAX];
 	FILE *f;
-	int i;
 
 	memset(s, 0, sizeof(*s));
 	tracefs_path(path, sizeof(path), kp, "kprobe_profile");
 	f = fopen(path, "re");
 	if (!f)
 		return nvmeta_fail(-errno, "kpath: %s: %m", path);
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%95s %llu", name, &hits) != 2)
-			continue;
-		for (i = 0; i < NR_PROBES; i++)
-			if (!strcmp(name, kp->event[i]))
-				s->hits[i] = hits;
-	}
+	nvmeta_kpath_profile_parse(f, kp->event, NR_PROBES, s->hits);
 	fclose(f);
 	return 0;
 }

@@ -43,6 +43,24 @@ void nvmeta_count_runs(const uint64_t *pfn, const uint64_t *kflags, unsigned int
 	*folio_runs = folio;
 }
 
+int nvmeta_pagemap_decode(uint64_t *pfn, unsigned int n, bool *all_present)
+{
+	unsigned int i;
+
+	*all_present = true;
+	for (i = 0; i < n; i++) {
+		if (!(pfn[i] & PM_PRESENT)) {
+			*all_present = false;
+			continue;
+		}
+		pfn[i] &= PM_PFN_MASK;
+		if (!pfn[i])
+			return -EPERM;	/* PFNs are hidden without CAP_SYS_ADMIN */
+	}
+	/* Pages not faulted in yet get their frames only when pinned. */
+	return *all_present ? 0 : -ENODATA;
+}
+
 static int pread_all(int fd, void *buf, size_t len, off_t off)
 {
 	ssize_t n = pread(fd, buf, len, off);
@@ -56,7 +74,6 @@ static int read_pfns(uintptr_t first, unsigned int n, uint64_t *pfn, struct nvme
 {
 	long page = sysconf(_SC_PAGESIZE);
 	size_t len;
-	unsigned int i;
 	int fd, ret;
 
 	if (__builtin_mul_overflow((size_t)n, sizeof(*pfn), &len))
@@ -68,18 +85,7 @@ static int read_pfns(uintptr_t first, unsigned int n, uint64_t *pfn, struct nvme
 	close(fd);
 	if (ret)
 		return ret;
-	pm->all_present = true;
-	for (i = 0; i < n; i++) {
-		if (!(pfn[i] & PM_PRESENT)) {
-			pm->all_present = false;
-			continue;
-		}
-		pfn[i] &= PM_PFN_MASK;
-		if (!pfn[i])
-			return -EPERM;	/* PFNs are hidden without CAP_SYS_ADMIN */
-	}
-	/* Pages not faulted in yet get their frames only when pinned. */
-	return pm->all_present ? 0 : -ENODATA;
+	return nvmeta_pagemap_decode(pfn, n, &pm->all_present);
 }
 
 static void read_kflags(const uint64_t *pfn, unsigned int n, uint64_t *kflags,

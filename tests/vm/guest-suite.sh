@@ -56,6 +56,13 @@ step guest_dev "$B/tests/guest_dev"
 step guest_roundtrip "$B/tests/guest_roundtrip"
 step guest_quirks "$B/tests/guest_quirks"
 step guest_io "$B/tests/guest_io"
+# PI judged by the device and by the kernel's block device (LBA 9000 up);
+# skips itself on namespaces without PI.
+step guest_pi "$B/tests/guest_pi"
+# The attribute road on the block device (LBA 10000 up): round trips and
+# semantics on 6.14+, the refusal before; one test at a time, since its
+# kprobe counts are machine-wide.
+step guest_rw "$B/tests/guest_rw" --jobs 1
 # One test at a time: one of them reformats the namespace and one turns
 # io_uring off machine-wide for a moment.
 step guest_defects "$B/tests/guest_defects" --jobs 1
