@@ -505,18 +505,22 @@ int nvmeta_buf_check_canaries(const struct nvmeta_buf *buf, ptrdiff_t *bad)
 {
 	const uint8_t *before = (const uint8_t *)buf->addr - buf->canary_before;
 	const uint8_t *after = (const uint8_t *)buf->addr + buf->len;
+	ptrdiff_t where;
 	size_t i;
 
 	for (i = 0; i < buf->canary_before; i++) {
 		if (before[i] != nvmeta_canary_byte(i)) {
-			*bad = (ptrdiff_t)i - (ptrdiff_t)buf->canary_before;
+			where = (ptrdiff_t)i - (ptrdiff_t)buf->canary_before;
+			if (bad)
+				*bad = where;
 			return nvmeta_fail(-EFAULT, "canary byte %td before the buffer changed: 0x%02x, was 0x%02x",
-					   -*bad, before[i], nvmeta_canary_byte(i));
+					   -where, before[i], nvmeta_canary_byte(i));
 		}
 	}
 	for (i = 0; i < buf->canary_after; i++) {
 		if (after[i] != nvmeta_canary_byte(i)) {
-			*bad = (ptrdiff_t)(buf->len + i);
+			if (bad)
+				*bad = (ptrdiff_t)(buf->len + i);
 			return nvmeta_fail(-EFAULT, "canary byte %zu past the end changed: 0x%02x, was 0x%02x",
 					   i, after[i], nvmeta_canary_byte(i));
 		}

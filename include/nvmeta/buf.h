@@ -98,13 +98,20 @@ struct nvmeta_buf {
 int nvmeta_buf_alloc(const struct nvmeta_dev_info *info, const struct nvmeta_buf_spec *spec,
 		     struct nvmeta_buf **bufp);
 
-/* nvmeta_buf_free - unmap and free @buf; NULL is allowed. */
+/*
+ * nvmeta_buf_free - unmap and free @buf; NULL is allowed.  Never free a
+ * buffer (or munmap any memory a command uses) before that command's
+ * completion was reaped: the kernel keeps a pinned buffer's pages until
+ * then, but copies a bounced read out to the address at completion (data
+ * off the DMA alignment, and all metadata before Linux 6.8), into
+ * whatever is mapped there by then.
+ */
 void nvmeta_buf_free(struct nvmeta_buf *buf);
 
 /*
  * nvmeta_buf_check_canaries - check that no byte around the buffer moved.
  * @bad: on failure, the offset of the first changed byte relative to
- *       buf->addr (negative: before the buffer).
+ *       buf->addr (negative: before the buffer); may be NULL.
  * Returns 0, or -EFAULT with a message naming the byte.
  */
 int nvmeta_buf_check_canaries(const struct nvmeta_buf *buf, ptrdiff_t *bad);

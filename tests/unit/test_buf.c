@@ -460,3 +460,16 @@ Test(buf, dma_alignment_above_a_page)
 			cr_assert_null(b);
 		}
 }
+
+Test(buf, canary_check_takes_a_null_offset)
+{
+	struct nvmeta_buf_spec spec = { .layout = NVMETA_LAYOUT_PAGE, .len = 64, .offset = 128,
+					.flags = NVMETA_BUF_CANARY };
+	struct nvmeta_buf *b;
+
+	cr_assert_eq(nvmeta_buf_alloc(&info, &spec, &b), 0, "%s", nvmeta_last_error());
+	cr_assert_eq(nvmeta_buf_check_canaries(b, NULL), 0);
+	((unsigned char *)b->addr)[64] ^= 1;
+	cr_assert_eq(nvmeta_buf_check_canaries(b, NULL), -EFAULT);
+	nvmeta_buf_free(b);
+}
