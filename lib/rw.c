@@ -155,6 +155,31 @@ static int refuse_road(struct nvmeta_bdev *b, const char *fmt, const char *what)
 }
 
 /*
+ * Whether this kernel's io_uring knows read/write attributes at all: a
+ * property of the kernel, so it is the first reason a closed road gives
+ * (Linux 6.1 also shows no metadata size, but that is not why).
+ * Returns true when the road may be probed further.
+ */
+static bool rw_attr_feature(struct nvmeta_bdev *b)
+{
+	struct io_uring_params p = { 0 };
+	struct io_uring ring;
+	int ret;
+
+	ret = io_uring_queue_init_params(2, &ring, &p);
+	if (ret) {
+		refuse_road(b, "io_uring setup failed: %s", strerror(-ret));
+		return false;
+	}
+	io_uring_queue_exit(&ring);
+	if (!(p.features & NVMETA_FEAT_RW_ATTR)) {
+		refuse_road(b, "%s", "the kernel's io_uring lacks IORING_FEAT_RW_ATTR (read/write attributes came in Linux 6.14)");
+		return false;
+	}
+	return true;
+}
+
+/*
  * One read of block 0 with the attribute, into metadata filled with a
  * pattern.  A kernel that honours the attribute fills it with the
  * device's metadata (and that is never exactly this pattern); one that
@@ -163,7 +188,6 @@ static int refuse_road(struct nvmeta_bdev *b, const char *fmt, const char *what)
 static int probe_road(struct nvmeta_bdev *b)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), dlen = (b->info.lba_size + page - 1) / page * page;
-	struct io_uring_params p = { 0 };
 	struct nvmeta_rw rw = { 0 };
 	struct io_uring ring;
 	unsigned char meta[256];
@@ -172,13 +196,9 @@ static int probe_road(struct nvmeta_bdev *b)
 
 	if (b->info.ms > sizeof(meta))
 		return refuse_road(b, "%s", "metadata larger than 256 bytes a block: not probed");
-	ret = io_uring_queue_init_params(2, &ring, &p);
+	ret = io_uring_queue_init(2, &ring, 0);
 	if (ret)
 		return refuse_road(b, "io_uring setup failed: %s", strerror(-ret));
-	if (!(p.features & NVMETA_FEAT_RW_ATTR)) {
-		io_uring_queue_exit(&ring);
-		return refuse_road(b, "%s", "the kernel's io_uring lacks IORING_FEAT_RW_ATTR (read/write attributes came in Linux 6.14)");
-	}
 	data = mmap(NULL, dlen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (data == MAP_FAILED) {
 		io_uring_queue_exit(&ring);
@@ -196,6 +216,20 @@ static int probe_road(struct nvmeta_bdev *b)
 	munmap(data, dlen);
 	io_uring_queue_exit(&ring);
 	return 0;
+}
+
+/* The kernel's feature first, then the device's metadata, then the probe. */
+static int decide_road(struct nvmeta_bdev *b)
+{
+	if (!rw_attr_feature(b))
+		return 0;
+	if (!strcmp(b->info.limits.integrity_format, "none"))
+		return refuse_road(b, "%s has no integrity profile: no metadata travels on this road",
+				   b->info.block_name);
+	if (!b->info.ms)
+		return refuse_road(b, "the kernel shows no metadata size for %s (no metadata_bytes in sysfs, no FS_IOC_GETLBMD_CAP)",
+				   b->info.block_name);
+	return probe_road(b);
 }
 
 int nvmeta_bdev_open(const char *path, struct nvmeta_bdev **bp)
@@ -223,9 +257,8 @@ int nvmeta_bdev_open(const char *path, struct nvmeta_bdev **bp)
 		goto err;
 	read_lbmd(b);
 	read_format(b);
-	if (!b->info.ms || !strcmp(b->info.limits.integrity_format, "none"))
-		refuse_road(b, "%s has no integrity profile: no metadata travels on this road", b->info.block_name);
-	else if ((ret = probe_road(b)))
+	ret = decide_road(b);
+	if (ret)
 		goto err;
 	*bp = b;
 	return 0;

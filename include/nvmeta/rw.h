@@ -81,7 +81,11 @@ struct nvmeta_attr_pi {
 };
 
 /* One READ or WRITE through the attribute road.  The kernel reads @attr
- * when it takes the SQE: keep the struct until the command completed. */
+ * when it takes the SQE: keep the struct until the command completed.
+ * Reference tags: the kernel rewrites tuples tagged seed+i to LBA+i on a
+ * write and back on a read (7.2.13).  With a pinned metadata buffer the
+ * write's rewrite lands in the caller's buffer; with io.reftag (the seed)
+ * equal to slba nothing changes. */
 struct nvmeta_rw {
 	struct nvmeta_io io;	/* READ or WRITE; slba, nlb, data, meta; the
 				 * PRCHK bits of prinfo become the check flags,

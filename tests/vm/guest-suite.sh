@@ -66,6 +66,13 @@ step guest_rw "$B/tests/guest_rw" --jobs 1
 # One test at a time: one of them reformats the namespace and one turns
 # io_uring off machine-wide for a moment.
 step guest_defects "$B/tests/guest_defects" --jobs 1
+# Eight threads, each on its own ring and layouts, on one device (LBA
+# 12288 up); the case on two namespaces at once skips itself unless the
+# guest booted with --nometa-ns (NVMETA_LAB_NAMESPACES=2).  One at a time:
+# each case is its own crowd.
+step guest_threads "$B/tests/guest_threads" --jobs 1
+# Unmapped buffers and buffers unmapped while in flight (LBA 13312 up).
+step guest_edges "$B/tests/guest_edges" --jobs 1
 step nvmeta-io sh "$(dirname "$0")/io-roundtrip.sh" "$B"
 step nvmeta-info-list "$B/examples/nvmeta-info"
 step nvmeta-info "$B/examples/nvmeta-info" "$DEV"

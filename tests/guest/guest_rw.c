@@ -1,0 +1,786 @@
+// SPDX-License-Identifier: MIT
+/*
+ * In the lab: the attribute road (io_uring READ/WRITE on /dev/nvmeXnY
+ * with a PI attribute, Linux 6.14).  On a kernel that has it, every
+ * metadata buffer layout round-trips byte-exact, pinned or bounced as
+ * predicted; on 6.12 and 6.1 the library refuses before any I/O.  The
+ * road's semantics (seed, reference tags, integrity failures,
+ * FS_IOC_GETLBMD_CAP) are measured and printed as "RW-FACT" notes.
+ * Blocks 10000 to 10999 are this test's: guest_pi stays below 9200,
+ * guest_defects below 8300, nvmeta-ring at the namespace's end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "guest_env.h"
+#include "nvmeta.h"
+
+#define SLBA 10000
+#define APPTAG 0x1234
+#define FACT(...) cr_log_info("RW-FACT " __VA_ARGS__)
+
+static struct nvmeta_dev *dev;		/* passthrough, to look behind the road */
+static const struct nvmeta_dev_info *ng;
+static struct io_uring pring;		/* passthrough ring: SQE128/CQE32 */
+static struct nvmeta_bdev *bd;
+static const struct nvmeta_dev_info *bi;
+static struct io_uring rring;		/* the road's ring: plain 64-byte SQEs */
+static struct nvmeta_pi_format pf;
+static bool has_pi;
+static char bpath[64];
+
+static void *alloc(size_t len)
+{
+	void *p = NULL;
+
+	cr_assert_eq(posix_memalign(&p, 4096, len), 0);
+	memset(p, 0, len);
+	return p;
+}
+
+static void setup(void)
+{
+	int ret;
+
+	ng = guest_open(&dev, &pring, 8);
+	cr_assert(ng->block_name[0], "the kernel made no block device for %s", ng->generic_path);
+	snprintf(bpath, sizeof(bpath), "/dev/%s", ng->block_name);
+	ret = nvmeta_bdev_open(bpath, &bd);
+	cr_assert_eq(ret, 0, "nvmeta_bdev_open(%s): %d %s", bpath, ret, nvmeta_last_error());
+	bi = nvmeta_bdev_info(bd);
+	cr_assert_eq(io_uring_queue_init(8, &rring, 0), 0);
+	has_pi = bi->pi_type && !nvmeta_pi_format_of(bi, &pf);
+}
+
+static void teardown(void)
+{
+	io_uring_queue_exit(&rring);
+	nvmeta_bdev_close(bd);
+	guest_close(dev, &pring);
+}
+
+TestSuite(rw, .init = setup, .fini = teardown);
+
+static bool road_expected(void)
+{
+	return NVMETA_KERNEL_AT_LEAST(&bi->kernel, 6, 14);
+}
+
+static const char *where(void)
+{
+	static char s[200];
+
+	snprintf(s, sizeof(s), "kernel %s, preset %s, QEMU %s, %s %u+%u %s PI type %u",
+		 bi->kernel.release, getenv("NVMETA_PRESET") ? getenv("NVMETA_PRESET") : "?",
+		 getenv("NVMETA_LAB_QEMU") ? getenv("NVMETA_LAB_QEMU") : "?", bi->block_name,
+		 bi->lba_size, bi->ms, bi->limits.integrity_format, bi->pi_type);
+	return s;
+}
+
+static void need_road(void)
+{
+	if (!road_expected())
+		cr_skip_test("Linux %u.%u has no PI attribute (6.14): %s", bi->kernel.major,
+			     bi->kernel.minor, where());
+	cr_assert_eq(nvmeta_bdev_road(bd), 0, "%s; %s", nvmeta_last_error(), where());
+}
+
+/* ------------------------------------------------------- small tools */
+
+static uint64_t be(const unsigned char *p, unsigned int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | *p++;
+	return v;
+}
+
+static size_t pi_off(void)
+{
+	return pf.pi_first ? 0 : pf.ms - pf.pi_size;
+}
+
+static uint64_t ref_mask(void)
+{
+	return pf.guard_bits == 16 ? 0xffffffffull : 0xffffffffffffull;
+}
+
+static uint64_t tuple_ref(const unsigned char *meta, uint32_t block)
+{
+	const unsigned char *t = meta + (size_t)block * pf.ms + pi_off();
+
+	return pf.guard_bits == 16 ? be(t + 4, 4) : be(t + 10, 6);
+}
+
+/* The reference tags of @nlb blocks, "a b c ...", for the notes. */
+static const char *refs(const unsigned char *meta, uint32_t nlb)
+{
+	static char s[8][200];
+	static unsigned int k;
+	char *o = s[k++ % 8];
+	size_t used = 0;
+	uint32_t b;
+
+	o[0] = '\0';
+	for (b = 0; b < nlb && used < 180; b++)
+		used += (size_t)snprintf(o + used, 200 - used, "%s%llu", b ? " " : "",
+					 (unsigned long long)tuple_ref(meta, b));
+	return o;
+}
+
+static void fill(unsigned char *d, unsigned char *m, uint64_t slba, uint32_t nlb, unsigned int run)
+{
+	size_t i;
+
+	for (i = 0; i < (size_t)nlb * bi->lba_size; i++)
+		d[i] = (unsigned char)((slba + i / bi->lba_size) * 131 + i * 7 + run * 29 + 1);
+	for (i = 0; m && i < (size_t)nlb * bi->ms; i++)
+		m[i] = (unsigned char)(0xa5 ^ (i * 13 + run * 3 + slba));
+}
+
+/* Host PI with the reference tags counting from @ref. */
+static void gen_pi(unsigned char *d, unsigned char *m, uint32_t nlb, uint64_t ref)
+{
+	struct nvmeta_pi_tags t = { .ref_tag = ref & ref_mask(), .app_tag = APPTAG };
+
+	cr_assert_eq(nvmeta_pi_generate(&pf, d, m, nlb, &t), 0, "%s", nvmeta_last_error());
+}
+
+static uint8_t prchk_all(void)
+{
+	if (!has_pi)
+		return 0;
+	return NVMETA_PRCHK_GUARD | NVMETA_PRCHK_APP | (pf.pi_type == 3 ? 0 : NVMETA_PRCHK_REF);
+}
+
+static int road(uint8_t op, uint64_t slba, uint32_t nlb, void *d, void *m, uint8_t prinfo,
+		uint64_t seed)
+{
+	struct nvmeta_rw rw = { .io = {
+		.opcode = op, .slba = slba, .nlb = nlb, .data = d, .data_len = nlb * bi->lba_size,
+		.meta = m, .meta_len = m ? nlb * bi->ms : 0, .prinfo = prinfo,
+		.apptag = APPTAG, .reftag = seed } };
+
+	return nvmeta_rw_sync(bd, &rring, &rw);
+}
+
+/* What the device stored, through passthrough, unchecked. */
+static void stored(uint64_t slba, uint32_t nlb, unsigned char *d, unsigned char *m)
+{
+	struct nvmeta_io io = { .opcode = NVMETA_OP_READ, .slba = slba, .nlb = nlb, .data = d,
+				.data_len = nlb * ng->lba_size, .meta = m,
+				.meta_len = nlb * ng->ms };
+
+	cr_assert_eq(nvmeta_io_sync(dev, &pring, &io, NULL), 0, "passthrough read: %s",
+		     nvmeta_last_error());
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* ------------------------------------------------- our own kprobes */
+
+/* The attribute road maps metadata in bio_integrity_map_iter() and
+ * bio_integrity_map_user(), not in blk_rq_integrity_map_user(), the
+ * passthrough entry nvmeta_kpath watches; nvme_complete_rq() counts
+ * completions, retries included. */
+static const char *const own_syms[] = { "bio_integrity_map_iter", "bio_integrity_map_user",
+					"nvme_complete_rq" };
+#define NOWN 3
+static char tracefs[64];
+
+static int tw(const char *file, const char *text)
+{
+	char path[160];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", tracefs, file);
+	fd = open(path, O_WRONLY | O_APPEND);
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	close(fd);
+	return ok ? 0 : -errno;
+}
+
+static void own_probes(bool on)
+{
+	char line[160];
+	int i;
+
+	if (!tracefs[0])
+		strcpy(tracefs, access("/sys/kernel/tracing/kprobe_events", W_OK) ?
+				"/sys/kernel/debug/tracing" : "/sys/kernel/tracing");
+	for (i = 0; i < NOWN; i++) {
+		snprintf(line, sizeof(line), "events/kprobes/guest_rw_%d/enable", i);
+		if (on) {
+			char def[96];
+
+			snprintf(def, sizeof(def), "p:guest_rw_%d %s\n", i, own_syms[i]);
+			if (tw("kprobe_events", def) || tw(line, "1"))
+				cr_log_warn("kprobe on %s: not registered", own_syms[i]);
+		} else {
+			tw(line, "0");
+			snprintf(line, sizeof(line), "-:guest_rw_%d\n", i);
+			tw("kprobe_events", line);
+		}
+	}
+}
+
+/* Hit counts of our probes; -1 for one not registered. */
+static void own_sample(long long hits[NOWN])
+{
+	char path[160], line[256], name[96];
+	long long h;
+	FILE *f;
+	int i;
+
+	for (i = 0; i < NOWN; i++)
+		hits[i] = -1;
+	snprintf(path, sizeof(path), "%s/kprobe_profile", tracefs);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%95s %lld", name, &h) == 2 && !strncmp(name, "guest_rw_", 9) &&
+		    name[9] >= '0' && name[9] < '0' + NOWN && !name[10])
+			hits[name[9] - '0'] = h;
+	fclose(f);
+}
+
+/* ------------------------------------------------ the road is open */
+
+Test(rw, road_is_decided_by_the_kernel_version)
+{
+	int ret = nvmeta_bdev_road(bd);
+
+	if (road_expected()) {
+		cr_assert_eq(ret, 0, "Linux %s should honour the PI attribute: %s", bi->kernel.release,
+			     nvmeta_last_error());
+		FACT("road open on %s", where());
+		return;
+	}
+	cr_assert_eq(ret, -EOPNOTSUPP, "Linux %s: road %d %s", bi->kernel.release, ret,
+		     ret ? nvmeta_last_error() : "open");
+	cr_assert(strstr(nvmeta_last_error(), "IORING_FEAT_RW_ATTR"), "'%s' lacks IORING_FEAT_RW_ATTR",
+		  nvmeta_last_error());
+	FACT("road closed on %s: %s", where(), nvmeta_last_error());
+}
+
+/* ------------------------------------------------ old kernels refuse */
+
+static unsigned long long disk_ios(void)
+{
+	char path[96];
+	unsigned long long r = 0, w = 0, x;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/stat", bi->block_name);
+	f = fopen(path, "r");
+	cr_assert(f, "%s", path);
+	cr_assert_eq(fscanf(f, "%llu %llu %llu %llu %llu", &r, &x, &x, &x, &w), 5);
+	fclose(f);
+	return r + w;
+}
+
+Test(rw, old_kernel_refuses_metadata_before_any_io)
+{
+	unsigned char *d, *m, sqe_before[64];
+	struct io_uring_sqe sqe;
+	struct nvmeta_rw rw;
+	unsigned long long ios;
+	int ret;
+
+	if (road_expected())
+		cr_skip_test("Linux %s has the road", bi->kernel.release);
+	d = alloc(bi->lba_size);
+	m = alloc(ng->ms ? ng->ms : 8);
+	memset(&sqe, 0xa5, sizeof(sqe));
+	memcpy(sqe_before, &sqe, sizeof(sqe));
+	rw = (struct nvmeta_rw){ .io = { .opcode = NVMETA_OP_READ, .slba = SLBA, .nlb = 1, .data = d,
+					 .data_len = bi->lba_size, .meta = m,
+					 .meta_len = ng->ms } };
+	ret = nvmeta_prep_rw(bd, &sqe, &rw);
+	cr_assert_eq(ret, -EOPNOTSUPP, "prep with metadata on %s: %d %s", bi->kernel.release, ret,
+		     nvmeta_last_error());
+	cr_assert(strstr(nvmeta_last_error(), "IORING_FEAT_RW_ATTR"), "%s", nvmeta_last_error());
+	cr_assert_eq(memcmp(&sqe, sqe_before, sizeof(sqe)), 0, "the refused prep wrote the SQE");
+
+	ios = disk_ios();
+	ret = road(NVMETA_OP_WRITE, SLBA, 1, d, m, 0, SLBA);
+	cr_assert_eq(ret, -EOPNOTSUPP, "rw_sync write with metadata: %d %s", ret, nvmeta_last_error());
+	cr_assert_eq(io_uring_sq_ready(&rring), 0, "the refusal left an SQE in the ring");
+	cr_assert_eq(disk_ios(), ios, "the refusal reached the disk");
+
+	/* Without metadata the road is plain O_DIRECT, and stays open. */
+	ret = road(NVMETA_OP_READ, SLBA, 1, d, NULL, 0, 0);
+	cr_assert_eq(ret, 0, "plain read: %s", nvmeta_last_error());
+	FACT("%s: prep and rw_sync with metadata refused (-EOPNOTSUPP, SQE untouched, no disk I/O); without metadata the read works",
+	     where());
+}
+
+/* Why the probe reads instead of trusting the SQE: an old kernel takes
+ * the attribute's fields and ignores them. */
+Test(rw, old_kernel_ignores_a_hand_made_attribute)
+{
+	struct nvmeta_attr_pi attr;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	unsigned char *d, m[64];
+	int res;
+
+	if (road_expected())
+		cr_skip_test("Linux %s has the road", bi->kernel.release);
+	cr_assert_leq(ng->ms, sizeof(m));
+	cr_assert_gt(ng->ms, 0, "identify says no metadata");
+	d = alloc(bi->lba_size);
+	memset(m, 0x5a, sizeof(m));
+	attr = (struct nvmeta_attr_pi){ .len = ng->ms, .addr = (uintptr_t)m };
+	sqe = io_uring_get_sqe(&rring);
+	io_uring_prep_read(sqe, nvmeta_bdev_fd(bd), d, bi->lba_size, 0);
+	sqe->addr3 = (uintptr_t)&attr;
+	sqe->__pad2[0] = 1;	/* IORING_RW_ATTR_FLAG_PI */
+	cr_assert_eq(io_uring_submit(&rring), 1);
+	cr_assert_eq(io_uring_wait_cqe(&rring, &cqe), 0);
+	res = cqe->res;
+	io_uring_cqe_seen(&rring, cqe);
+	FACT("%s: a READ with a hand-made PI attribute returned %d (%s), metadata buffer %s",
+	     where(), res, res < 0 ? strerror(-res) : "bytes",
+	     m[0] == 0x5a && !memcmp(m, m + 1, sizeof(m) - 1) ? "untouched" : "changed");
+}
+
+/* -------------------------------------------- every layout, both ways */
+
+static const enum nvmeta_layout layouts[] = {
+	NVMETA_LAYOUT_PINNED, NVMETA_LAYOUT_MISALIGNED, NVMETA_LAYOUT_FRAGMENTED,
+	NVMETA_LAYOUT_HUGE_SPAN, NVMETA_LAYOUT_PAGE, NVMETA_LAYOUT_MALLOC,
+};
+
+struct seen {
+	int path;		/* enum nvmeta_path, or -1: not mapped */
+	int kpath;		/* what nvmeta_kpath_observe() said */
+	char ev[224];
+};
+
+static void observe(struct nvmeta_kpath *kp, const struct nvmeta_kpath_sample *s0,
+		    const long long o0[NOWN], struct seen *out)
+{
+	struct nvmeta_kpath_sample s1;
+	long long o1[NOWN], iter, user, copy;
+	char kev[112];
+
+	cr_assert_eq(nvmeta_kpath_sample(kp, &s1), 0, "%s", nvmeta_last_error());
+	own_sample(o1);
+	out->kpath = nvmeta_kpath_observe(kp, NVMETA_KIND_META, s0, &s1, kev, sizeof(kev));
+	iter = o1[0] - o0[0];
+	user = o1[1] - o0[1];
+	copy = (long long)(s1.hits[1] - s0->hits[1]);	/* bio_integrity_add_page */
+	out->path = (iter > 0 || user > 0) ? (copy > 0 ? NVMETA_PATH_BOUNCE : NVMETA_PATH_PIN) : -1;
+	snprintf(out->ev, sizeof(out->ev),
+		 "bio_integrity_map_iter +%lld, bio_integrity_map_user +%lld, bio_integrity_add_page +%lld; nvmeta_kpath_observe %d (%s)",
+		 o0[0] < 0 ? -1 : iter, o0[1] < 0 ? -1 : user, copy, out->kpath, kev);
+}
+
+static const char *pname(int p)
+{
+	return p < 0 ? "unmapped" : nvmeta_path_name((enum nvmeta_path)p);
+}
+
+static void one_layout(struct nvmeta_kpath *kp, enum nvmeta_layout lay, uint32_t nlb,
+		       uint64_t slba, unsigned int run, unsigned int *bad)
+{
+	struct nvmeta_buf_spec ms = { .layout = lay, .len = (size_t)nlb * bi->ms,
+				      .flags = NVMETA_BUF_FALLBACK };
+	struct nvmeta_buf_spec ds = { .layout = NVMETA_LAYOUT_PINNED,
+				      .len = (size_t)nlb * bi->lba_size, .flags = NVMETA_BUF_DATA };
+	struct nvmeta_buf *mb = NULL, *db = NULL;
+	struct nvmeta_prediction pred;
+	struct nvmeta_kpath_sample s0;
+	struct seen ws, rs;
+	long long o0[NOWN];
+	unsigned char *wd, *wm;
+	size_t dlen = ds.len, mlen = ms.len;
+	uint8_t prinfo = prchk_all();
+	int ret;
+
+	ret = nvmeta_buf_alloc(bi, &ms, &mb);
+	if (ret && (lay == NVMETA_LAYOUT_HUGE_SPAN || lay == NVMETA_LAYOUT_FRAGMENTED)) {
+		FACT("layout %s, %u blocks: no buffer here (%d %s): skipped", nvmeta_layout_name(lay),
+		     nlb, ret, nvmeta_last_error());
+		return;
+	}
+	cr_assert_eq(ret, 0, "metadata buffer %s of %zu bytes: %s", nvmeta_layout_name(lay), mlen,
+		     nvmeta_last_error());
+	cr_assert_eq(nvmeta_buf_alloc(bi, &ds, &db), 0, "data buffer: %s", nvmeta_last_error());
+	wd = alloc(dlen);
+	wm = alloc(mlen);
+	fill(db->addr, mb->addr, slba, nlb, run);
+	if (has_pi)
+		gen_pi(db->addr, mb->addr, nlb, slba);
+	memcpy(wd, db->addr, dlen);
+	memcpy(wm, mb->addr, mlen);
+	cr_assert_eq(nvmeta_predict(bi, NVMETA_KIND_META, mb->addr, mlen, &pred), 0, "%s",
+		     nvmeta_last_error());
+
+	cr_assert_eq(nvmeta_kpath_sample(kp, &s0), 0, "%s", nvmeta_last_error());
+	own_sample(o0);
+	ret = road(NVMETA_OP_WRITE, slba, nlb, db->addr, mb->addr, prinfo, slba);
+	observe(kp, &s0, o0, &ws);
+	cr_assert_eq(ret, 0, "write, layout %s (%s), %u blocks at %llu, checks 0x%x: %d %s; %s",
+		     nvmeta_layout_name(mb->layout), nvmeta_layout_name(lay), nlb,
+		     (unsigned long long)slba, prinfo, ret, nvmeta_last_error(), where());
+	cr_assert_eq(memcmp(mb->addr, wm, mlen), 0, "the write changed its metadata source (%s)",
+		     nvmeta_layout_name(mb->layout));
+
+	memset(db->addr, 0xee, dlen);
+	memset(mb->addr, 0xee, mlen);
+	cr_assert_eq(nvmeta_kpath_sample(kp, &s0), 0, "%s", nvmeta_last_error());
+	own_sample(o0);
+	ret = road(NVMETA_OP_READ, slba, nlb, db->addr, mb->addr, prinfo, slba);
+	observe(kp, &s0, o0, &rs);
+	cr_assert_eq(ret, 0, "read, layout %s, %u blocks: %d %s", nvmeta_layout_name(mb->layout),
+		     nlb, ret, nvmeta_last_error());
+	cr_assert_eq(memcmp(db->addr, wd, dlen), 0, "data differs, layout %s, %u blocks",
+		     nvmeta_layout_name(mb->layout), nlb);
+	cr_assert_eq(memcmp(mb->addr, wm, mlen), 0,
+		     "metadata differs, layout %s, %u blocks: read refs %s, wrote %s",
+		     nvmeta_layout_name(mb->layout), nlb, has_pi ? refs(mb->addr, nlb) : "-",
+		     has_pi ? refs(wm, nlb) : "-");
+	cr_assert_eq(nvmeta_buf_check_canaries(mb, NULL), 0, "%s", nvmeta_last_error());
+
+	FACT("layout %s%s%s, %u blocks, %zu metadata bytes at +0x%lx: byte-exact; predicted %s (%s); write %s [%s]; read %s [%s]",
+	     nvmeta_layout_name(mb->layout), mb->layout != lay ? " from " : "",
+	     mb->layout != lay ? nvmeta_layout_name(lay) : "", nlb, mlen,
+	     (unsigned long)((uintptr_t)mb->addr & 4095), nvmeta_path_name(pred.path),
+	     pred.reason, pname(ws.path), ws.ev, pname(rs.path), rs.ev);
+	/* nvmeta_kpath_observe() is the judge; our own probes say the same
+	 * or the evidence shows where they part. */
+	if ((int)pred.path != ws.kpath || (int)pred.path != rs.kpath ||
+	    (int)pred.path != ws.path || (int)pred.path != rs.path) {
+		cr_log_error("layout %s, %u blocks: predicted %s; nvmeta_kpath_observe: write %s, read %s; own probes: write %s, read %s",
+			     nvmeta_layout_name(mb->layout), nlb, nvmeta_path_name(pred.path),
+			     pname(ws.kpath), pname(rs.kpath), pname(ws.path), pname(rs.path));
+		(*bad)++;
+	}
+	free(wd);
+	free(wm);
+	nvmeta_buf_free(mb);
+	nvmeta_buf_free(db);
+}
+
+Test(rw, every_layout_round_trips_with_the_predicted_path, .timeout = 300)
+{
+	static const uint32_t sizes[] = { 1, 8 };
+	struct nvmeta_kpath *kp;
+	unsigned int i, j, k = 0, bad = 0;
+
+	need_road();
+	cr_assert_eq(nvmeta_kpath_open(bi, &kp), 0, "%s", nvmeta_last_error());
+	own_probes(true);
+	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
+		for (j = 0; j < 2; j++, k++)
+			one_layout(kp, layouts[i], sizes[j], SLBA + k * 16, k + 1, &bad);
+	own_probes(false);
+	nvmeta_kpath_close(kp);
+	cr_assert_eq(bad, 0, "%u of %u cases took another path than predicted; %s", bad, k, where());
+	FACT("%u layout cases round-tripped through the road with the predicted path; %s", k, where());
+}
+
+/* ------------------------------------------------------- semantics */
+
+/* A write through the road with reference tags counting from @tag0 and
+ * the attribute's seed @seed; returns the write's result and notes what
+ * the device stored and what a read through the road returns. */
+static int seed_case(const char *name, uint64_t slba, uint64_t tag0, uint64_t seed, uint8_t prinfo,
+		     size_t moff)
+{
+	const uint32_t nlb = 4;
+	size_t dlen = (size_t)nlb * bi->lba_size, mlen = (size_t)nlb * bi->ms;
+	unsigned char *d = alloc(dlen), *mem = alloc(mlen + moff), *m = mem + moff;
+	unsigned char *src = alloc(mlen), *sd = alloc(dlen), *sm = alloc(mlen);
+	int wret, r1, r2;
+	char after_src[200], st[200], rd_seed[200], rd_slba[200];
+
+	fill(d, m, slba, nlb, 40);
+	gen_pi(d, m, nlb, tag0);
+	memcpy(src, m, mlen);
+	wret = road(NVMETA_OP_WRITE, slba, nlb, d, m, prinfo, seed);
+	snprintf(after_src, sizeof(after_src), "%s", memcmp(src, m, mlen) ? refs(m, nlb) : "unchanged");
+	stored(slba, nlb, sd, sm);
+	snprintf(st, sizeof(st), "%s", refs(sm, nlb));
+	memset(m, 0xee, mlen);
+	r1 = road(NVMETA_OP_READ, slba, nlb, d, m, prinfo, seed);
+	snprintf(rd_seed, sizeof(rd_seed), "%s", r1 ? strerror(-r1) : refs(m, nlb));
+	memset(m, 0xee, mlen);
+	r2 = road(NVMETA_OP_READ, slba, nlb, d, m, 0, slba);
+	snprintf(rd_slba, sizeof(rd_slba), "%s", r2 ? strerror(-r2) : refs(m, nlb));
+	FACT("seed %s, metadata at +%zu: LBA %llu, tuples' ref tags from %llu, seed %llu, checks 0x%x: write %d%s%s; write source after: %s; stored (passthrough): %s; road read, same seed and checks: %s; road read, seed=slba, no checks: %s",
+	     name, moff, (unsigned long long)slba, (unsigned long long)tag0, (unsigned long long)seed,
+	     prinfo, wret, wret ? " " : "", wret ? strerror(-wret) : "", after_src, st, rd_seed,
+	     rd_slba);
+	free(d);
+	free(mem);
+	free(src);
+	free(sd);
+	free(sm);
+	return wret;
+}
+
+Test(rw, seed_and_reference_tags, .timeout = 120)
+{
+	const uint8_t ref = NVMETA_PRCHK_REF, all = prchk_all();
+	uint64_t s = SLBA + 300;
+
+	need_road();
+	if (!has_pi)
+		cr_skip_test("no PI on %s: no reference tags", where());
+	if (pf.pi_type == 3)
+		cr_skip_test("type 3: the reference tag is the application's");
+	/* The baseline: tags = LBA, seed = LBA, every check: must work. */
+	cr_assert_eq(seed_case("=slba, tags=LBA", s, s, s, all, 0), 0, "%s", nvmeta_last_error());
+	seed_case("=0, tags=LBA", s + 8, s + 8, 0, all, 0);
+	seed_case("=0, tags from 0", s + 16, 0, 0, all, 0);
+	/* Misaligned: bounced, so the kernel remaps its own copy. */
+	seed_case("=0, tags from 0, bounced", s + 72, 0, 0, all, 1);
+	seed_case("=0, tags from 0, ref check only", s + 24, 0, 0, ref, 0);
+	seed_case("=0, tags from 0, no checks", s + 32, 0, 0, 0, 0);
+	seed_case("=777, tags from 777", s + 40, 777, 777, all, 0);
+	seed_case("=777, tags from 777, no checks", s + 48, 777, 777, 0, 0);
+	seed_case("=slba, tags from 5 (wrong), ref check", s + 56, 5, s + 56, ref, 0);
+	seed_case("=slba, tags from 5 (wrong), no checks", s + 64, 5, s + 64, 0, 0);
+}
+
+/* What the kernel puts into the metadata when the road carries none. */
+Test(rw, a_write_without_metadata)
+{
+	const uint32_t nlb = 2;
+	uint64_t s = SLBA + 400;
+	unsigned char *d = alloc((size_t)nlb * bi->lba_size), *sd = alloc((size_t)nlb * bi->lba_size);
+	unsigned char *sm = alloc((size_t)nlb * ng->ms);
+	char wg[16] = "?", hex[100] = "";
+	unsigned int i;
+	int ret;
+	FILE *f;
+	char path[96];
+
+	need_road();
+	snprintf(path, sizeof(path), "/sys/block/%s/integrity/write_generate", bi->block_name);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(wg, sizeof(wg), f))
+			wg[0] = 0;
+		fclose(f);
+		wg[strcspn(wg, "\n")] = 0;
+	}
+	fill(d, NULL, s, nlb, 50);
+	ret = road(NVMETA_OP_WRITE, s, nlb, d, NULL, 0, 0);
+	cr_assert_eq(ret, 0, "write without metadata: %s", nvmeta_last_error());
+	stored(s, nlb, sd, sm);
+	cr_assert_eq(memcmp(sd, d, (size_t)nlb * bi->lba_size), 0);
+	for (i = 0; i < ng->ms && i < 32; i++)
+		snprintf(hex + 3 * i, 4, "%02x ", sm[ng->ms + i]);
+	if (has_pi) {
+		struct nvmeta_pi_tags t = { .ref_tag = pf.pi_type == 3 ? 0 : (s & ref_mask()),
+					    .checks = NVMETA_PI_CHECK_ALL };
+		struct nvmeta_pi_report rep;
+
+		ret = nvmeta_pi_verify(&pf, sd, sm, nlb, &t, &rep);
+		FACT("write without metadata, write_generate %s: block 1's metadata %s; as PI with app tag 0, ref tag = LBA: %s (field %s)",
+		     wg, hex, ret ? "does not verify" : "verifies",
+		     nvmeta_pi_field_name((enum nvmeta_pi_field)rep.field));
+	} else {
+		FACT("write without metadata, write_generate %s (%s): block 1's metadata %s", wg,
+		     bi->limits.integrity_format, hex);
+	}
+}
+
+static void kmsg_drain(int fd, char *out, size_t len, unsigned int *lines)
+{
+	char rec[1024];
+	size_t used = strlen(out);
+	ssize_t n;
+
+	for (;;) {
+		char *msg;
+
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = '\0';
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = '\0';
+		(*lines)++;
+		if (used + strlen(msg) + 4 < len)
+			used += (size_t)snprintf(out + used, len - used, "%s | ", msg);
+	}
+}
+
+Test(rw, an_integrity_failure, .timeout = 300)
+{
+	const uint32_t nlb = 8;
+	uint64_t s = SLBA + 500;
+	size_t dlen = (size_t)nlb * bi->lba_size, mlen = (size_t)nlb * bi->ms;
+	unsigned char *d = alloc(dlen), *m = alloc(mlen);
+	struct nvmeta_pi_injection inj = { .block = 3, .field = NVMETA_PI_FIELD_GUARD };
+	struct nvmeta_io io;
+	long long o0[NOWN], o1[NOWN];
+	unsigned int lines = 0;
+	static char log[3000];
+	char retries[32] = "?";
+	double t0, t1;
+	int kfd, ret, ret2, ret3;
+	FILE *f;
+
+	need_road();
+	if (!has_pi)
+		cr_skip_test("no PI on %s: nothing to check", where());
+	fill(d, m, s, nlb, 60);
+	gen_pi(d, m, nlb, s);
+	cr_assert_eq(nvmeta_pi_inject(&pf, d, m, nlb, &inj), 0, "%s", nvmeta_last_error());
+	io = (struct nvmeta_io){ .opcode = NVMETA_OP_WRITE, .slba = s, .nlb = nlb, .data = d,
+				 .data_len = dlen, .meta = m, .meta_len = mlen };
+	cr_assert_eq(nvmeta_io_sync(dev, &pring, &io, NULL), 0, "passthrough write without PRCHK: %s",
+		     nvmeta_last_error());
+	f = fopen("/sys/module/nvme_core/parameters/max_retries", "r");
+	if (f) {
+		if (fgets(retries, sizeof(retries), f))
+			retries[strcspn(retries, "\n")] = 0;
+		fclose(f);
+	}
+	own_probes(true);
+	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	if (kfd >= 0)
+		lseek(kfd, 0, SEEK_END);
+	memset(m, 0, mlen);
+	own_sample(o0);
+	t0 = now_ms();
+	ret = road(NVMETA_OP_READ, s, nlb, d, m, NVMETA_PRCHK_GUARD, s);
+	t1 = now_ms();
+	own_sample(o1);
+	if (kfd >= 0) {
+		usleep(100000);
+		kmsg_drain(kfd, log, sizeof(log), &lines);
+		close(kfd);
+	}
+	FACT("read with guard check of a stored bad guard (block 3 of %u at LBA %llu): %d (%s) after %.1f ms; nvme_complete_rq hits %lld (nvme_core max_retries %s); kernel log %u lines: %s",
+	     nlb, (unsigned long long)s, ret, ret ? strerror(-ret) : "success", t1 - t0,
+	     o0[2] < 0 ? -1 : o1[2] - o0[2], retries, lines, lines ? log : "(none)");
+	cr_assert_eq(ret, -EILSEQ, "read with the guard check: %d %s; %s", ret,
+		     ret ? nvmeta_last_error() : "success", where());
+
+	memset(m, 0, mlen);
+	own_sample(o0);
+	ret2 = road(NVMETA_OP_READ, s, nlb, d, m, 0, s);
+	own_sample(o1);
+	FACT("the same read without check flags: %d (%s), nvme_complete_rq hits %lld, the bad guard %s",
+	     ret2, ret2 ? strerror(-ret2) : "success", o0[2] < 0 ? -1 : o1[2] - o0[2],
+	     !ret2 ? "delivered to the caller" : "-");
+	memset(m, 0, mlen);
+	ret3 = road(NVMETA_OP_READ, s, 3, d, m, NVMETA_PRCHK_GUARD, s);
+	FACT("the good blocks before it with the guard check: %d (%s)", ret3,
+	     ret3 ? strerror(-ret3) : "success");
+	own_probes(false);
+	cr_assert_eq(ret3, 0, "the three good blocks: %s", nvmeta_last_error());
+}
+
+/* ---------------------------------------------- FS_IOC_GETLBMD_CAP */
+
+Test(rw, lbmd_against_identify)
+{
+	const struct nvmeta_lbmd *l = nvmeta_bdev_lbmd(bd);
+	bool want = NVMETA_KERNEL_AT_LEAST(&bi->kernel, 6, 17);
+
+	FACT("%s: FS_IOC_GETLBMD_CAP %s: flags 0x%x interval %u size %u opaque %u@%u pi %u@%u guard_type %u app %u ref %u storage %u; note '%s'; identify: %u+%u pi_type %u guard %u pi_size %u pi %s; bdev info: ms %u pi_type %u guard %u pi_size %u pi %s",
+	     where(), l->known ? "known" : "unknown", l->flags, l->interval, l->size,
+	     l->opaque_size, l->opaque_offset, l->pi_size, l->pi_offset, l->guard_type,
+	     l->app_tag_size, l->ref_tag_size, l->storage_tag_size, l->note, ng->lba_size, ng->ms,
+	     ng->pi_type, ng->guard_bits, ng->pi_size, ng->pi_first ? "first" : "last", bi->ms,
+	     bi->pi_type, bi->guard_bits, bi->pi_size, bi->pi_first ? "first" : "last");
+	if (!want) {
+		cr_assert_not(l->known, "Linux %s answered FS_IOC_GETLBMD_CAP", bi->kernel.release);
+		cr_assert(l->note[0], "no note says why LBMD is unknown");
+		return;
+	}
+	cr_assert(l->known, "Linux %s: %s", bi->kernel.release, l->note);
+	cr_assert_eq(l->size, ng->ms, "LBMD size %u, identify ms %u", l->size, ng->ms);
+	cr_assert_eq(l->interval, ng->lba_size, "LBMD interval %u, identify %u", l->interval,
+		     ng->lba_size);
+	cr_assert_eq(bi->ms, ng->ms);
+	cr_assert_eq(bi->pi_type, ng->pi_type, "bdev pi_type %u, identify %u", bi->pi_type,
+		     ng->pi_type);
+	if (!ng->pi_type)
+		return;
+	cr_assert_eq(l->pi_size, ng->pi_size, "LBMD pi_size %u, identify %u", l->pi_size, ng->pi_size);
+	cr_assert_eq(l->pi_offset, ng->pi_first ? 0 : ng->ms - ng->pi_size, "LBMD pi_offset %u",
+		     l->pi_offset);
+	cr_assert_eq(l->guard_type, ng->guard_bits == 64 ? 4 : 2, "LBMD guard_type %u, guard %u bits",
+		     l->guard_type, ng->guard_bits);
+	cr_assert_eq(bi->guard_bits, ng->guard_bits);
+	cr_assert_eq(bi->pi_size, ng->pi_size);
+	/* Where the tuple sits; with ms == pi_size first and last are one
+	 * place, and identify's DPS bit 3 may say either. */
+	cr_assert_eq(bi->pi_first ? 0 : bi->ms - bi->pi_size, ng->pi_first ? 0 : ng->ms - ng->pi_size,
+		     "bdev info puts the PI %s, identify %s, in %u bytes of metadata",
+		     bi->pi_first ? "first" : "last", ng->pi_first ? "first" : "last", ng->ms);
+}
+
+/* ------------------------------------------- the kernel's length check */
+
+/* A hand-made READ of 8 blocks whose attribute declares @len bytes of
+ * metadata, in a buffer with room to spare and a pattern after @len. */
+static int short_attr_read(uint32_t len, unsigned int *moved)
+{
+	const uint32_t nlb = 8;
+	unsigned char *d = alloc((size_t)nlb * bi->lba_size), *m = alloc(4096);
+	struct nvmeta_attr_pi attr = { .len = len };
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	unsigned int i;
+	int res;
+
+	memset(m, 0x5a, 4096);
+	attr.addr = (uintptr_t)m;
+	sqe = io_uring_get_sqe(&rring);
+	io_uring_prep_read(sqe, nvmeta_bdev_fd(bd), d, nlb * bi->lba_size, SLBA * bi->lba_size);
+	sqe->addr3 = (uintptr_t)&attr;
+	sqe->__pad2[0] = 1;	/* IORING_RW_ATTR_FLAG_PI */
+	cr_assert_eq(io_uring_submit(&rring), 1);
+	cr_assert_eq(io_uring_wait_cqe(&rring, &cqe), 0);
+	res = cqe->res;
+	io_uring_cqe_seen(&rring, cqe);
+	for (i = len < nlb * bi->ms ? len : nlb * bi->ms, *moved = 0; i < 4096; i++)
+		*moved += m[i] != 0x5a;
+	free(d);
+	free(m);
+	return res;
+}
+
+Test(rw, the_kernel_checks_the_metadata_length)
+{
+	uint32_t need = 8 * bi->ms;
+	unsigned int moved;
+	int res;
+
+	need_road();
+	res = short_attr_read(need - bi->ms, &moved);
+	FACT("READ of 8 blocks, attribute len %u of %u needed: %d (%s), %u bytes past the declared length changed; %s",
+	     need - bi->ms, need, res, res < 0 ? strerror(-res) : "bytes", moved, where());
+	cr_assert_lt(res, 0, "the kernel took a short metadata buffer on the attribute road");
+	cr_assert_eq(moved, 0, "%u bytes past a refused short buffer changed", moved);
+	res = short_attr_read(need + bi->ms, &moved);
+	FACT("READ of 8 blocks, attribute len %u (one block's more than needed): %d (%s), %u bytes past the needed length changed",
+	     need + bi->ms, res, res < 0 ? strerror(-res) : "bytes", moved);
+}
