@@ -78,6 +78,10 @@ int nvmeta_parse_identify(const struct nvme_id_ctrl *ctrl,
 int nvmeta_read_limits(const char *sysroot, const char *block_name,
 		       struct nvmeta_limits *lim) NVMETA_HIDDEN;
 
+/* sysfs.c: end the @n bytes of @buf at its last character that is not a
+ * newline or a blank; returns the new length. */
+size_t nvmeta_sysfs_trim(char *buf, size_t n) NVMETA_HIDDEN;
+
 /* sysfs.c: read one sysfs attribute as text, trailing newline removed. */
 int nvmeta_sysfs_read(const char *path, char *buf, size_t len) NVMETA_HIDDEN;
 

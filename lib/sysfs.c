@@ -28,10 +28,16 @@ int nvmeta_sysfs_read(const char *path, char *buf, size_t len)
 	close(fd);
 	if (n < 0)
 		return -errno;
+	nvmeta_sysfs_trim(buf, (size_t)n);
+	return 0;
+}
+
+size_t nvmeta_sysfs_trim(char *buf, size_t n)
+{
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		n--;
 	buf[n] = '\0';
-	return 0;
+	return n;
 }
 
 static int read_u64(const char *path, uint64_t *val)

@@ -100,10 +100,10 @@ static int fingerprint_pread(const int *fds, struct nvmeta_fingerprint *fp)
 		n = fds[i] < 0 ? -1 : pread(fds[i], val, sizeof(val) - 1, 0);
 		if (n < 0 && i == 0)
 			return -ENOENT;	/* the namespace itself is gone */
-		if (n >= 0) {
-			val[n] = '\0';
-			val[strcspn(val, "\n")] = '\0';
-		}
+		/* Trimmed as at open (nvmeta_sysfs_read()): the two views of
+		 * an unchanged namespace must compare equal. */
+		if (n >= 0)
+			nvmeta_sysfs_trim(val, (size_t)n);
 		ret = fingerprint_add(fp, &used, i, n < 0 ? NULL : val);
 		if (ret)
 			return ret;

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Install what nvmeta needs on Debian 12 (root): build tools, the libraries
-# it links, Criterion, gnuplot (bench/plot.sh), and what the VM lab runs
-# on.  Idempotent and quiet when everything is there already.
+# it links, Criterion, gnuplot (bench/plot.sh), clang (libFuzzer for
+# tests/fuzz), groff (tests/man checks the man pages), and what the VM
+# lab runs on.  Idempotent and quiet when everything is there already.
 set -euo pipefail
 
 PKGS=(
 	build-essential cmake pkg-config
 	liburing-dev libnvme-dev libjson-c-dev libssl-dev libisal-dev
-	libcriterion-dev gnuplot-nox
+	libcriterion-dev gnuplot-nox clang
+	groff-base
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod
 )
 

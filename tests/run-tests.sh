@@ -53,6 +53,20 @@ unit() {
 	ctest --test-dir "$1" --output-on-failure
 }
 
+# libFuzzer harnesses (tests/fuzz) built with clang, a minute in all from
+# the committed seeds; a crash prints its reproducer.
+fuzz() {
+	local dir=$ROOT/build-fuzz
+	mkdir -p "$dir"
+	if ! { cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_C_COMPILER=clang -DNVMETA_FUZZ=ON -DNVMETA_BUILD_TESTS=OFF &&
+		cmake --build "$dir" -j "$(nproc)" --target nvmeta_fuzz; } >"$dir/build.log" 2>&1; then
+		cat "$dir/build.log"
+		return 1
+	fi
+	"$ROOT/tests/fuzz/run.sh" "$dir" 60
+}
+
 install_check() {
 	local dest=$ROOT/build/install-check
 	rm -rf "$dest"
@@ -65,6 +79,7 @@ stage "build" build "$ROOT/build"
 stage "unit tests" unit "$ROOT/build"
 stage "build with ASan+UBSan" build "$ROOT/build-asan" -DNVMETA_SANITIZE=ON
 stage "unit tests under ASan+UBSan" unit "$ROOT/build-asan"
+stage "fuzzing" fuzz
 stage "install, pkg-config and find_package" install_check
 if [ "$LAB" = 1 ]; then
 	stage "lab setup" "$ROOT/tests/vm/lab" setup

@@ -161,3 +161,16 @@ Test(sysfs, finds_block_device_by_controller_and_nsid)
 	cr_assert_str_eq(name, "nvme1n1");
 	cr_assert_eq(nvmeta_find_block(root, "nvme1", 2, name, sizeof(name)), -ENOENT);
 }
+
+/* The fingerprint at open and the watcher's reads trim alike: a value
+ * with blanks before its newline once looked like a format change. */
+Test(sysfs, values_are_trimmed_of_newlines_and_blanks_alike)
+{
+	char a[] = "T10-DIF-TYPE1-CRC \n", b[] = "T10-DIF-TYPE1-CRC\n", c[] = "\n";
+
+	cr_assert_eq(nvmeta_sysfs_trim(a, strlen(a)), 17);
+	cr_assert_eq(nvmeta_sysfs_trim(b, strlen(b)), 17);
+	cr_assert_str_eq(a, b);
+	cr_assert_eq(nvmeta_sysfs_trim(c, 1), 0);
+	cr_assert_str_eq(c, "");
+}
