@@ -320,7 +320,9 @@ Test(rw, old_kernel_refuses_metadata_before_any_io)
 	ret = nvmeta_prep_rw(bd, &sqe, &rw);
 	cr_assert_eq(ret, -EOPNOTSUPP, "prep with metadata on %s: %d %s", bi->kernel.release, ret,
 		     nvmeta_last_error());
-	cr_assert(strstr(nvmeta_last_error(), "IORING_FEAT_RW_ATTR"), "%s", nvmeta_last_error());
+	cr_assert(strstr(nvmeta_last_error(),
+			 NVMETA_KERNEL_AT_LEAST(&bi->kernel, 6, 14) ? "integrity profile" :
+			 "IORING_FEAT_RW_ATTR"), "%s", nvmeta_last_error());
 	cr_assert_eq(memcmp(&sqe, sqe_before, sizeof(sqe)), 0, "the refused prep wrote the SQE");
 
 	ios = disk_ios();
@@ -329,6 +331,12 @@ Test(rw, old_kernel_refuses_metadata_before_any_io)
 	cr_assert_eq(io_uring_sq_ready(&rring), 0, "the refusal left an SQE in the ring");
 	cr_assert_eq(disk_ios(), ios, "the refusal reached the disk");
 
+	/* Linux gives an extended-LBA namespace without PRACT-able PI a
+	 * block device of capacity 0 (7.2.13 on 512+8-ext): nothing to read. */
+	if (ng->extended_lba && !ng->pi_type) {
+		FACT("%s: refused with metadata; the block device has no capacity to read", where());
+		return;
+	}
 	/* Without metadata the road is plain O_DIRECT, and stays open. */
 	ret = road(NVMETA_OP_READ, SLBA, 1, d, NULL, 0, 0);
 	cr_assert_eq(ret, 0, "plain read: %s", nvmeta_last_error());
