@@ -106,6 +106,7 @@ static int check_metadata(const struct io_check *c)
 	const struct nvmeta_dev_info *info = c->info;
 	const struct nvmeta_io *io = c->io;
 	uint64_t need = (uint64_t)info->ms * io->nlb;
+	uint64_t hw_max = (uint64_t)info->limits.max_hw_sectors_kb * 1024;
 
 	if (!nvmeta_opcode_transfers(io->opcode))
 		return 0;
@@ -126,6 +127,12 @@ static int check_metadata(const struct io_check *c)
 	if (io->meta && io->meta_len < need)
 		return nvmeta_fail(-EOVERFLOW, "metadata buffer of %u bytes is short: %u blocks x %u bytes need %" PRIu64 " (the kernel would let the device write past it)",
 				   io->meta_len, io->nlb, info->ms, need);
+	/* The kernel maps all of meta_len, not nlb x ms: 6.8 on refuses more
+	 * than max_hw_sectors (E2BIG); 6.1 kmallocs it, and above 4 MiB the
+	 * page allocator WARNs before the command fails with ENOMEM. */
+	if (io->meta && hw_max && io->meta_len > hw_max)
+		return nvmeta_fail(-E2BIG, "metadata length %u exceeds the kernel's max_hw_sectors_kb %u (%u blocks x %u bytes need %" PRIu64 ")",
+				   io->meta_len, info->limits.max_hw_sectors_kb, io->nlb, info->ms, need);
 	return 0;
 }
 

@@ -307,7 +307,9 @@ struct nvmeta_io {
  *                 info->sts bits)
  *   -EDOM         nlb is 0 or above 65536
  *   -ERANGE       slba + nlb beyond the namespace size
- *   -E2BIG        transfer above MDTS or the queue's max_hw_sectors
+ *   -E2BIG        transfer above MDTS or the queue's max_hw_sectors, or a
+ *                 metadata buffer longer than max_hw_sectors (the kernel
+ *                 maps all of meta_len, not nlb x ms)
  *   -EFAULT       a length without a buffer, or a buffer without a length
  *   -EMSGSIZE     data length differs from what nlb needs
  *   -ENODATA      metadata needed but no metadata buffer
