@@ -126,6 +126,10 @@ int nvmeta_ring_check(const struct io_uring *ring) NVMETA_HIDDEN;
 int nvmeta_wait_own(struct io_uring *ring, uint64_t user_data,
 		    struct io_uring_cqe *out) NVMETA_HIDDEN;
 
+/* ring.c: submit everything queued, across signals and partial
+ * submissions (with SQPOLL: publish and wake the thread). */
+int nvmeta_submit_all(struct io_uring *ring) NVMETA_HIDDEN;
+
 /* ring.c: a new tag in the NVMETA_SYNC_USER_DATA range for a command
  * whose caller waits for it with nvmeta_wait_own(). */
 uint64_t nvmeta_sync_tag(void) NVMETA_HIDDEN;

@@ -208,7 +208,7 @@ int nvmeta_wait_own(struct io_uring *ring, uint64_t user_data, struct io_uring_c
  * the kernel's thread takes entries when it runs: publishing them (and
  * waking the thread, which io_uring_submit() does) is all there is, and
  * waiting here until it took them would only spin. */
-static int submit_all(struct io_uring *ring)
+int nvmeta_submit_all(struct io_uring *ring)
 {
 	int ret;
 
@@ -245,7 +245,7 @@ static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 	ret = queue_one(dev, ring, io, tag);
 	if (ret)
 		return ret;
-	ret = submit_all(ring);
+	ret = nvmeta_submit_all(ring);
 	if (ret)
 		return nvmeta_explain_denied(ret, "io_uring_submit", &dev->info,
 					     io->opcode != NVMETA_OP_READ);
@@ -416,7 +416,7 @@ static int probe_fixed_buf(struct io_uring *ring, bool *fixed)
 	sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
 	sqe->buf_index = 0xffff;
 	sqe->user_data = tag;
-	ret = submit_all(ring);
+	ret = nvmeta_submit_all(ring);
 	if (ret)
 		return nvmeta_fail(ret, "probing the ring: io_uring_submit: %s", strerror(-ret));
 	ret = nvmeta_wait_own(ring, tag, cqe);

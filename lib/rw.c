@@ -404,10 +404,10 @@ int nvmeta_rw_sync(const struct nvmeta_bdev *b, struct io_uring *ring, struct nv
 	fill_rw(b, sqe, rw);
 	tag = nvmeta_sync_tag();
 	sqe->user_data = tag;
-	do {
-		ret = io_uring_submit(ring);
-	} while (ret == -EINTR);
-	if (ret < 0)
+	/* The same submission as nvmeta_io_sync(): signals retry, and a
+	 * partial submission goes on until this command is in. */
+	ret = nvmeta_submit_all(ring);
+	if (ret)
 		return nvmeta_fail(ret, "io_uring_submit: %s", strerror(-ret));
 	ret = nvmeta_wait_own(ring, tag, cqe);
 	if (ret)
