@@ -124,6 +124,11 @@ set_hugepages
 load_modules
 wait_for_dev
 find_namespaces
+# lab-monitor WORDS: ask the host to give WORDS to QEMU's monitor (the
+# host passes only "device_del ID").  Straight to the console, as the
+# command's own output reaches it late: busybox sed buffers it.
+printf '#!/bin/sh\necho "%s:MONITOR $*" >/dev/console\n' "$M" >/bin/lab-monitor
+chmod 0755 /bin/lab-monitor
 cd "$LAB_CWD" 2>/dev/null || cd /
 eval "set -- $(cat /lab/cmd)"
 say CMD-START "$(cut -d' ' -f1 /proc/uptime)"
