@@ -53,6 +53,7 @@ static void print_identify(struct report *r, const struct nvmeta_dev_info *in)
 
 	report_section(r, "controller");
 	report_str(r, "name", in->ctrl_name);
+	report_str(r, "subsystem", in->subsys_name[0] ? in->subsys_name : "-");
 	report_str(r, "model", in->model);
 	report_str(r, "serial", in->serial);
 	report_str(r, "firmware", in->firmware);

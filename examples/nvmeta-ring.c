@@ -44,6 +44,7 @@ struct run {
 	uint32_t meta_bytes;		/* separate metadata bytes per command */
 	unsigned char *data;
 	size_t data_len;
+	uint32_t per_buf;		/* --fixed-buf: commands a registered buffer */
 	struct nvmeta_slots *slots;
 	uint64_t mismatches, first_bad_lba;
 	const char *first_bad_where;
@@ -154,10 +155,59 @@ static int ring_up(struct run *r, const struct options *o)
 }
 
 /* Data in one buffer the kernel may keep pinned; metadata in slots. */
+
+/*
+ * The data buffer registered in pieces of whole commands, each piece
+ * spanning fewer pages than the queue's max_segments: Linux 6.1 refuses
+ * (EINVAL) a passthrough command on a registered buffer whose whole
+ * registration spans more pages than that, whatever part the command uses
+ * (known-defects.tsv: linux-6.1-fixed-buf-registration).  Later kernels
+ * take any size; the pieces cost them nothing.
+ */
+static int register_data(struct run *r, const struct options *o)
+{
+	size_t cmd_len = (size_t)o->nlb * r->block_bytes, page = 4096, pages, i, n;
+	uint32_t segs = r->info->limits.max_segments ? r->info->limits.max_segments : 1;
+	struct iovec *iov;
+	int ret;
+
+	/* A piece of G commands spans at most G x cmd_len / page + 2 pages. */
+	pages = segs > 2 ? segs - 2 : 1;
+	r->per_buf = (uint32_t)(pages * page / cmd_len);
+	if (!r->per_buf)
+		r->per_buf = 1;
+	if (r->per_buf > o->count)
+		r->per_buf = o->count;
+	n = (o->count + r->per_buf - 1) / r->per_buf;
+	if (n > 16384) {	/* io_uring's limit, IORING_MAX_REG_BUFFERS */
+		fprintf(stderr, PROG ": --fixed-buf: %u commands of %zu bytes need %zu registered buffers of at most %u pages (max_segments %u): io_uring takes 16384\n",
+			o->count, cmd_len, n, (unsigned int)pages, segs);
+		return -1;
+	}
+	iov = calloc(n, sizeof(*iov));
+	if (!iov)
+		return fail("registered buffers", -ENOMEM);
+	for (i = 0; i < n; i++) {
+		size_t first = i * r->per_buf, cmds = o->count - first;
+
+		if (cmds > r->per_buf)
+			cmds = r->per_buf;
+		iov[i] = (struct iovec){ .iov_base = r->data + first * cmd_len,
+					 .iov_len = cmds * cmd_len };
+	}
+	ret = io_uring_register_buffers(&r->ring, iov, (unsigned int)n);
+	free(iov);
+	if (ret) {
+		fprintf(stderr, PROG ": io_uring_register_buffers (%zu buffers of up to %zu bytes): %s\n",
+			n, (size_t)r->per_buf * cmd_len, strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
 static int buffers_up(struct run *r, const struct options *o)
 {
 	const struct nvmeta_dev_info *in = r->info;
-	struct iovec iov;
 	int fd = nvmeta_dev_fd(r->dev), ret;
 
 	r->data_len = (size_t)r->block_bytes * o->nlb * o->count;
@@ -180,13 +230,9 @@ static int buffers_up(struct run *r, const struct options *o)
 			return fail("metadata slots", ret);
 	}
 	if (o->fixed_buf) {
-		iov = (struct iovec){ .iov_base = r->data, .iov_len = r->data_len };
-		ret = io_uring_register_buffers(&r->ring, &iov, 1);
-		if (ret) {
-			fprintf(stderr, PROG ": io_uring_register_buffers (%zu bytes): %s\n",
-				r->data_len, strerror(-ret));
-			return -1;
-		}
+		ret = register_data(r, o);
+		if (ret)
+			return ret;
 	}
 	if (o->fixed_file) {
 		ret = io_uring_register_files(&r->ring, &fd, 1);
@@ -215,8 +261,10 @@ static struct nvmeta_io command(const struct run *r, const struct options *o, ui
 	}
 	if (o->fixed_file)
 		io.flags |= NVMETA_IO_FIXED_FILE;	/* file_index 0 */
-	if (o->fixed_buf)
-		io.flags |= NVMETA_IO_FIXED_BUF;	/* buf_index 0 */
+	if (o->fixed_buf) {
+		io.flags |= NVMETA_IO_FIXED_BUF;
+		io.buf_index = (uint16_t)(r->per_buf ? i / r->per_buf : 0);
+	}
 	return io;
 }
 

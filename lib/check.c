@@ -1149,10 +1149,12 @@ static bool place_case(struct check *c, unsigned int index)
 }
 
 #define KNOWN_FLAGS (NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | \
-		     NVMETA_CHECK_UNTOUCHED | NVMETA_CHECK_READONLY | NVMETA_CHECK_PI)
-/* Generation writes the write's source; the probes and the reformat case
- * send commands of their own. */
-#define NOT_WITH_PI (NVMETA_CHECK_READONLY | NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT)
+		     NVMETA_CHECK_UNTOUCHED | NVMETA_CHECK_READONLY | NVMETA_CHECK_PI | \
+		     NVMETA_CHECK_FIXED_BUF)
+/* Generation writes the write's source; the probes, the reformat case and
+ * the registered-buffer case send commands of their own. */
+#define NOT_WITH_PI (NVMETA_CHECK_READONLY | NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | \
+		     NVMETA_CHECK_FIXED_BUF)
 
 /* A case from a caller: refuse what this version would silently ignore
  * or misread, so that later meanings of resv or new flags stay safe. */
@@ -1192,8 +1194,9 @@ static int case_valid(const struct nvmeta_check_case *tc)
 /* What the attribute road cannot carry, said once per case. */
 static const char *road_refuses(const struct nvmeta_check_case *tc)
 {
-	if (tc->flags & (NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | NVMETA_CHECK_PI))
-		return "a passthrough case (short metadata, reformat and host PI go through passthrough only)";
+	if (tc->flags & (NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | NVMETA_CHECK_PI |
+			 NVMETA_CHECK_FIXED_BUF))
+		return "a passthrough case (short metadata, reformat, host PI and registered buffers go through passthrough only)";
 	if (tc->kind == NVMETA_KIND_DATA)
 		return "a data layout case: O_DIRECT wants aligned data, where passthrough bounces";
 	return NULL;
@@ -1244,7 +1247,11 @@ static int check_run2(struct check *c, unsigned int index)
 	if (tc->flags & NVMETA_CHECK_REFORMAT)
 		return nvmeta_check_reformat(dev, ring, res);
 	c->lba_bytes = c->info->lba_size + (c->info->extended_lba ? c->info->ms : 0);
-	if (!place_case(c, index) || !pi_setup(c))
+	if (!place_case(c, index))
+		return 0;
+	if (tc->flags & NVMETA_CHECK_FIXED_BUF)
+		return nvmeta_check_fixed_buf(dev, res);
+	if (!pi_setup(c))
 		return 0;
 	c->sentinel = mmap(NULL, SENTINEL_PAGES * 4096, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);

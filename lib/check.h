@@ -133,4 +133,9 @@ int nvmeta_check_pi_images(struct check *c, size_t data_len, size_t meta_len) NV
 int nvmeta_check_reformat(const struct nvmeta_dev *dev, struct io_uring *ring,
 			  struct nvmeta_check_result *res) NVMETA_HIDDEN;
 
+/* check_fixed_buf.c: the registered-buffer case (NVMETA_CHECK_FIXED_BUF)
+ * on the blocks place_case() gave @res; the verdict goes into @res. */
+int nvmeta_check_fixed_buf(const struct nvmeta_dev *dev,
+			   struct nvmeta_check_result *res) NVMETA_HIDDEN;
+
 #endif /* NVMETA_LIB_CHECK_H */

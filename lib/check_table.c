@@ -84,6 +84,10 @@ static const struct nvmeta_check_case cases[] = {
 	PI("meta-pi-fragmented-1",      BOTH,  ONE,  FRAGMENTED, 0),
 	PI("meta-pi-fragmented-8",      READ,  FEW,  FRAGMENTED, 0),
 	PI("meta-pi-fragmented-8w",     WRITE, FEW,  FRAGMENTED, 0),
+	/* One block from a registered buffer larger than max_segments
+	 * pages (NVMETA_CHECK_FIXED_BUF). */
+	CASE("data-fixed-buf-big-registration", DATA, BOTH, ONE, PAGE, 0, SRC_ANON, 0,
+	     NVMETA_CHECK_FIXED_BUF),
 	/* The namespace formatted under an open handle (nvmeta-check
 	 * --reformat only: it erases the namespace), after every copy-back
 	 * case. */

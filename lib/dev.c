@@ -188,6 +188,52 @@ static int resolve_path(const char *path, struct nvmeta_dev_info *info, bool *op
 	return 0;
 }
 
+/*
+ * Under native multipath the generic and block devices are the head's,
+ * whose parent is the subsystem (nvme-subsysN), not a controller.  The
+ * paths are hidden block devices nvme<S>c<C>n<H> (subsystem S, controller
+ * C, head H), listed in /sys/block on every kernel (the head's multipath/
+ * directory of links is not there on 6.1); the first one's device link
+ * names its controller.
+ */
+static int controller_of_head(struct nvmeta_dev_info *info)
+{
+	unsigned int s, h, ps, pc, ph, best = UINT_MAX;
+	char path[PATH_MAX];
+	struct dirent *de;
+	int end = 0, ret;
+	DIR *d;
+
+	if (strncmp(info->ctrl_name, "nvme-subsys", 11))
+		return 0;
+	snprintf(info->subsys_name, sizeof(info->subsys_name), "%s", info->ctrl_name);
+	info->ctrl_name[0] = '\0';
+	if (sscanf(info->block_name, "nvme%un%u%n", &s, &h, &end) != 2 || info->block_name[end])
+		return nvmeta_fail(-ENODEV, "%s: namespace of %s has no block device name of the form nvmeXnY ('%s')",
+				   info->generic_path, info->subsys_name, info->block_name);
+	snprintf(path, sizeof(path), "%s/block", sysroot);
+	d = opendir(path);
+	if (!d)
+		return nvmeta_fail(-errno, "sysfs: cannot open %s: %m", path);
+	while ((de = readdir(d))) {
+		end = 0;
+		if (sscanf(de->d_name, "nvme%uc%un%u%n", &ps, &pc, &ph, &end) != 3 ||
+		    de->d_name[end] || ps != s || ph != h || pc >= best)
+			continue;
+		best = pc;
+	}
+	closedir(d);
+	if (best == UINT_MAX)
+		return nvmeta_fail(-ENODEV, "%s: no controller of %s has a path to namespace %u (no nvme%uc*n%u in %s)",
+				   info->generic_path, info->subsys_name, info->nsid, s, h, path);
+	snprintf(path, sizeof(path), "%s/block/nvme%uc%un%u/device", sysroot, s, best, h);
+	ret = link_basename(path, info->ctrl_name, sizeof(info->ctrl_name));
+	if (ret)
+		return nvmeta_fail(ret, "%s: a path of %s: no controller link at %s",
+				   info->generic_path, info->subsys_name, path);
+	return 0;
+}
+
 static int nvme_call_result(int ret, const char *what, const char *path)
 {
 	if (ret < 0)
@@ -252,6 +298,9 @@ static int describe(int fd, struct nvmeta_dev_info *info, struct nvmeta_fingerpr
 	ret = find_namespace(fd, info);
 	if (ret)
 		return ret;
+	ret = controller_of_head(info);
+	if (ret)
+		return ret;
 	ret = nvmeta_fingerprint_read(sysroot, info->block_name, fp);
 	if (ret)
 		return nvmeta_fail(ret, "%s: cannot read the format of %s from sysfs: %s",
@@ -308,6 +357,19 @@ static bool same_format(const struct nvmeta_dev_info *a, const struct nvmeta_dev
 	       a->nsze == b->nsze && a->limits.logical_block_size == b->limits.logical_block_size;
 }
 
+/* A refresh that failed on a controller that is not live says so. */
+static void refresh_failed(const struct nvmeta_dev *dev, int ret)
+{
+	char state[32], what[256];
+
+	nvmeta_ctrl_state(dev->info.ctrl_name, state, sizeof(state));
+	if (!strcmp(state, "live"))
+		return;
+	snprintf(what, sizeof(what), "%s", nvmeta_last_error());
+	nvmeta_fail(ret, "%s; controller %s is %s (removed, reset or failed): reopen the namespace once it is back",
+		    what, dev->info.ctrl_name, state);
+}
+
 int nvmeta_dev_refresh(struct nvmeta_dev *dev)
 {
 	unsigned int interval = dev->watch ? dev->watch->interval_ms : 0;
@@ -320,6 +382,7 @@ int nvmeta_dev_refresh(struct nvmeta_dev *dev)
 	nvmeta_watch_stop(dev);
 	ret = describe(dev->fd, &info, &fp);
 	if (ret) {
+		refresh_failed(dev, ret);
 		nvmeta_watch_start(dev, interval);
 		return ret;
 	}

@@ -85,6 +85,10 @@ size_t nvmeta_sysfs_trim(char *buf, size_t n) NVMETA_HIDDEN;
 /* sysfs.c: read one sysfs attribute as text, trailing newline removed. */
 int nvmeta_sysfs_read(const char *path, char *buf, size_t len) NVMETA_HIDDEN;
 
+/* sysfs.c: controller @ctrl's state ("live", "resetting", "deleting",
+ * ...) into @buf, or "gone" when sysfs has no such controller. */
+const char *nvmeta_ctrl_state(const char *ctrl, char *buf, size_t len) NVMETA_HIDDEN;
+
 /* sysfs.c: find the block device of namespace @nsid on controller
  * @ctrl under @sysroot; writes its name to @name. */
 int nvmeta_find_block(const char *sysroot, const char *ctrl, uint32_t nsid,
@@ -137,6 +141,15 @@ uint64_t nvmeta_sync_tag(void) NVMETA_HIDDEN;
 /* ring.c: a message on EPERM/EACCES naming the likely causes. */
 int nvmeta_explain_denied(int err, const char *what, const struct nvmeta_dev_info *info,
 			  bool writes) NVMETA_HIDDEN;
+
+/* ring.c: the message of a command @io that failed (@ret, and @st as
+ * nvmeta_status_decode() filled it): the device's name, and where the
+ * controller's state or the command says why (removed, resetting, a
+ * multipath head without a usable path, a registered buffer Linux 6.1
+ * measures wrongly), the cause.  Reads sysfs: only on failure. */
+int nvmeta_explain_failure(int ret, const struct nvmeta_status *st,
+			   const struct nvmeta_dev_info *info,
+			   const struct nvmeta_io *io) NVMETA_HIDDEN;
 
 /* cmd.c: everything before an SQE is filled: validation, then buffer
  * preparation. */

@@ -259,7 +259,9 @@ static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 	if (ret == -EPERM || ret == -EACCES)
 		return nvmeta_explain_denied(ret, "the passthrough command", &dev->info,
 					     io->opcode != NVMETA_OP_READ);
-	if (!ret && (io->flags & NVMETA_IO_PI_VERIFY))
+	if (ret)
+		return nvmeta_explain_failure(ret, st, &dev->info, io);
+	if (io->flags & NVMETA_IO_PI_VERIFY)
 		return nvmeta_pi_verify_io(dev, io, rep);
 	return ret;
 }
@@ -323,6 +325,8 @@ static void complete_request(struct io_uring_cqe *cqe, struct nvmeta_completion 
 	struct nvmeta_request *rq = (void *)(uintptr_t)(cqe->user_data & ~NVMETA_REQUEST_USER_DATA_MASK);
 
 	out->user_data = rq->user_data;
+	if (out->ret)
+		out->ret = nvmeta_explain_failure(out->ret, &out->status, &rq->dev->info, &rq->io);
 	if (!out->ret && (rq->io.flags & NVMETA_IO_PI_VERIFY))
 		out->ret = nvmeta_pi_verify_io(rq->dev, &rq->io, &rq->pi);
 }
@@ -381,6 +385,33 @@ int nvmeta_explain_denied(int err, const char *what, const struct nvmeta_dev_inf
 	return nvmeta_fail(err, "%s on %s refused (%s): %sthe node's permissions, CAP_SYS_ADMIN, or a security module (SELinux or Smack deny io_uring commands through the uring_cmd hook)",
 			   what, dev, strerror(-err),
 			   writes ? "commands that write need the device opened for writing; check " : "check ");
+}
+
+int nvmeta_explain_failure(int ret, const struct nvmeta_status *st,
+			   const struct nvmeta_dev_info *info, const struct nvmeta_io *io)
+{
+	const char *dev = info->generic_path[0] ? info->generic_path : "the device";
+	char state[32], what[192];
+
+	/* What nvmeta_status_decode() said, kept before it is replaced. */
+	snprintf(what, sizeof(what), "%s", nvmeta_last_error());
+	nvmeta_ctrl_state(info->ctrl_name, state, sizeof(state));
+	/* nvme_ns_head_chr_uring_cmd() answers EINVAL when no path is
+	 * usable: every controller resetting, removed or not yet live. */
+	if (st->err == -EINVAL && info->subsys_name[0])
+		return nvmeta_fail(ret, "%s: %s; namespace %u is a native multipath head of %s, which answers so when no controller has a usable path (controller %s: %s)",
+				   dev, what, info->nsid, info->subsys_name, info->ctrl_name, state);
+	/* The lab's linux-6.1-fixed-buf-registration: 6.1 counts the pages
+	 * of the whole registered buffer against max_segments. */
+	if (st->err == -EINVAL && (io->flags & NVMETA_IO_FIXED_BUF) &&
+	    !NVMETA_KERNEL_AT_LEAST(&info->kernel, 6, 12))
+		return nvmeta_fail(ret, "%s: %s; the data is in registered buffer %u: Linux %u.%u refuses a passthrough command when the whole registered buffer spans more pages than the queue's max_segments (%u), whatever part the command uses (seen on 6.1; 6.12 takes it): register buffers of at most %u pages",
+				   dev, what, io->buf_index, info->kernel.major, info->kernel.minor,
+				   info->limits.max_segments, info->limits.max_segments);
+	if (!strcmp(state, "live"))
+		return nvmeta_fail(ret, "%s: %s", dev, what);
+	return nvmeta_fail(ret, "%s: %s; controller %s is %s (removed, reset or failed): reopen the namespace once it is back",
+			   dev, what, info->ctrl_name, state);
 }
 
 /* The flags nvmeta_ring_setup() knows, and their io_uring names. */

@@ -212,3 +212,13 @@ int nvmeta_find_block(const char *sysroot, const char *ctrl, uint32_t nsid,
 				   ctrl, nsid, dir);
 	return 0;
 }
+
+const char *nvmeta_ctrl_state(const char *ctrl, char *buf, size_t len)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/class/nvme/%s/state", ctrl);
+	if (!ctrl[0] || nvmeta_sysfs_read(path, buf, len))
+		snprintf(buf, len, "gone");
+	return buf;
+}

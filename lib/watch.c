@@ -137,6 +137,12 @@ static int judge(struct nvmeta_dev *dev, int ret, const struct nvmeta_fingerprin
 		return ret;
 	if (!strcmp(now->text, dev->seen.text))
 		return 0;
+	/* nvme_ns_remove() sets the capacity to 0 before the namespace
+	 * leaves sysfs; so does a revalidation that finds a format the
+	 * kernel cannot use. */
+	if (!strncmp(now->text, "size=0 ", 7))
+		return mark_stale(dev, "namespace %s has capacity 0 now: the kernel took it out of service (being removed, or a format it cannot use; was %s)",
+				  dev->info.block_name, dev->seen.text);
 	return mark_stale(dev, "the namespace's format changed (%s, was %s)", now->text,
 			  dev->seen.text);
 }

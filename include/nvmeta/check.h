@@ -111,6 +111,15 @@ enum nvmeta_check_flags {
 	 * NVMETA_CHECK_READONLY (generation writes the source),
 	 * NVMETA_CHECK_SHORT_META or NVMETA_CHECK_REFORMAT. */
 	NVMETA_CHECK_PI		= 1 << 4,
+	/* One block from the start of a registered buffer
+	 * (NVMETA_IO_FIXED_BUF) that spans more pages than the queue's
+	 * max_segments, after a control from a registration of a few pages:
+	 * written and read back exact through the registered memory.  A
+	 * kernel that refuses it with EINVAL (Linux 6.1) measures the
+	 * registration instead of the command: KERNEL-DEFECT.  Skipped where
+	 * the kernel takes no registered buffers for passthrough.  Not with
+	 * NVMETA_CHECK_PI. */
+	NVMETA_CHECK_FIXED_BUF	= 1 << 5,
 };
 
 /* One line of the checker's matrix. */

@@ -85,7 +85,8 @@ struct nvmeta_kernel {
 struct nvmeta_dev_info {
 	char generic_path[64];	/* /dev/ngXnY, the device nvmeta submits to */
 	char block_name[32];	/* nvmeXnY, "" if the kernel made none */
-	char ctrl_name[32];	/* nvmeX */
+	char ctrl_name[32];	/* nvmeX; under native multipath the first
+				 * controller with a path to the namespace */
 	char model[41];
 	char serial[21];
 	char firmware[9];
@@ -110,6 +111,11 @@ struct nvmeta_dev_info {
 	bool sgl_metadata;	/* metadata may use an SGL (SGLS bit 19) */
 	struct nvmeta_limits limits;
 	struct nvmeta_kernel kernel;
+	/* Only the library allocates this struct (callers read it through
+	 * nvmeta_dev_info()): later fields are added here, at its end. */
+	char subsys_name[32];	/* nvme-subsysN when the namespace is a native
+				 * multipath head (its nodes belong to the
+				 * subsystem), else "" */
 };
 
 struct nvmeta_dev;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "guest_env.h"
 #include "nvmeta.h"
 
@@ -31,6 +32,43 @@ Test(dev, format_matches_preset)
 	cr_assert_eq(info->extended_lba, expect_num("NVMETA_EXPECT_EXT") && info->ms);
 	cr_assert_eq(info->nsid, 1);
 	cr_assert_gt(info->nsze, 0);
+}
+
+/* ctrl_name is a controller, also under native multipath (QEMU 10's
+ * controller here), where the nodes belong to the subsystem: the
+ * controller is then one of the subsystem's, with a path to the
+ * namespace, and subsys_name names the subsystem. */
+Test(dev, controller_is_a_controller_and_subsystem_named)
+{
+	char path[256], link[256];
+	unsigned int c, s, h;
+	int end = 0;
+	ssize_t n;
+
+	cr_assert(sscanf(info->ctrl_name, "nvme%u%n", &c, &end) == 1 && !info->ctrl_name[end],
+		  "ctrl_name '%s' is not a controller name (nvmeX)", info->ctrl_name);
+	snprintf(path, sizeof(path), "/sys/class/nvme/%s/state", info->ctrl_name);
+	cr_assert_eq(access(path, R_OK), 0, "%s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "/sys/class/nvme-generic/%s/device",
+		 strrchr(info->generic_path, '/') + 1);
+	n = readlink(path, link, sizeof(link) - 1);
+	cr_assert_gt(n, 0, "%s: %s", path, strerror(errno));
+	link[n] = '\0';
+	if (!strstr(link, "nvme-subsys")) {
+		cr_assert_str_empty(info->subsys_name);
+		cr_assert_str_eq(strrchr(link, '/') + 1, info->ctrl_name);
+		return;
+	}
+	cr_assert_str_eq(strrchr(link, '/') + 1, info->subsys_name);
+	cr_assert_eq(sscanf(info->block_name, "nvme%un%u", &s, &h), 2);
+	snprintf(path, sizeof(path), "/sys/block/nvme%uc%un%u", s, c, h);
+	cr_assert_eq(access(path, F_OK), 0, "%s (the path of %s through %s): %s", path,
+		     info->block_name, info->ctrl_name, strerror(errno));
+	snprintf(path, sizeof(path), "/sys/class/nvme-subsystem/%s/%s", info->subsys_name,
+		 info->ctrl_name);
+	cr_assert_eq(access(path, F_OK), 0, "%s: %s", path, strerror(errno));
+	cr_log_info("%s: native multipath head of %s, controller %s", info->generic_path,
+		    info->subsys_name, info->ctrl_name);
 }
 
 Test(dev, protection_information_matches_preset)

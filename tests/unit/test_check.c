@@ -299,6 +299,7 @@ static const struct {
 	{ "meta-pi-fragmented-1", "meta", "anon" },
 	{ "meta-pi-fragmented-8", "meta", "anon" },
 	{ "meta-pi-fragmented-8w", "meta", "anon" },
+	{ "data-fixed-buf-big-registration", "data", "anon" },
 	{ "reformat-under-handle", "meta", "anon" },
 	{ "raw-shortmeta-pin-read", "meta", "anon" },
 	{ "raw-shortmeta-pin-write", "meta", "anon" },

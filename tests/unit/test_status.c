@@ -175,3 +175,62 @@ Test(status, names_are_stable_across_threads)
 	cr_assert_eq(name_of(0x281), seen[0][0x281]);
 	cr_assert_str_eq(seen[2][0x281], "Unrecovered Read Error");
 }
+
+/*
+ * A failed command's message names the device, and where the controller
+ * is not live (here: no such controller in sysfs), says so; a multipath
+ * head's EINVAL is explained as a head without a usable path.
+ */
+Test(status, failures_name_the_device_and_a_controller_that_is_gone)
+{
+	struct nvmeta_dev_info info = { .generic_path = "/dev/ng97n1", .ctrl_name = "nvme97",
+					.nsid = 3 };
+	struct nvmeta_status st;
+	int ret;
+
+	struct nvmeta_io io = { .opcode = NVMETA_OP_READ, .nlb = 1 };
+
+	ret = decode(-ENODEV, &st);
+	ret = nvmeta_explain_failure(ret, &st, &info, &io);
+	cr_assert_eq(ret, -ENODEV);
+	cr_assert(strstr(nvmeta_last_error(), "/dev/ng97n1: command failed in the kernel: No such device"),
+		  "%s", nvmeta_last_error());
+	cr_assert(strstr(nvmeta_last_error(), "controller nvme97 is gone"), "%s", nvmeta_last_error());
+
+	/* An NVMe status keeps its own words, with the device before them. */
+	ret = decode(0x371, &st);
+	ret = nvmeta_explain_failure(ret, &st, &info, &io);
+	cr_assert_eq(ret, -EIO);
+	cr_assert(strstr(nvmeta_last_error(), "/dev/ng97n1: NVMe status 0x371"), "%s",
+		  nvmeta_last_error());
+
+	/* EINVAL: a plain one without multipath, explained on a head. */
+	ret = decode(-EINVAL, &st);
+	ret = nvmeta_explain_failure(ret, &st, &info, &io);
+	cr_assert_eq(ret, -EINVAL);
+	cr_assert_null(strstr(nvmeta_last_error(), "multipath"), "%s", nvmeta_last_error());
+	memcpy(info.subsys_name, "nvme-subsys7", sizeof("nvme-subsys7"));
+	ret = decode(-EINVAL, &st);
+	ret = nvmeta_explain_failure(ret, &st, &info, &io);
+	cr_assert_eq(ret, -EINVAL);
+	cr_assert(strstr(nvmeta_last_error(), "namespace 3 is a native multipath head of nvme-subsys7"),
+		  "%s", nvmeta_last_error());
+
+	/* EINVAL on a registered buffer before 6.12: the registration's
+	 * size is named as the likely cause; from 6.12 it is not. */
+	info.subsys_name[0] = '\0';
+	info.limits.max_segments = 127;
+	info.kernel.major = 6;
+	info.kernel.minor = 1;
+	io.flags = NVMETA_IO_FIXED_BUF;
+	io.buf_index = 2;
+	ret = decode(-EINVAL, &st);
+	ret = nvmeta_explain_failure(ret, &st, &info, &io);
+	cr_assert(strstr(nvmeta_last_error(), "registered buffer 2: Linux 6.1 refuses"), "%s",
+		  nvmeta_last_error());
+	cr_assert(strstr(nvmeta_last_error(), "at most 127 pages"), "%s", nvmeta_last_error());
+	info.kernel.minor = 12;
+	ret = decode(-EINVAL, &st);
+	ret = nvmeta_explain_failure(ret, &st, &info, &io);
+	cr_assert_null(strstr(nvmeta_last_error(), "registered buffer"), "%s", nvmeta_last_error());
+}

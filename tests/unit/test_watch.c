@@ -16,21 +16,26 @@
 static struct nvmeta_dev dev;
 static char data[512];
 
+/* A block device with a capacity: one of 0 reads as out of service. */
 static void any_block_device(char *name, size_t len)
 {
 	struct dirent *de;
+	char path[300], val[32];
 	DIR *d = opendir("/sys/block");
 
 	name[0] = '\0';
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.' && strlen(de->d_name) < len) {
+	while (d && (de = readdir(d))) {
+		snprintf(path, sizeof(path), "/sys/block/%s/size", de->d_name);
+		if (de->d_name[0] != '.' && strlen(de->d_name) < len &&
+		    !nvmeta_sysfs_read(path, val, sizeof(val)) && strcmp(val, "0")) {
 			strcpy(name, de->d_name);
 			break;
 		}
+	}
 	if (d)
 		closedir(d);
 	if (!name[0])
-		cr_skip_test("no block device in /sys/block");
+		cr_skip_test("no block device with a capacity in /sys/block");
 }
 
 static void setup(void)
@@ -103,6 +108,35 @@ Test(watch, a_vanished_namespace_stops_every_command)
 	cr_assert_eq(nvmeta_watch_start(&dev, 5), 0);
 	cr_assert_eq(prep_within(2000), -ESTALE);
 	cr_assert(strstr(nvmeta_last_error(), "nvme97n3 is gone"), "%s", nvmeta_last_error());
+}
+
+/* A namespace being removed shows capacity 0 before it leaves sysfs:
+ * said as such, not as a format change.  Any block device of capacity 0
+ * (an unbound loop device) stands in for it. */
+Test(watch, capacity_zero_is_said_as_out_of_service)
+{
+	struct dirent *de;
+	char path[300], val[32];
+	DIR *d = opendir("/sys/block");
+
+	dev.info.block_name[0] = '\0';
+	while (d && (de = readdir(d))) {
+		snprintf(path, sizeof(path), "/sys/block/%s/size", de->d_name);
+		if (de->d_name[0] != '.' && strlen(de->d_name) < sizeof(dev.info.block_name) &&
+		    !nvmeta_sysfs_read(path, val, sizeof(val)) && !strcmp(val, "0")) {
+			strcpy(dev.info.block_name, de->d_name);
+			break;
+		}
+	}
+	if (d)
+		closedir(d);
+	if (!dev.info.block_name[0])
+		cr_skip_test("no block device of capacity 0 in /sys/block");
+	strcpy(dev.seen.text, "size=1000 logical_block_size=512 metadata_bytes=8");
+	cr_assert_eq(nvmeta_watch_check(&dev), 1);
+	cr_assert_eq(prep(), -ESTALE);
+	cr_assert(strstr(nvmeta_last_error(), "has capacity 0 now"), "%s", nvmeta_last_error());
+	cr_assert(strstr(nvmeta_last_error(), "was size=1000 "), "%s", nvmeta_last_error());
 }
 
 /* The eventfd that stops the thread is shared with a forked child: had
