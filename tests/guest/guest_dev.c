@@ -119,8 +119,11 @@ Test(dev, integrity_profile_matches_pi)
 		cr_assert_str_eq(fmt, "none");
 	else if (!info->pi_type)
 		cr_assert_str_eq(fmt, "nop");
-	else if (info->ms != info->pi_size && !NVMETA_KERNEL_AT_LEAST(&info->kernel, 6, 12))
-		/* Seen on 6.1: PI is only used when it fills the metadata. */
+	else if (info->ms != info->pi_size && !info->pi_first &&
+		 !NVMETA_KERNEL_AT_LEAST(&info->kernel, 6, 12))
+		/* Seen on 6.1: PI is used when it fills the metadata or comes
+		 * first in it (512+16-pi1-first: T10-DIF-TYPE1-CRC), not when
+		 * it is last in a larger one. */
 		cr_assert_str_eq(fmt, "nop");
 	else if (info->guard_bits == 64)
 		cr_assert_str_eq(fmt, info->pi_type == 3 ? "EXT-DIF-TYPE3-CRC64" :
