@@ -69,7 +69,7 @@ TestSuite(rw, .init = setup, .fini = teardown);
  * metadata travels inside the data): no metadata goes on this road. */
 static bool road_expected(void)
 {
-	return NVMETA_KERNEL_AT_LEAST(&bi->kernel, 6, 14) && !ng->extended_lba;
+	return NVMETA_KERNEL_AT_LEAST(&bi->kernel, 6, 14) && ng->ms && !ng->extended_lba;
 }
 
 static const char *where(void)
@@ -278,7 +278,7 @@ Test(rw, road_is_decided_by_the_kernel_version)
 		     ret ? nvmeta_last_error() : "open");
 	if (NVMETA_KERNEL_AT_LEAST(&bi->kernel, 6, 14))
 		cr_assert(strstr(nvmeta_last_error(), "integrity profile"),
-			  "extended LBA: '%s' does not say the namespace has no integrity profile",
+			  "extended LBA or no metadata: '%s' does not say the namespace has no integrity profile",
 			  nvmeta_last_error());
 	else
 		cr_assert(strstr(nvmeta_last_error(), "IORING_FEAT_RW_ATTR"),
@@ -733,9 +733,10 @@ Test(rw, lbmd_against_identify)
 		return;
 	}
 	cr_assert(l->known, "Linux %s: %s", bi->kernel.release, l->note);
-	if (ng->extended_lba) {
+	if (ng->extended_lba || !ng->ms) {
 		/* Interleaved metadata is not the block layer's to show. */
-		cr_assert_eq(l->size, 0, "extended LBA: LBMD size %u", l->size);
+		cr_assert_eq(l->size, 0, "%s: LBMD size %u",
+			     ng->ms ? "extended LBA" : "no metadata", l->size);
 		return;
 	}
 	cr_assert_eq(l->size, ng->ms, "LBMD size %u, identify ms %u", l->size, ng->ms);
