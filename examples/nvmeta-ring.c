@@ -154,8 +154,6 @@ static int ring_up(struct run *r, const struct options *o)
 	return 0;
 }
 
-/* Data in one buffer the kernel may keep pinned; metadata in slots. */
-
 /*
  * The data buffer registered in pieces of whole commands, each piece
  * spanning fewer pages than the queue's max_segments: Linux 6.1 refuses
@@ -205,6 +203,7 @@ static int register_data(struct run *r, const struct options *o)
 	return 0;
 }
 
+/* Data in one buffer the kernel may keep pinned; metadata in slots. */
 static int buffers_up(struct run *r, const struct options *o)
 {
 	const struct nvmeta_dev_info *in = r->info;

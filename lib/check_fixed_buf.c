@@ -8,8 +8,9 @@
  * the registration, not the command (seen in the lab: 127 pages go, 128
  * do not, with max_segments 127; 6.12 and 7.2 take both).
  *
- * A control command first, from a registration of one command's pages:
- * if that fails too, the cause is something else and the case FAILs.
+ * A control command first, from a registration of twice the command's
+ * pages: if that fails too, the cause is something else and the case
+ * FAILs.
  * Both commands write a pattern and read it back through the registered
  * buffer; the metadata, when separate, is a plain buffer.
  */
@@ -42,7 +43,6 @@ static unsigned char byte_of(size_t i, unsigned int salt)
  * bytes differ. */
 static int round_trip(struct fixed *f, unsigned int salt)
 {
-	const struct nvmeta_dev_info *in = &f->dev->info;
 	unsigned char *src = f->reg, *dst = f->reg + f->reg_len - f->dlen;
 	struct nvmeta_io io = {
 		.opcode = NVMETA_OP_WRITE, .slba = f->res->slba, .nlb = f->res->nlb,
@@ -69,7 +69,7 @@ static int round_trip(struct fixed *f, unsigned int salt)
 	for (i = 0; i < f->dlen; i++)
 		if (dst[i] != byte_of(i, salt))
 			return 1;
-	for (i = 0; i < f->mlen && !in->extended_lba; i++)
+	for (i = 0; i < f->mlen; i++)
 		if (f->meta[i] != byte_of(i, salt + 1))
 			return 1;
 	return 0;

@@ -357,19 +357,6 @@ static bool same_format(const struct nvmeta_dev_info *a, const struct nvmeta_dev
 	       a->nsze == b->nsze && a->limits.logical_block_size == b->limits.logical_block_size;
 }
 
-/* A refresh that failed on a controller that is not live says so. */
-static void refresh_failed(const struct nvmeta_dev *dev, int ret)
-{
-	char state[32], what[256];
-
-	nvmeta_ctrl_state(dev->info.ctrl_name, state, sizeof(state));
-	if (!strcmp(state, "live"))
-		return;
-	snprintf(what, sizeof(what), "%s", nvmeta_last_error());
-	nvmeta_fail(ret, "%s; controller %s is %s (removed, reset or failed): reopen the namespace once it is back",
-		    what, dev->info.ctrl_name, state);
-}
-
 int nvmeta_dev_refresh(struct nvmeta_dev *dev)
 {
 	unsigned int interval = dev->watch ? dev->watch->interval_ms : 0;
@@ -382,7 +369,8 @@ int nvmeta_dev_refresh(struct nvmeta_dev *dev)
 	nvmeta_watch_stop(dev);
 	ret = describe(dev->fd, &info, &fp);
 	if (ret) {
-		refresh_failed(dev, ret);
+		/* A controller that is not live says why. */
+		nvmeta_fail_unless_live(ret, "", &dev->info);
 		nvmeta_watch_start(dev, interval);
 		return ret;
 	}

@@ -89,6 +89,11 @@ int nvmeta_sysfs_read(const char *path, char *buf, size_t len) NVMETA_HIDDEN;
  * ...) into @buf, or "gone" when sysfs has no such controller. */
 const char *nvmeta_ctrl_state(const char *ctrl, char *buf, size_t len) NVMETA_HIDDEN;
 
+/* sysfs.c: @ret with the message "@prefix<the last message>", and when
+ * @info's controller is not live, its state and what to do. */
+int nvmeta_fail_unless_live(int ret, const char *prefix,
+			    const struct nvmeta_dev_info *info) NVMETA_HIDDEN;
+
 /* sysfs.c: find the block device of namespace @nsid on controller
  * @ctrl under @sysroot; writes its name to @name. */
 int nvmeta_find_block(const char *sysroot, const char *ctrl, uint32_t nsid,

@@ -395,12 +395,12 @@ int nvmeta_explain_failure(int ret, const struct nvmeta_status *st,
 
 	/* What nvmeta_status_decode() said, kept before it is replaced. */
 	snprintf(what, sizeof(what), "%s", nvmeta_last_error());
-	nvmeta_ctrl_state(info->ctrl_name, state, sizeof(state));
 	/* nvme_ns_head_chr_uring_cmd() answers EINVAL when no path is
 	 * usable: every controller resetting, removed or not yet live. */
 	if (st->err == -EINVAL && info->subsys_name[0])
 		return nvmeta_fail(ret, "%s: %s; namespace %u is a native multipath head of %s, which answers so when no controller has a usable path (controller %s: %s)",
-				   dev, what, info->nsid, info->subsys_name, info->ctrl_name, state);
+				   dev, what, info->nsid, info->subsys_name, info->ctrl_name,
+				   nvmeta_ctrl_state(info->ctrl_name, state, sizeof(state)));
 	/* The lab's linux-6.1-fixed-buf-registration: 6.1 counts the pages
 	 * of the whole registered buffer against max_segments. */
 	if (st->err == -EINVAL && (io->flags & NVMETA_IO_FIXED_BUF) &&
@@ -408,10 +408,8 @@ int nvmeta_explain_failure(int ret, const struct nvmeta_status *st,
 		return nvmeta_fail(ret, "%s: %s; the data is in registered buffer %u: Linux %u.%u refuses a passthrough command when the whole registered buffer spans more pages than the queue's max_segments (%u), whatever part the command uses (seen on 6.1; 6.12 takes it): register buffers of at most %u pages",
 				   dev, what, io->buf_index, info->kernel.major, info->kernel.minor,
 				   info->limits.max_segments, info->limits.max_segments);
-	if (!strcmp(state, "live"))
-		return nvmeta_fail(ret, "%s: %s", dev, what);
-	return nvmeta_fail(ret, "%s: %s; controller %s is %s (removed, reset or failed): reopen the namespace once it is back",
-			   dev, what, info->ctrl_name, state);
+	snprintf(what, sizeof(what), "%s: ", dev);
+	return nvmeta_fail_unless_live(ret, what, info);
 }
 
 /* The flags nvmeta_ring_setup() knows, and their io_uring names. */

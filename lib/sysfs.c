@@ -222,3 +222,16 @@ const char *nvmeta_ctrl_state(const char *ctrl, char *buf, size_t len)
 		snprintf(buf, len, "gone");
 	return buf;
 }
+
+int nvmeta_fail_unless_live(int ret, const char *prefix, const struct nvmeta_dev_info *info)
+{
+	char state[32], what[256];
+
+	/* Copied first: nvmeta_fail() writes where it lives. */
+	snprintf(what, sizeof(what), "%s", nvmeta_last_error());
+	nvmeta_ctrl_state(info->ctrl_name, state, sizeof(state));
+	if (!strcmp(state, "live"))
+		return nvmeta_fail(ret, "%s%s", prefix, what);
+	return nvmeta_fail(ret, "%s%s; controller %s is %s (removed, reset or failed): reopen the namespace once it is back",
+			   prefix, what, info->ctrl_name, state);
+}
