@@ -571,7 +571,8 @@ static void usage(FILE *out)
 		"      --pi-check          read: verify the PI on the host against the tags\n"
 		"      --inject FIELD[:LBA]  with --pi-gen: corrupt guard, app, ref, storage\n"
 		"                          or data (byte 0) of block LBA (default: the first)\n"
-		"                          after generation, inverting its lowest bit\n"
+		"                          after generation, inverting its lowest bit;\n"
+		"                          once a command\n"
 		"  -F, --fua               force unit access\n"
 		"  -R, --raw               skip validation: for testing kernels only\n"
 		"  -j, --json              print JSON\n"
@@ -609,32 +610,59 @@ static int parse_number(int c, struct options *o)
 	return ret;
 }
 
-/* --inject FIELD[:LBA]: which field; the LBA is checked against the range
- * once every option is known. */
-static int parse_inject(const char *text, struct options *o)
+/* One --inject FIELD[:LBA] alone: which field, and the LBA if given. */
+static int parse_inject_one(const char *text, enum nvmeta_pi_field *field, bool *lba_given,
+			    uint64_t *lba)
 {
 	const char *colon = strchr(text, ':');
 	size_t len = colon ? (size_t)(colon - text) : strlen(text);
 	size_t i;
 
-	o->pi.inject_text = text;
+	*field = NVMETA_PI_FIELD_NONE;
 	for (i = 0; i < sizeof(inject_fields) / sizeof(inject_fields[0]); i++) {
 		if (strlen(inject_fields[i].name) == len &&
 		    !strncmp(text, inject_fields[i].name, len)) {
-			o->pi.inj.field = inject_fields[i].field;
+			*field = inject_fields[i].field;
 			break;
 		}
 	}
-	if (!o->pi.inj.field) {
+	if (!*field) {
 		fprintf(stderr, "nvmeta-io: --inject '%s': unknown field; give guard, app, ref, "
 			"storage or data, optionally with :LBA\n", text);
 		return -1;
 	}
+	*lba_given = colon;
 	if (!colon)
 		return 0;
-	o->pi.inject_lba_given = true;
-	return args_u64("nvmeta-io", "--inject LBA", colon + 1, 0, UINT64_MAX,
-			&o->pi.inject_lba);
+	return args_u64("nvmeta-io", "--inject LBA", colon + 1, 0, UINT64_MAX, lba);
+}
+
+/*
+ * --inject FIELD[:LBA]; the LBA is checked against the range once every
+ * option is known.  One --inject a command: the library corrupts one
+ * field a call (nvmeta_pi_inject()), so a second one is refused rather
+ * than merged with the first or silently preferred.  Each is parsed whole
+ * first, so that a bad second one is named for what is wrong with it.
+ */
+static int parse_inject(const char *text, struct options *o)
+{
+	struct pi_opts *p = &o->pi;
+	enum nvmeta_pi_field field;
+	bool lba_given;
+	uint64_t lba = 0;
+
+	if (parse_inject_one(text, &field, &lba_given, &lba))
+		return -1;
+	if (p->inject_text) {
+		fprintf(stderr, "nvmeta-io: --inject '%s': given twice (first '%s'); one field is "
+			"corrupted a command\n", text, p->inject_text);
+		return -1;
+	}
+	p->inject_text = text;
+	p->inj.field = field;
+	p->inject_lba_given = lba_given;
+	p->inject_lba = lba;
+	return 0;
 }
 
 /* Host PI options against the command, before the device is opened. */

@@ -65,6 +65,16 @@ expect 2 "--inject guard:8: LBA 8 is outside the command's range, the 8 blocks f
 expect 2 "--inject app:99: LBA 99 is outside the command's range, the 1 blocks from LBA 100" \
 	"$IO" $DEV write -d /dev/zero --pi-gen --inject app:99 -s 100
 expect 2 "--inject guard: needs --pi-gen" "$IO" $DEV write -d /dev/zero --inject guard
+# One fault a command: a second --inject is refused, and each is parsed
+# whole on its own (the second neither keeps the first's LBA nor slips an
+# unknown field through).
+expect 2 "--inject 'app': given twice (first 'guard:3'); one field is corrupted a command" \
+	"$IO" $DEV write -d /dev/zero --pi-gen -c 8 --inject guard:3 --inject app
+expect 2 "--inject 'guard:1': given twice (first 'guard:1')" \
+	"$IO" $DEV write -d /dev/zero --pi-gen -c 8 --inject guard:1 --inject guard:1
+expect 2 "--inject 'crc': unknown field" "$IO" $DEV write -d /dev/zero --pi-gen --inject guard \
+	--inject crc
+expect 2 "--inject LBA 'x'" "$IO" $DEV write -d /dev/zero --pi-gen --inject guard --inject app:x
 expect 2 "--pi-check: verification is for reads, not for write" \
 	"$IO" $DEV write -d /dev/zero --pi-check
 expect 2 "--pi-check: verification is for reads, not for compare" \
