@@ -68,11 +68,16 @@ fuzz() {
 	"$ROOT/tests/fuzz/run.sh" "$dir" 60
 }
 
+# Installed under two prefixes, neither in the loader's search path: the
+# installed tools must find libnvmeta by their RPATH, relative to where
+# they lie, wherever the tree lands.
 install_check() {
-	local dest=$ROOT/build/install-check
+	local dest=$ROOT/build/install-check prefix
 	rm -rf "$dest"
-	cmake --install "$ROOT/build" --prefix "$dest/usr" >/dev/null &&
-		"$ROOT/tests/consumer/check-install.sh" "$dest/usr"
+	for prefix in "$dest/usr" "$dest/opt/nvmeta"; do
+		cmake --install "$ROOT/build" --prefix "$prefix" >/dev/null &&
+			"$ROOT/tests/consumer/check-install.sh" "$prefix" || return 1
+	done
 }
 
 stage "dependencies" "$ROOT/tests/install-deps.sh" || exit 1

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Build tests/consumer/consumer.c against an installed nvmeta under PREFIX,
 # once through pkg-config and once through find_package(nvmeta), and run
-# both.  Also checks that the shared library exports only nvmeta_ symbols.
+# both.  Also checks that the shared library exports only nvmeta_ symbols,
+# and that every installed tool starts without LD_LIBRARY_PATH (its RPATH,
+# relative to where it lies, finds PREFIX's libnvmeta), wherever PREFIX is.
 set -euo pipefail
 
 PREFIX=${1:?usage: check-install.sh PREFIX}
@@ -35,4 +37,23 @@ if [ -n "$bad" ]; then
 	echo "check-install: exported without a version node: $bad" >&2
 	exit 1
 fi
+# The installed tools start from PREFIX/bin on their own, and load the
+# libnvmeta under PREFIX, not one of a build tree or of the system.
+tools=$(find "$PREFIX" -path '*/bin/nvmeta-*' -type f -perm -u+x | sort)
+if [ -z "$tools" ]; then
+	echo "check-install: no tools installed under $PREFIX" >&2
+	exit 1
+fi
+for t in $tools; do
+	if ! out=$(env -u LD_LIBRARY_PATH "$t" --help 2>&1 >/dev/null); then
+		echo "check-install: $t --help does not start without LD_LIBRARY_PATH: $out" >&2
+		exit 1
+	fi
+	lib=$(env -u LD_LIBRARY_PATH ldd "$t" | awk '$1 == "libnvmeta.so.1" { print $3 }')
+	if [ "$(realpath "$lib")" != "$(realpath "$LIBDIR/libnvmeta.so.1")" ]; then
+		echo "check-install: $t loads libnvmeta.so.1 from '$lib', not from $LIBDIR" >&2
+		exit 1
+	fi
+done
 echo "check-install: pkg-config and find_package both link; exports are nvmeta_* only, each in a version node"
+echo "check-install: $(echo "$tools" | wc -l) tools start from $PREFIX/bin with $LIBDIR's libnvmeta"
