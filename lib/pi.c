@@ -393,6 +393,21 @@ int nvmeta_pi_verify(const struct nvmeta_pi_format *f, const void *data, const v
 	return 0;
 }
 
+/* Give block @i reference tag @ref.  The guard does not cover the tags:
+ * only the space moves.  A tuple verification skips (never written, or
+ * escaped) stays as it is: new tags would make it look written, or end
+ * the escape of a type 3 tuple, and its guard was never meant to hold. */
+static void remap_block(const struct pi_walk *w, uint32_t i, uint64_t ref)
+{
+	unsigned char *pi = tuple(w, i);
+	struct words x = tuple_load(w, pi);
+	struct space sp = words_space(w, x);
+
+	if (all_ones(w, x) || escaped(w, words_app(w, x), sp))
+		return;
+	space_write(w, pi, space_make(w, space_storage(w, sp), ref));
+}
+
 int nvmeta_pi_remap(const struct nvmeta_pi_format *f, void *data, void *meta, uint32_t nlb,
 		    uint64_t ref_tag)
 {
@@ -406,13 +421,8 @@ int nvmeta_pi_remap(const struct nvmeta_pi_format *f, void *data, void *meta, ui
 		ret = check_tags(&w, &t);
 	if (ret)
 		return ret;
-	for (i = 0; i < nlb; i++) {
-		unsigned char *pi = tuple(&w, i);
-		struct space sp = space_read(&w, pi);
-
-		/* The guard does not cover the tags: only the space moves. */
-		space_write(&w, pi, space_make(&w, space_storage(&w, sp), ref_of(&w, ref_tag, i)));
-	}
+	for (i = 0; i < nlb; i++)
+		remap_block(&w, i, ref_of(&w, ref_tag, i));
 	return 0;
 }
 
@@ -455,7 +465,10 @@ int nvmeta_pi_inject(const struct nvmeta_pi_format *f, void *data, void *meta, u
 		return 0;
 	case NVMETA_PI_FIELD_REF:
 		/* The reference tag ends the tuple: its lowest bit is the
-		 * last byte's. */
+		 * last byte's, unless a storage tag fills the whole space. */
+		if (!w.ref_bits)
+			return nvmeta_fail(-EINVAL, "a storage tag of %u bits fills the %u-bit tag space of a %u-bit guard: no reference tag to corrupt",
+					   f->sts, w.space_bits, f->guard_bits);
 		pi[f->pi_size - 1] ^= 1;
 		return 0;
 	case NVMETA_PI_FIELD_STORAGE: {

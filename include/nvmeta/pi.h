@@ -166,6 +166,9 @@ int nvmeta_pi_verify(const struct nvmeta_pi_format *f, const void *data, const v
  * nvmeta_pi_remap - give @nlb blocks the reference tags a range starting
  * at @ref_tag has (types 1 and 2 count up, type 3 keeps it), keeping
  * guards, app tags and storage tags: for data moved to another LBA.
+ * Blocks that nvmeta_pi_verify() does not check are left untouched: all
+ * ones PI (never written) stays all ones, and escaped tags (app tag
+ * 0xFFFF; on type 3 with an all-ones reference tag too) keep escaping.
  * Returns 0, or -EINVAL for a reference tag wider than its field.
  */
 int nvmeta_pi_remap(const struct nvmeta_pi_format *f, void *data, void *meta, uint32_t nlb,
@@ -192,8 +195,11 @@ struct nvmeta_pi_injection {
  * time so that a failing run repeats: the lowest bit of the guard, app
  * tag, reference tag or storage tag is inverted, or bit 0 of data byte
  * @inj->offset.  (An app tag check masked off bit 0 does not see it.)
- * Returns 0, or -EINVAL for a block, offset or field out of range, or a
- * storage tag on a format without one.
+ * Returns 0, or -EINVAL for a block, offset or field out of range, a
+ * storage tag on a format without one, or a reference tag on a format
+ * whose storage tag fills the whole tag space (STS 32 with the 16-bit
+ * guard, 48 with the 64-bit guard): the bit it would flip is the storage
+ * tag's.
  */
 int nvmeta_pi_inject(const struct nvmeta_pi_format *f, void *data, void *meta, uint32_t nlb,
 		     const struct nvmeta_pi_injection *inj);

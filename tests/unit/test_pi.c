@@ -481,3 +481,127 @@ Test(pi, a_sync_request_keeps_its_report, .init = pidev_setup, .fini = pidev_tea
 	}
 	io_uring_queue_exit(&ring);
 }
+
+/* The shapes that bound each guard's tag space: no storage tag (or the
+ * least a 32-bit guard allows), one in the middle, and one that fills
+ * all the space a storage tag may take.  PI sits last, after 8 bytes of
+ * other metadata, so the tuple's offset counts too. */
+static const struct { uint8_t guard, sts; } edges[] = {
+	{ 16, 0 }, { 16, 16 }, { 16, 32 },
+	{ 32, 16 }, { 32, 40 }, { 32, 64 },
+	{ 64, 0 }, { 64, 24 }, { 64, 48 },
+};
+
+static struct nvmeta_pi_format edge_format(unsigned int e, uint8_t type)
+{
+	struct shape s = { edges[e].guard, type, edges[e].sts, false, false, 512,
+			   edges[e].guard == 16 ? 16 : 24 };
+
+	return format_of(&s);
+}
+
+static unsigned int edge_ref_bits(unsigned int e)
+{
+	return (edges[e].guard == 16 ? 32 : edges[e].guard == 64 ? 48 : 80) - edges[e].sts;
+}
+
+static uint64_t edge_low(uint64_t v, unsigned int bits)
+{
+	return bits >= 64 ? v : v & ((1ull << bits) - 1);
+}
+
+/* A reference tag injection must corrupt a reference tag bit: where the
+ * storage tag fills the tag space (STS 32 with the 16-bit guard, 48 with
+ * the 64-bit one) there is none, and the bit it would flip is the storage
+ * tag's.  The 32-bit guard always keeps 16 or more reference tag bits. */
+Test(pi, injections_hit_their_own_field_at_every_storage_tag_edge)
+{
+	static unsigned char data[3 * 512], meta[3 * 24], before[3 * 24];
+	struct nvmeta_pi_injection ref = { .block = 1, .field = NVMETA_PI_FIELD_REF };
+	struct nvmeta_pi_injection st = { .block = 1, .field = NVMETA_PI_FIELD_STORAGE };
+	struct nvmeta_pi_report rep;
+	unsigned int e, type;
+
+	for (e = 0; e < ARRAY_SIZE(edges); e++)
+		for (type = 1; type <= 3; type++) {
+			struct nvmeta_pi_format f = edge_format(e, (uint8_t)type);
+			unsigned int rb = edge_ref_bits(e);
+			struct nvmeta_pi_tags t = {
+				.ref_tag = edge_low(0x1234, rb), .app_tag = 7, .app_mask = 0xffff,
+				.storage_tag = edge_low(0xa5a5a5a5a5a5a5a5ull, f.sts),
+				.checks = NVMETA_PI_CHECK_ALL };
+			int ret;
+
+			fill(data, sizeof(data), e);
+			fill(meta, sizeof(meta), type);
+			cr_assert_eq(nvmeta_pi_generate(&f, data, meta, 3, &t), 0, "%s",
+				     nvmeta_last_error());
+			memcpy(before, meta, sizeof(meta));
+			ret = nvmeta_pi_inject(&f, data, meta, 3, &ref);
+			if (!rb) {
+				cr_assert_eq(ret, -EINVAL, "guard %u sts %u type %u: reference tag injected into a format without one",
+					     f.guard_bits, f.sts, type);
+				cr_assert(strstr(nvmeta_last_error(), "storage tag"), "%s",
+					  nvmeta_last_error());
+				cr_assert_eq(memcmp(meta, before, sizeof(meta)), 0);
+			} else {
+				cr_assert_eq(ret, 0, "%s", nvmeta_last_error());
+				cr_assert_eq(nvmeta_pi_verify(&f, data, meta, 3, &t, &rep), -EILSEQ);
+				cr_assert_eq(rep.field, NVMETA_PI_FIELD_REF, "guard %u sts %u type %u: field %u",
+					     f.guard_bits, f.sts, type, rep.field);
+				cr_assert_eq(rep.block, 1);
+				memcpy(meta, before, sizeof(meta));
+			}
+			ret = nvmeta_pi_inject(&f, data, meta, 3, &st);
+			if (!f.sts) {
+				cr_assert_eq(ret, -EINVAL);
+				continue;
+			}
+			cr_assert_eq(ret, 0, "%s", nvmeta_last_error());
+			cr_assert_eq(nvmeta_pi_verify(&f, data, meta, 3, &t, &rep), -EILSEQ);
+			cr_assert_eq(rep.field, NVMETA_PI_FIELD_STORAGE, "guard %u sts %u type %u: field %u",
+				     f.guard_bits, f.sts, type, rep.field);
+		}
+}
+
+/* A remap moves the tags of written blocks only: an all-ones tuple (never
+ * written) stays all ones, and an escaped one keeps the tags that escape
+ * it, as verification reads them. */
+Test(pi, remap_leaves_unwritten_and_escaped_tuples_alone)
+{
+	static unsigned char data[4 * 512], meta[4 * 24], before[4 * 24];
+	struct nvmeta_pi_report rep;
+	unsigned int e, type;
+
+	for (e = 0; e < ARRAY_SIZE(edges); e++)
+		for (type = 1; type <= 3; type++) {
+			struct nvmeta_pi_format f = edge_format(e, (uint8_t)type);
+			unsigned int rb = edge_ref_bits(e);
+			struct nvmeta_pi_tags t = {
+				.ref_tag = edge_low(1000, rb), .app_tag = 7, .app_mask = 0xffff,
+				.storage_tag = edge_low(0x5a5a5a5a5a5a5a5aull, f.sts),
+				.checks = NVMETA_PI_CHECK_ALL };
+			struct nvmeta_pi_tags esc = t;
+
+			fill(data, sizeof(data), e);
+			fill(meta, sizeof(meta), type);
+			cr_assert_eq(nvmeta_pi_generate(&f, data, meta, 4, &t), 0, "%s",
+				     nvmeta_last_error());
+			memset(meta + f.ms - f.pi_size, 0xff, f.pi_size);	/* block 0 */
+			esc.app_tag = 0xffff;		/* block 1: escaped on every type */
+			esc.ref_tag = edge_low(~0ull, rb);
+			cr_assert_eq(nvmeta_pi_generate(&f, data + 512, meta + f.ms, 1, &esc), 0);
+			memcpy(before, meta, sizeof(meta));
+			t.ref_tag = edge_low(77, rb);
+			cr_assert_eq(nvmeta_pi_remap(&f, data, meta, 4, t.ref_tag), 0, "%s",
+				     nvmeta_last_error());
+			cr_assert_eq(memcmp(meta, before, 2 * f.ms), 0,
+				     "guard %u sts %u type %u: an unwritten or escaped tuple was remapped",
+				     f.guard_bits, f.sts, type);
+			cr_assert_eq(nvmeta_pi_verify(&f, data, meta, 4, &t, &rep), 0,
+				     "guard %u sts %u type %u: %s", f.guard_bits, f.sts, type,
+				     nvmeta_last_error());
+			cr_assert_eq(rep.unwritten, 1);
+			cr_assert_eq(rep.escaped, 1);
+		}
+}
