@@ -70,16 +70,19 @@ static int check_tags(const struct pi_walk *w, const struct nvmeta_pi_tags *t)
 	return 0;
 }
 
-static int walk_init(struct pi_walk *w, const struct nvmeta_pi_format *f, const void *data,
-		     const void *meta, uint32_t nlb)
+static int check_buffers(const struct nvmeta_pi_format *f, const void *data, const void *meta,
+			 uint32_t nlb)
 {
-	int ret = check_format(f);
-
-	if (ret)
-		return ret;
 	if (!data || (!f->extended && !meta))
 		return nvmeta_fail(-EINVAL, "PI of %u blocks: %s buffer missing", nlb,
 				   data ? "metadata" : "data");
+	return 0;
+}
+
+/* Lay out a walk over a format and buffers that passed the checks. */
+static void walk_layout(struct pi_walk *w, const struct nvmeta_pi_format *f, const void *data,
+			const void *meta)
+{
 	w->f = *f;
 	w->data = (unsigned char *)data;
 	if (f->extended) {
@@ -93,6 +96,23 @@ static int walk_init(struct pi_walk *w, const struct nvmeta_pi_format *f, const 
 	w->pi_offset = f->pi_first ? 0 : f->ms - f->pi_size;
 	w->space_bits = space_bits(f);
 	w->ref_bits = w->space_bits - f->sts;
+}
+
+/*
+ * Check, then lay out.  The layout is written on every path that returns
+ * 0: nvmeta_fail() returns its argument, but the compiler cannot see that
+ * from here, and a walk left unwritten behind a 0 would be read.
+ */
+static int walk_init(struct pi_walk *w, const struct nvmeta_pi_format *f, const void *data,
+		     const void *meta, uint32_t nlb)
+{
+	int ret = check_format(f);
+
+	if (!ret)
+		ret = check_buffers(f, data, meta, nlb);
+	if (ret)
+		return ret;
+	walk_layout(w, f, data, meta);
 	return 0;
 }
 
