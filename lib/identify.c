@@ -50,7 +50,9 @@ static int parse_pi(const struct nvme_id_ns *ns, const struct nvme_nvm_id_ns *nv
 		info->pi_size = 16;
 		break;
 	default:
-		return nvmeta_fail(-EIO, "identify: reserved protection information format %u",
+		/* 11b was reserved before NVMe 2.1 (TP4141): the format
+		 * is then in the QPIF field, which is not decoded here. */
+		return nvmeta_fail(-EIO, "identify: protection information format %u is the qualified protection information format of NVMe 2.1 (QPIF): its guard is named in the extended LBA format's QPIF field, which this library does not decode",
 				   info->pif);
 	}
 	if (info->sts > nvmeta_tag_field_bits(info))

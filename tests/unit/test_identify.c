@@ -179,3 +179,20 @@ Test(identify, storage_tag_size_from_elbaf)
 	cr_assert_eq(nvmeta_parse_identify(&ctrl, &ns, &nvm, &info), -EIO);
 	cr_assert(strstr(nvmeta_last_error(), "storage tag size 49"));
 }
+
+/* PIF 11b is not reserved since NVMe 2.1 (TP4141): it is the qualified
+ * type, whose format the QPIF field names.  This library does not decode
+ * QPIF yet; the refusal says what the controller reported. */
+Test(identify, pif_3_is_refused_as_the_qualified_format)
+{
+	ctrl.ctratt = htole32(NVME_CTRL_CTRATT_ELBAS);
+	ns.flbas = 5;
+	ns.dps = 1;
+	nvm.elbaf[5] = htole32(3 << 7);
+	cr_assert_eq(nvmeta_parse_identify(&ctrl, &ns, &nvm, &info), -EIO);
+	cr_assert(strstr(nvmeta_last_error(), "format 3"), "%s", nvmeta_last_error());
+	cr_assert(strstr(nvmeta_last_error(), "qualified protection information format"), "%s",
+		  nvmeta_last_error());
+	cr_assert(strstr(nvmeta_last_error(), "QPIF"), "%s", nvmeta_last_error());
+	cr_assert(strstr(nvmeta_last_error(), "NVMe 2.1"), "%s", nvmeta_last_error());
+}
