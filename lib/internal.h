@@ -261,4 +261,17 @@ struct nvmeta_crc64_variant {
 unsigned int nvmeta_crc64_variants(const struct nvmeta_crc64_variant **out,
 				   unsigned int max) NVMETA_HIDDEN;
 
+/* rw.c: the guard FS_IOC_GETLBMD_CAP names, in bits: 16 (CRC16 T10-DIF),
+ * 64 (CRC64 NVMe), or 0 when it names none (not known, guard type 0 and no
+ * PI).  -EOPNOTSUPP, with the guard type in the message, for a guard
+ * that is not NVMe protection information (1, IP checksum) or unknown. */
+int nvmeta_lbmd_guard_bits(const struct nvmeta_lbmd *l) NVMETA_HIDDEN;
+
+/* rw.c: the attribute road's probe reads block 0 twice, into metadata
+ * filled with NVMETA_ROAD_PROBE_FILL and with its complement; whether
+ * the kernel honoured the attribute, from the @ms bytes each read left. */
+#define NVMETA_ROAD_PROBE_FILL 0x5a
+bool nvmeta_road_probe_honoured(const unsigned char *meta0, const unsigned char *meta1,
+				size_t ms) NVMETA_HIDDEN;
+
 #endif /* NVMETA_INTERNAL_H */

@@ -122,6 +122,33 @@ static void read_lbmd(struct nvmeta_bdev *b)
 	l->storage_tag_size = cap.lbmd_storage_tag_size;
 }
 
+/*
+ * The guard of FS_IOC_GETLBMD_CAP's guard type (the kernel's
+ * LBMD_PI_CSUM_*).  Anything but NVMe's two guards is refused, not taken
+ * for a 16-bit guard: a guess would lay tuples out wrongly.
+ */
+int nvmeta_lbmd_guard_bits(const struct nvmeta_lbmd *l)
+{
+	if (!l->known)
+		return 0;
+	switch (l->guard_type) {
+	case 0:		/* LBMD_PI_CSUM_NONE: the kernel has no PI here */
+		if (!l->pi_size)
+			return 0;
+		return nvmeta_fail(-EOPNOTSUPP, "FS_IOC_GETLBMD_CAP: a %u-byte PI tuple with guard type 0 (none)",
+				   l->pi_size);
+	case 2:		/* LBMD_PI_CSUM_CRC16_T10DIF */
+		return 16;
+	case 4:		/* LBMD_PI_CSUM_CRC64_NVME */
+		return 64;
+	case 1:		/* LBMD_PI_CSUM_IP */
+		return nvmeta_fail(-EOPNOTSUPP, "FS_IOC_GETLBMD_CAP: guard type 1 (IP checksum) is not NVMe protection information");
+	default:
+		return nvmeta_fail(-EOPNOTSUPP, "FS_IOC_GETLBMD_CAP: guard type %u is unknown here (known: 0 none, 2 CRC16 T10-DIF, 4 CRC64 NVMe)",
+				   l->guard_type);
+	}
+}
+
 /* The metadata size: metadata_bytes in sysfs, or what LBMD says. */
 static void read_format(struct nvmeta_bdev *b)
 {
@@ -141,9 +168,13 @@ static void read_format(struct nvmeta_bdev *b)
 		snprintf(b->lbmd.note, sizeof(b->lbmd.note),
 			 "metadata_bytes says %u, FS_IOC_GETLBMD_CAP says %u", in->ms, b->lbmd.size);
 	if (b->lbmd.pi_size) {
+		int bits = nvmeta_lbmd_guard_bits(&b->lbmd);
+
 		in->pi_size = b->lbmd.pi_size;
 		in->pi_first = !b->lbmd.pi_offset;
-		in->guard_bits = b->lbmd.guard_type == 4 ? 64 : 16;
+		/* No guess for a guard it does not know: 0, and
+		 * decide_road() closes the road saying why. */
+		in->guard_bits = bits > 0 ? (uint8_t)bits : 0;
 	}
 }
 
@@ -180,21 +211,47 @@ static bool rw_attr_feature(struct nvmeta_bdev *b)
 }
 
 /*
- * One read of block 0 with the attribute, into metadata filled with a
- * pattern.  A kernel that honours the attribute fills it with the
- * device's metadata (and that is never exactly this pattern); one that
- * ignores it leaves the pattern.  Reading changes nothing on the device.
+ * The probe's verdict.  A kernel that ignores the attribute leaves each
+ * buffer its own fill; one that honours it writes block 0's metadata into
+ * both.  The fills differ in every byte, so equal buffers mean every byte
+ * was written, whatever the block holds (even one of the fills), and a
+ * byte that differs was not.  (A write to block 0 between the two reads
+ * closes the road too: wrongly, but safely.)
+ */
+bool nvmeta_road_probe_honoured(const unsigned char *meta0, const unsigned char *meta1,
+				size_t ms)
+{
+	return ms && !memcmp(meta0, meta1, ms);
+}
+
+/* Read block 0 with the attribute into @meta, filled with @fill first. */
+static int probe_read(struct nvmeta_bdev *b, struct io_uring *ring, void *data,
+		      unsigned char *meta, unsigned char fill)
+{
+	struct nvmeta_rw rw = { 0 };
+
+	memset(meta, fill, b->info.ms);
+	rw.io = (struct nvmeta_io){ .opcode = NVMETA_OP_READ, .nlb = 1, .data = data,
+				    .data_len = b->info.lba_size, .meta = meta, .meta_len = b->info.ms };
+	return nvmeta_rw_sync(b, ring, &rw);
+}
+
+/*
+ * Two reads of block 0 with the attribute, into metadata filled with a
+ * pattern and with its complement: one read alone cannot tell a kernel
+ * that ignored the attribute from a block whose metadata is the pattern.
+ * Reading changes nothing on the device; no PI is checked.
  */
 static int probe_road(struct nvmeta_bdev *b)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), dlen = (b->info.lba_size + page - 1) / page * page;
-	struct nvmeta_rw rw = { 0 };
+	const unsigned char fill = NVMETA_ROAD_PROBE_FILL;
+	unsigned char meta[2][256];
 	struct io_uring ring;
-	unsigned char meta[256];
 	void *data;
 	int ret;
 
-	if (b->info.ms > sizeof(meta))
+	if (b->info.ms > sizeof(meta[0]))
 		return refuse_road(b, "%s", "metadata larger than 256 bytes a block: not probed");
 	ret = io_uring_queue_init(2, &ring, 0);
 	if (ret)
@@ -204,21 +261,21 @@ static int probe_road(struct nvmeta_bdev *b)
 		io_uring_queue_exit(&ring);
 		return nvmeta_fail(-ENOMEM, "probe buffer: %m");
 	}
-	memset(meta, 0x5a, sizeof(meta));
-	rw.io = (struct nvmeta_io){ .opcode = NVMETA_OP_READ, .nlb = 1, .data = data,
-				    .data_len = b->info.lba_size, .meta = meta, .meta_len = b->info.ms };
 	b->road = 0;		/* let the probe through nvmeta_rw_sync() */
-	ret = nvmeta_rw_sync(b, &ring, &rw);
+	ret = probe_read(b, &ring, data, meta[0], fill);
+	if (!ret)
+		ret = probe_read(b, &ring, data, meta[1], (unsigned char)~fill);
 	if (ret)
 		refuse_road(b, "a read with the PI attribute failed: %s", nvmeta_last_error());
-	else if (meta[0] == 0x5a && !memcmp(meta, meta + 1, b->info.ms - 1))
-		refuse_road(b, "%s", "a read with the PI attribute succeeded but left the metadata buffer alone: the kernel ignores the attribute");
+	else if (!nvmeta_road_probe_honoured(meta[0], meta[1], b->info.ms))
+		refuse_road(b, "%s", "two reads of block 0 with the PI attribute succeeded but did not both fill their metadata buffers (set to a pattern and to its complement) with the same bytes: the kernel ignores the attribute");
 	munmap(data, dlen);
 	io_uring_queue_exit(&ring);
 	return 0;
 }
 
-/* The kernel's feature first, then the device's metadata, then the probe. */
+/* The kernel's feature first, then the device's metadata and its guard,
+ * then the probe. */
 static int decide_road(struct nvmeta_bdev *b)
 {
 	if (!rw_attr_feature(b))
@@ -229,6 +286,8 @@ static int decide_road(struct nvmeta_bdev *b)
 	if (!b->info.ms)
 		return refuse_road(b, "the kernel shows no metadata size for %s (no metadata_bytes in sysfs, no FS_IOC_GETLBMD_CAP)",
 				   b->info.block_name);
+	if (nvmeta_lbmd_guard_bits(&b->lbmd) < 0)
+		return refuse_road(b, "%s", nvmeta_last_error());
 	return probe_road(b);
 }
 

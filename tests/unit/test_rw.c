@@ -136,3 +136,73 @@ Test(rw, only_a_block_device_of_a_namespace_opens)
 	cr_assert_eq(nvmeta_bdev_open("/dev/null", &bd), -ENOTBLK);
 	cr_assert_eq(nvmeta_bdev_open("/nonexistent/nvme0n1", &bd), -ENOENT);
 }
+
+/* FS_IOC_GETLBMD_CAP's guard types (the kernel's LBMD_PI_CSUM_*): only
+ * those of NVMe PI are known; any other closes the road, naming it,
+ * instead of being taken for a 16-bit guard. */
+Test(rw, only_the_guard_types_of_nvme_pi_open_the_road)
+{
+	struct nvmeta_lbmd l = { .known = true, .size = 8, .pi_size = 8, .guard_type = 2 };
+	char want[32];
+	unsigned int type;
+
+	cr_assert_eq(nvmeta_lbmd_guard_bits(&l), 16);
+	l.size = l.pi_size = 16, l.guard_type = 4;
+	cr_assert_eq(nvmeta_lbmd_guard_bits(&l), 64);
+	l.pi_size = 0, l.guard_type = 0;	/* metadata without PI */
+	cr_assert_eq(nvmeta_lbmd_guard_bits(&l), 0);
+	l.pi_size = 8, l.guard_type = 1;	/* IP checksum: not NVMe PI */
+	cr_assert_eq(nvmeta_lbmd_guard_bits(&l), -EOPNOTSUPP);
+	cr_assert(strstr(nvmeta_last_error(), "guard type 1 (IP checksum)"), "%s",
+		  nvmeta_last_error());
+	for (type = 3; type < 256; type++) {
+		if (type == 4)
+			continue;
+		l.guard_type = (uint8_t)type;
+		cr_assert_eq(nvmeta_lbmd_guard_bits(&l), -EOPNOTSUPP, "guard type %u", type);
+		snprintf(want, sizeof(want), "guard type %u ", type);
+		cr_assert(strstr(nvmeta_last_error(), want), "%s", nvmeta_last_error());
+	}
+	l.guard_type = 0;			/* a PI tuple without a guard */
+	cr_assert_eq(nvmeta_lbmd_guard_bits(&l), -EOPNOTSUPP);
+	cr_assert(strstr(nvmeta_last_error(), "guard type 0"), "%s", nvmeta_last_error());
+}
+
+/*
+ * The probe's verdict from what its two reads of block 0 left in metadata
+ * filled with the pattern and with its complement.  Whatever the block
+ * holds, even one of the patterns, a kernel that honours the attribute
+ * writes it into both; one that ignores it leaves both patterns.
+ */
+Test(rw, the_road_probe_is_not_fooled_by_what_block_0_holds)
+{
+	const unsigned char fill0 = NVMETA_ROAD_PROBE_FILL, fill1 = (unsigned char)~fill0;
+	static const size_t sizes[] = { 1, 8, 16, 64, 256 };
+	unsigned char a[256], b1[256];
+	size_t i, ms;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		ms = sizes[i];
+		memset(a, fill0, ms);			/* ignored */
+		memset(b1, fill1, ms);
+		cr_assert_not(nvmeta_road_probe_honoured(a, b1, ms), "ms %zu: ignored", ms);
+		memset(a, 0, ms);			/* honoured: zeros */
+		memset(b1, 0, ms);
+		cr_assert(nvmeta_road_probe_honoured(a, b1, ms), "ms %zu: zeros", ms);
+		memset(a, fill0, ms);			/* the block holds pattern 0 */
+		memset(b1, fill0, ms);
+		cr_assert(nvmeta_road_probe_honoured(a, b1, ms), "ms %zu: block holds 0x%02x", ms,
+			  fill0);
+		memset(a, fill1, ms);			/* ... or pattern 1 */
+		memset(b1, fill1, ms);
+		cr_assert(nvmeta_road_probe_honoured(a, b1, ms), "ms %zu: block holds 0x%02x", ms,
+			  fill1);
+		memset(a, 0x11, ms);			/* one read's last byte not written */
+		memset(b1, 0x11, ms);
+		a[ms - 1] = fill0;
+		cr_assert_not(nvmeta_road_probe_honoured(a, b1, ms), "ms %zu: a byte left", ms);
+		memset(b1, 0x22, ms);			/* two reads that disagree */
+		memset(a, 0x11, ms);
+		cr_assert_not(nvmeta_road_probe_honoured(a, b1, ms), "ms %zu: disagree", ms);
+	}
+}
