@@ -50,6 +50,10 @@ int nvmeta_check_encodable(const struct nvmeta_dev_info *info, const struct nvme
 	if (io->resv0)
 		return nvmeta_fail(-EINVAL, "nvmeta_io resv0 is 0x%x: reserved fields must be zero",
 				   io->resv0);
+	if (io->flags & ~NVMETA_IO_FLAGS_KNOWN)
+		return nvmeta_fail(-EINVAL, "nvmeta_io flags 0x%x: unknown bits 0x%x (this library knows 0x%x)",
+				   io->flags, io->flags & ~NVMETA_IO_FLAGS_KNOWN,
+				   NVMETA_IO_FLAGS_KNOWN);
 	if (!io->nlb || io->nlb > NVMETA_MAX_NLB)
 		return nvmeta_fail(-EDOM, "nlb %u: must be 1 to %u blocks", io->nlb, NVMETA_MAX_NLB);
 	if (io->prinfo & ~0xf)
@@ -98,6 +102,9 @@ int nvmeta_prep(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 {
 	int ret;
 
+	/* The caller reaps this SQE itself: nothing would verify it. */
+	if (io->flags & NVMETA_IO_PI_VERIFY)
+		return nvmeta_fail(-EINVAL, "NVMETA_IO_PI_VERIFY needs the command kept until it completes: queue it with nvmeta_queue_request(), or verify with nvmeta_pi_verify() after reaping");
 	ret = nvmeta_io_ready(dev, io);
 	if (ret)
 		return ret;

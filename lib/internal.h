@@ -129,19 +129,82 @@ int nvmeta_refuse_stale(const struct nvmeta_dev *dev) NVMETA_HIDDEN;
 /* ring.c: refuse a ring without big SQEs and CQEs. */
 int nvmeta_ring_check(const struct io_uring *ring) NVMETA_HIDDEN;
 
-/* ring.c: wait for the completion tagged @user_data across signals,
- * leaving every other completion in the ring, in order.  Copies it to
- * @out (16 or 32 bytes, as the ring's CQEs are; give it 32) and consumes it. */
-int nvmeta_wait_own(struct io_uring *ring, uint64_t user_data,
+/* tags.c: the library's commands in flight on one ring (see tags.c). */
+enum nvmeta_tag_kind {
+	NVMETA_TAG_FREE,
+	NVMETA_TAG_SYNC,	/* a call waits for it */
+	NVMETA_TAG_REQUEST,	/* owner: the struct nvmeta_request */
+	NVMETA_TAG_RW,		/* owner: the struct nvmeta_rw */
+	NVMETA_TAG_ABANDONED,	/* nobody waits: its completion is dropped */
+};
+
+struct nvmeta_tag_slot {
+	void *owner;
+	uint32_t next_free;
+	uint16_t gen;
+	uint8_t kind;		/* enum nvmeta_tag_kind */
+};
+
+struct nvmeta_tags {
+	const void *id;		/* the ring's cq.khead: which ring this is */
+	uint32_t entries;	/* slots: the ring's CQ entries */
+	uint32_t free;		/* first free slot; entries when none */
+	uint32_t abandoned;
+	struct nvmeta_tag_slot slot[];
+};
+
+#define NVMETA_TAG_INDEX_MASK 0xffffu
+
+/* tags.c: the ring's table, or NULL when it has none (no system call). */
+struct nvmeta_tags *nvmeta_tags_find(const struct io_uring *ring) NVMETA_HIDDEN;
+
+/* tags.c: the ring's table, made on first use. */
+int nvmeta_tags_attach(const struct io_uring *ring, struct nvmeta_tags **out) NVMETA_HIDDEN;
+
+/* tags.c: free the ring's table (nvmeta_ring_exit()). */
+void nvmeta_tags_detach(const struct io_uring *ring) NVMETA_HIDDEN;
+
+/* tags.c: a slot for a command of @kind; its user_data into @tag.
+ * -EBUSY when every slot is in flight. */
+int nvmeta_tag_claim(struct nvmeta_tags *t, enum nvmeta_tag_kind kind, void *owner,
+		     uint64_t *tag) NVMETA_HIDDEN;
+
+/* tags.c: the slot in flight that @user_data names, or NULL when it names
+ * none: the completion is then the application's. */
+struct nvmeta_tag_slot *nvmeta_tag_slot(struct nvmeta_tags *t, uint64_t user_data) NVMETA_HIDDEN;
+
+/* tags.c: give a slot back once its completion was taken. */
+void nvmeta_tag_release(struct nvmeta_tags *t, struct nvmeta_tag_slot *s) NVMETA_HIDDEN;
+
+/* tags.c: nobody waits for the slot's completion any more: nvmeta_reap()
+ * drops it and releases the slot. */
+void nvmeta_tag_abandon(struct nvmeta_tags *t, struct nvmeta_tag_slot *s) NVMETA_HIDDEN;
+
+/* sync.c: one command the library submits and waits for. */
+struct nvmeta_own {
+	struct nvmeta_tags *tags;
+	struct io_uring_sqe *sqe;	/* fill it, then nvmeta_own_submit() */
+	unsigned int pos;		/* its place in the submission ring */
+	uint64_t tag;
+};
+
+/* sync.c: room in the CQ, a tag and an SQE, after every check of the
+ * command passed: nothing fails between this and nvmeta_own_submit(). */
+int nvmeta_own_start(struct io_uring *ring, struct nvmeta_own *own) NVMETA_HIDDEN;
+
+/* sync.c: tag and submit the filled SQE.  On failure the command cannot
+ * reach the device later: it is a NOP by then, and the error returned. */
+int nvmeta_own_submit(struct io_uring *ring, struct nvmeta_own *own) NVMETA_HIDDEN;
+
+/* sync.c: wait for the command's completion across signals, leaving every
+ * other completion in the ring, in order.  Copies it to @out (16 or 32
+ * bytes, as the ring's CQEs are; give it 32) and consumes it. */
+int nvmeta_own_wait(struct io_uring *ring, struct nvmeta_own *own,
 		    struct io_uring_cqe *out) NVMETA_HIDDEN;
 
-/* ring.c: submit everything queued, across signals and partial
+/* sync.c: submit everything queued, across signals and partial
  * submissions (with SQPOLL: publish and wake the thread). */
 int nvmeta_submit_all(struct io_uring *ring) NVMETA_HIDDEN;
-
-/* ring.c: a new tag in the NVMETA_SYNC_USER_DATA range for a command
- * whose caller waits for it with nvmeta_wait_own(). */
-uint64_t nvmeta_sync_tag(void) NVMETA_HIDDEN;
 
 /* ring.c: a message on EPERM/EACCES naming the likely causes. */
 int nvmeta_explain_denied(int err, const char *what, const struct nvmeta_dev_info *info,

@@ -30,6 +30,19 @@ static const char *uring_sysctl(char *buf, size_t len)
 	return buf;
 }
 
+/* The table of the library's commands on a new ring, made now so that
+ * the hot path never allocates. */
+static int attach_tags(struct io_uring *ring)
+{
+	struct nvmeta_tags *t;
+	int ret;
+
+	ret = nvmeta_tags_attach(ring, &t);
+	if (ret)
+		io_uring_queue_exit(ring);
+	return ret;
+}
+
 int nvmeta_ring_init(struct io_uring *ring, unsigned int depth)
 {
 	char why[64];
@@ -43,7 +56,13 @@ int nvmeta_ring_init(struct io_uring *ring, unsigned int depth)
 		return nvmeta_fail(ret, "io_uring setup with SQE128|CQE32, depth %u: %s%s",
 				   depth, strerror(-ret),
 				   ret == -EINVAL ? " (kernel older than 5.19?)" : "");
-	return 0;
+	return attach_tags(ring);
+}
+
+void nvmeta_ring_exit(struct io_uring *ring)
+{
+	nvmeta_tags_detach(ring);
+	io_uring_queue_exit(ring);
 }
 
 int nvmeta_ring_check(const struct io_uring *ring)
@@ -99,6 +118,16 @@ static int refuse_iopoll(const struct nvmeta_dev *dev)
 			   in->generic_path, in->block_name[0] ? in->block_name : "the namespace");
 }
 
+/* Everything that may refuse a command, before an SQE is taken. */
+static int check_queue(const struct nvmeta_dev *dev, const struct io_uring *ring,
+		       const struct nvmeta_io *io)
+{
+	if ((ring->flags & IORING_SETUP_IOPOLL) && !dev->info.limits.io_poll &&
+	    !(io->flags & NVMETA_IO_RAW))
+		return refuse_iopoll(dev);
+	return nvmeta_io_ready(dev, io);
+}
+
 static int queue_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 		     const struct nvmeta_io *io, uint64_t user_data)
 {
@@ -106,10 +135,7 @@ static int queue_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 	int ret;
 
 	/* Checks first: an SQE taken from the ring cannot be given back. */
-	if ((ring->flags & IORING_SETUP_IOPOLL) && !dev->info.limits.io_poll &&
-	    !(io->flags & NVMETA_IO_RAW))
-		return refuse_iopoll(dev);
-	ret = nvmeta_io_ready(dev, io);
+	ret = check_queue(dev, ring, io);
 	if (ret)
 		return ret;
 	sqe = io_uring_get_sqe(ring);
@@ -128,11 +154,9 @@ int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
 	ret = nvmeta_ring_check(ring);
 	if (ret)
 		return ret;
-	if (NVMETA_IS_SYNC_USER_DATA(user_data) || NVMETA_IS_REQUEST_USER_DATA(user_data))
-		return nvmeta_fail(-EINVAL, "user_data 0x%llx is in a range reserved for %s",
-				   (unsigned long long)user_data,
-				   NVMETA_IS_SYNC_USER_DATA(user_data) ? "nvmeta_io_sync()" :
-				   "nvmeta_queue_request()");
+	if (NVMETA_IS_TAG_USER_DATA(user_data))
+		return nvmeta_fail(-EINVAL, "user_data 0x%llx is in the range nvmeta tags its own commands with (NVMETA_TAG_USER_DATA)",
+				   (unsigned long long)user_data);
 	if (io->flags & NVMETA_IO_PI_VERIFY)
 		return nvmeta_fail(-EINVAL, "NVMETA_IO_PI_VERIFY needs the command kept until it completes: queue it with nvmeta_queue_request()");
 	ring_enter(ring);
@@ -141,115 +165,27 @@ int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
 	return ret;
 }
 
-/* With CQE32 an entry spans two struct io_uring_cqe slots. */
-static unsigned int cqe_shift(const struct io_uring *ring)
-{
-	return ring->flags & IORING_SETUP_CQE32 ? 1 : 0;
-}
-
-static struct io_uring_cqe *cqe_at(struct io_uring *ring, unsigned int index)
-{
-	return &ring->cq.cqes[(index & ring->cq.ring_mask) << cqe_shift(ring)];
-}
-
-/* The position of the first completion tagged @user_data among the @ready
- * ones from the head, or @ready if none. */
-static unsigned int find_tag(struct io_uring *ring, uint64_t user_data, unsigned int ready)
-{
-	unsigned int head = *ring->cq.khead, i;
-
-	for (i = 0; i < ready; i++)
-		if (cqe_at(ring, head + i)->user_data == user_data)
-			break;
-	return i;
-}
-
-/*
- * Take the completion at @pos and leave the @pos older ones in order: they
- * belong to commands the caller queued itself and will reap later.  The
- * ring's CQE array is the application's to read and write until the head
- * moves past an entry.
- */
-static void take_at(struct io_uring *ring, unsigned int pos, struct io_uring_cqe *out)
-{
-	unsigned int head = *ring->cq.khead, i;
-	size_t sz = sizeof(struct io_uring_cqe) << cqe_shift(ring);
-
-	memcpy(out, cqe_at(ring, head + pos), sz);
-	for (i = pos; i > 0; i--)
-		memcpy(cqe_at(ring, head + i), cqe_at(ring, head + i - 1), sz);
-	io_uring_cq_advance(ring, 1);
-}
-
-int nvmeta_wait_own(struct io_uring *ring, uint64_t user_data, struct io_uring_cqe *out)
-{
-	struct io_uring_cqe *cqe;
-	unsigned int ready, pos;
-	int ret;
-
-	for (;;) {
-		ready = io_uring_cq_ready(ring);
-		pos = find_tag(ring, user_data, ready);
-		if (pos < ready) {
-			take_at(ring, pos, out);
-			return 0;
-		}
-		/* Our command is in flight: returning now would let the caller
-		 * free buffers the device still writes, and hand its completion
-		 * to the next call.  A signal only restarts the wait. */
-		ret = io_uring_wait_cqe_nr(ring, &cqe, ready + 1);
-		if (ret && ret != -EINTR && ret != -EAGAIN && ret != -ETIME)
-			return nvmeta_fail(ret, "waiting for the completion: %s", strerror(-ret));
-	}
-}
-
-/* Submit everything queued; a signal during submission only retries, and
- * a partial submission goes on while the kernel takes some.  With SQPOLL
- * the kernel's thread takes entries when it runs: publishing them (and
- * waking the thread, which io_uring_submit() does) is all there is, and
- * waiting here until it took them would only spin. */
-int nvmeta_submit_all(struct io_uring *ring)
-{
-	int ret;
-
-	if (ring->flags & IORING_SETUP_SQPOLL) {
-		ret = io_uring_submit(ring);
-		return ret < 0 ? ret : 0;
-	}
-	do {
-		ret = io_uring_submit(ring);
-	} while (ret == -EINTR || (ret > 0 && io_uring_sq_ready(ring)));
-	if (ret >= 0 && io_uring_sq_ready(ring))
-		return -EAGAIN;
-	return ret < 0 ? ret : 0;
-}
-
-/* A new tag each call: if a submission fails, the command stays queued
- * and goes out with a later one; its completion must not pass for the
- * completion of a later sync call (nvmeta_reap() drops it). */
-uint64_t nvmeta_sync_tag(void)
-{
-	static _Thread_local uint16_t count;
-
-	return NVMETA_SYNC_USER_DATA | ++count;
-}
-
 static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 		    const struct nvmeta_io *io, struct nvmeta_status *st,
 		    struct nvmeta_pi_report *rep)
 {
-	uint64_t tag = nvmeta_sync_tag();
 	struct io_uring_cqe cqe[2];
+	struct nvmeta_own own;
 	int ret;
 
-	ret = queue_one(dev, ring, io, tag);
+	/* Checks first: an SQE taken from the ring cannot be given back. */
+	ret = check_queue(dev, ring, io);
 	if (ret)
 		return ret;
-	ret = nvmeta_submit_all(ring);
+	ret = nvmeta_own_start(ring, &own);
+	if (ret)
+		return ret;
+	nvmeta_fill_sqe(dev, own.sqe, io);
+	ret = nvmeta_own_submit(ring, &own);
 	if (ret)
 		return nvmeta_explain_denied(ret, "io_uring_submit", &dev->info,
 					     io->opcode != NVMETA_OP_READ);
-	ret = nvmeta_wait_own(ring, tag, cqe);
+	ret = nvmeta_own_wait(ring, &own, cqe);
 	if (ret)
 		return ret;
 	ret = nvmeta_status_decode(cqe, st);
@@ -302,69 +238,122 @@ int nvmeta_request_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 int nvmeta_queue_request(const struct nvmeta_dev *dev, struct io_uring *ring,
 			 struct nvmeta_request *rq)
 {
-	uintptr_t addr = (uintptr_t)rq;
+	struct nvmeta_tags *t;
+	uint64_t tag;
 	int ret;
 
 	ret = nvmeta_ring_check(ring);
+	if (!ret)
+		ret = nvmeta_tags_attach(ring, &t);
 	if (ret)
 		return ret;
-	if ((uint64_t)addr & NVMETA_REQUEST_USER_DATA_MASK)
-		return nvmeta_fail(-EINVAL, "request at %p: above the 48-bit addresses a tag can carry",
-				   (void *)rq);
 	rq->dev = dev;
 	memset(&rq->pi, 0, sizeof(rq->pi));
 	ring_enter(ring);
-	ret = queue_one(dev, ring, &rq->io, NVMETA_REQUEST_USER_DATA | addr);
+	ret = nvmeta_tag_claim(t, NVMETA_TAG_REQUEST, rq, &tag);
+	if (!ret) {
+		ret = queue_one(dev, ring, &rq->io, tag);
+		if (ret)
+			nvmeta_tag_release(t, nvmeta_tag_slot(t, tag));
+	}
 	ring_leave(ring);
 	return ret;
 }
 
 /* A request's completion: the caller's tag, and the host's PI check. */
-static void complete_request(struct io_uring_cqe *cqe, struct nvmeta_completion *out)
+static void complete_request(const struct io_uring_cqe *cqe, struct nvmeta_request *rq,
+			     struct nvmeta_completion *out)
 {
-	struct nvmeta_request *rq = (void *)(uintptr_t)(cqe->user_data & ~NVMETA_REQUEST_USER_DATA_MASK);
-
 	out->user_data = rq->user_data;
+	out->ret = nvmeta_status_decode(cqe, &out->status);
 	if (out->ret)
 		out->ret = nvmeta_explain_failure(out->ret, &out->status, &rq->dev->info, &rq->io);
 	if (!out->ret && (rq->io.flags & NVMETA_IO_PI_VERIFY))
 		out->ret = nvmeta_pi_verify_io(rq->dev, &rq->io, &rq->pi);
 }
 
+/* An attribute-road command's completion: bytes moved, or an errno. */
+static void complete_rw(const struct io_uring_cqe *cqe, const struct nvmeta_rw *rw,
+			struct nvmeta_completion *out)
+{
+	out->user_data = rw->user_data;
+	out->ret = nvmeta_rw_complete(rw, cqe->res);
+	out->status.err = out->ret;
+}
+
+/*
+ * One completion into @out, by who queued its command: the library's own
+ * (a request or an attribute-road command it finishes), or the
+ * application's (nvmeta_queue(), or its own SQEs), whose user_data and
+ * passthrough status are reported as they are.  Returns false for a
+ * completion nobody waits for any more, which is dropped.
+ */
+static bool complete_one(struct nvmeta_tags *t, const struct io_uring_cqe *cqe,
+			 struct nvmeta_completion *out)
+{
+	struct nvmeta_tag_slot *s = nvmeta_tag_slot(t, cqe->user_data);
+
+	memset(out, 0, sizeof(*out));
+	switch (s ? s->kind : NVMETA_TAG_FREE) {
+	case NVMETA_TAG_ABANDONED:
+		nvmeta_tag_release(t, s);
+		return false;
+	case NVMETA_TAG_REQUEST:
+		complete_request(cqe, s->owner, out);
+		nvmeta_tag_release(t, s);
+		return true;
+	case NVMETA_TAG_RW:
+		complete_rw(cqe, s->owner, out);
+		nvmeta_tag_release(t, s);
+		return true;
+	default:
+		/* Not a command of the library's; a sync call's would be
+		 * another thread's inside a call on this ring, which the
+		 * debug build refuses: either way not for reap to take. */
+		out->user_data = cqe->user_data;
+		out->ret = nvmeta_status_decode(cqe, &out->status);
+		return true;
+	}
+}
+
+/* Take what is there, up to @max in all; returns how many were taken. */
+static unsigned int take_ready(struct io_uring *ring, struct nvmeta_tags *t,
+			       struct nvmeta_completion *out, unsigned int n, unsigned int max)
+{
+	struct io_uring_cqe *cqe;
+
+	while (n < max && !io_uring_peek_cqe(ring, &cqe)) {
+		if (complete_one(t, cqe, &out[n]))
+			n++;
+		io_uring_cqe_seen(ring, cqe);
+	}
+	return n;
+}
+
 int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completion *out,
 		unsigned int max)
 {
 	struct io_uring_cqe *cqe;
-	unsigned int n = 0;
+	struct nvmeta_tags *t;
+	unsigned int n;
 	int ret;
 
 	ret = nvmeta_ring_check(ring);
 	if (ret)
 		return ret;
 	ring_enter(ring);
-	if (min) {
-		ret = io_uring_wait_cqe_nr(ring, &cqe, min);
-		if (ret) {
-			ring_leave(ring);
-			return nvmeta_fail(ret, "io_uring_wait_cqe_nr: %s", strerror(-ret));
-		}
-	}
-	while (n < max && !io_uring_peek_cqe(ring, &cqe)) {
-		/* A sync command whose call gave up when its submission
-		 * failed: nobody waits for it. */
-		if (NVMETA_IS_SYNC_USER_DATA(cqe->user_data)) {
-			io_uring_cqe_seen(ring, cqe);
-			continue;
-		}
-		memset(&out[n], 0, sizeof(out[n]));
-		out[n].user_data = cqe->user_data;
-		out[n].ret = nvmeta_status_decode(cqe, &out[n].status);
-		if (NVMETA_IS_REQUEST_USER_DATA(cqe->user_data))
-			complete_request(cqe, &out[n]);
-		io_uring_cqe_seen(ring, cqe);
-		n++;
+	t = nvmeta_tags_find(ring);
+	n = take_ready(ring, t, out, 0, max);
+	/* Dropped completions do not count towards @min: wait for more. */
+	while (n < min && n < max) {
+		ret = io_uring_wait_cqe_nr(ring, &cqe, min - n);
+		if (ret)
+			break;
+		n = take_ready(ring, t, out, n, max);
 	}
 	ring_leave(ring);
+	if (ret && !n)
+		return nvmeta_fail(ret, "io_uring_wait_cqe_nr: %s", strerror(-ret));
 	return n;
 }
 
@@ -432,23 +421,21 @@ static const char *setup_names(unsigned int flags, char *buf, size_t len)
 static int probe_fixed_buf(struct io_uring *ring, bool *fixed)
 {
 	struct io_uring_cqe cqe[2];
-	struct io_uring_sqe *sqe;
-	uint64_t tag = nvmeta_sync_tag();
+	struct nvmeta_own own;
 	int ret;
 
-	sqe = io_uring_get_sqe(ring);
-	if (!sqe)
-		return nvmeta_fail(-EBUSY, "probing the ring: submission queue full");
-	memset(sqe, 0, (ring->flags & IORING_SETUP_SQE128 ? 2 : 1) * sizeof(*sqe));
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = -1;
-	sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
-	sqe->buf_index = 0xffff;
-	sqe->user_data = tag;
-	ret = nvmeta_submit_all(ring);
+	ret = nvmeta_own_start(ring, &own);
+	if (ret)
+		return nvmeta_fail(ret, "probing the ring: %s", nvmeta_last_error());
+	memset(own.sqe, 0, (ring->flags & IORING_SETUP_SQE128 ? 2 : 1) * sizeof(*own.sqe));
+	own.sqe->opcode = IORING_OP_URING_CMD;
+	own.sqe->fd = -1;
+	own.sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
+	own.sqe->buf_index = 0xffff;
+	ret = nvmeta_own_submit(ring, &own);
 	if (ret)
 		return nvmeta_fail(ret, "probing the ring: io_uring_submit: %s", strerror(-ret));
-	ret = nvmeta_wait_own(ring, tag, cqe);
+	ret = nvmeta_own_wait(ring, &own, cqe);
 	if (ret)
 		return ret;
 	*fixed = cqe[0].res != -EINVAL;
@@ -537,10 +524,13 @@ int nvmeta_ring_setup(struct io_uring *ring, unsigned int depth, struct nvmeta_r
 	if (ret)
 		return nvmeta_fail(ret, "io_uring setup with %s, depth %u: %s",
 				   setup_names(up.flags, names, sizeof(names)), depth, strerror(-ret));
+	ret = attach_tags(ring);
+	if (ret)
+		return ret;
 	ret = nvmeta_ring_probe(ring, &p->features);
 	if (!ret)
 		ret = check_features(p);
 	if (ret)
-		io_uring_queue_exit(ring);
+		nvmeta_ring_exit(ring);
 	return ret;
 }

@@ -369,7 +369,7 @@ static int check_rw(const struct nvmeta_bdev *b, const struct nvmeta_rw *rw)
 				   io->opcode);
 	if (io->flags & ~(NVMETA_IO_FUA) || io->prinfo & NVMETA_PRACT || io->resv0 ||
 	    io->resv[0] || io->resv[1] || io->resv[2] || rw->resv[0] || rw->resv[1] ||
-	    rw->resv[2] || rw->resv[3])
+	    rw->resv[2])
 		return nvmeta_fail(-EINVAL, "the attribute road takes no flags but FUA, no PRACT, and zero reserved fields");
 	if (!io->nlb || io->nlb > NVMETA_MAX_NLB)
 		return nvmeta_fail(-EDOM, "nlb %u: must be 1 to %u", io->nlb, NVMETA_MAX_NLB);
@@ -446,38 +446,75 @@ int nvmeta_prep_rw(const struct nvmeta_bdev *b, struct io_uring_sqe *sqe, struct
 	return 0;
 }
 
+int nvmeta_rw_complete(const struct nvmeta_rw *rw, int res)
+{
+	const char *what = rw->io.opcode == NVMETA_OP_READ ? "read" : "write";
+
+	if (res < 0)
+		return nvmeta_fail(res, "%s of blocks %llu+%u: %s%s", what,
+				   (unsigned long long)rw->io.slba, rw->io.nlb, strerror(-res),
+				   res == -EILSEQ ? " (an integrity check failed)" : "");
+	if ((uint32_t)res != rw->io.data_len)
+		return nvmeta_fail(-EIO, "%s of blocks %llu+%u: short transfer, %d of %u bytes",
+				   what, (unsigned long long)rw->io.slba, rw->io.nlb, res,
+				   rw->io.data_len);
+	return 0;
+}
+
+int nvmeta_queue_rw(const struct nvmeta_bdev *b, struct io_uring *ring, struct nvmeta_rw *rw)
+{
+	struct io_uring_sqe *sqe;
+	struct nvmeta_tags *t;
+	uint64_t tag;
+	int ret;
+
+	/* Checks first: an SQE taken from the ring cannot be given back. */
+	ret = rw_ready(b, rw);
+	if (!ret)
+		ret = nvmeta_tags_attach(ring, &t);
+	if (!ret)
+		ret = nvmeta_tag_claim(t, NVMETA_TAG_RW, rw, &tag);
+	if (ret)
+		return ret;
+	sqe = io_uring_get_sqe(ring);
+	if (!sqe) {
+		nvmeta_tag_release(t, nvmeta_tag_slot(t, tag));
+		return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
+	}
+	fill_rw(b, sqe, rw);
+	sqe->user_data = tag;
+	return 0;
+}
+
+/* @ret with the block device's name before the message of the failure. */
+static int name_device(int ret, const struct nvmeta_bdev *b)
+{
+	char what[448];
+
+	snprintf(what, sizeof(what), "%s", nvmeta_last_error());
+	return nvmeta_fail(ret, "%s: %s", b->info.block_name, what);
+}
+
 int nvmeta_rw_sync(const struct nvmeta_bdev *b, struct io_uring *ring, struct nvmeta_rw *rw)
 {
 	struct io_uring_cqe cqe[2];
-	struct io_uring_sqe *sqe;
-	uint64_t tag;
+	struct nvmeta_own own;
 	int ret;
 
 	/* Checks first: an SQE taken from the ring cannot be given back. */
 	ret = rw_ready(b, rw);
 	if (ret)
 		return ret;
-	sqe = io_uring_get_sqe(ring);
-	if (!sqe)
-		return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
-	fill_rw(b, sqe, rw);
-	tag = nvmeta_sync_tag();
-	sqe->user_data = tag;
-	/* The same submission as nvmeta_io_sync(): signals retry, and a
-	 * partial submission goes on until this command is in. */
-	ret = nvmeta_submit_all(ring);
-	if (ret)
-		return nvmeta_fail(ret, "io_uring_submit: %s", strerror(-ret));
-	ret = nvmeta_wait_own(ring, tag, cqe);
+	ret = nvmeta_own_start(ring, &own);
 	if (ret)
 		return ret;
-	if (cqe[0].res < 0)
-		return nvmeta_fail(cqe[0].res, "%s of blocks %llu+%u on %s: %s%s",
-				   rw->io.opcode == NVMETA_OP_READ ? "read" : "write",
-				   (unsigned long long)rw->io.slba, rw->io.nlb, b->info.block_name,
-				   strerror(-cqe[0].res),
-				   cqe[0].res == -EILSEQ ? " (an integrity check failed)" : "");
-	if ((uint32_t)cqe[0].res != rw->io.data_len)
-		return nvmeta_fail(-EIO, "short transfer: %d of %u bytes", cqe[0].res, rw->io.data_len);
-	return 0;
+	fill_rw(b, own.sqe, rw);
+	/* The same submission and wait as nvmeta_io_sync(). */
+	ret = nvmeta_own_submit(ring, &own);
+	if (ret)
+		return nvmeta_fail(ret, "%s: io_uring_submit: %s", b->info.block_name, strerror(-ret));
+	ret = nvmeta_own_wait(ring, &own, cqe);
+	if (!ret)
+		ret = nvmeta_rw_complete(rw, cqe[0].res);
+	return ret ? name_device(ret, b) : 0;
 }

@@ -280,20 +280,25 @@ struct nvmeta_io {
 	uint64_t resv[3];	/* zero: room to grow */
 };
 
-/* The user_data range nvmeta_io_sync() tags its commands with, a new
- * value each call (the low 16 bits count); nvmeta_queue() refuses it.
- * Not near UINT64_MAX: liburing 2.3 takes that for its own timeouts. */
-#define NVMETA_SYNC_USER_DATA		0x6e766d6574610000ULL	/* "nvmeta" */
-#define NVMETA_SYNC_USER_DATA_MASK	0xffffffffffff0000ULL
-#define NVMETA_IS_SYNC_USER_DATA(ud) \
-	(((ud) & NVMETA_SYNC_USER_DATA_MASK) == NVMETA_SYNC_USER_DATA)
+/* Every flag above: a later version may give the other bits a meaning,
+ * so they are refused (-EINVAL) rather than ignored. */
+#define NVMETA_IO_FLAGS_KNOWN		0x7fu
 
-/* The user_data range of commands queued with nvmeta_queue_request(): the
- * request's address under a 16-bit mark ("nr"); nvmeta_queue() refuses it. */
-#define NVMETA_REQUEST_USER_DATA	0x6e72000000000000ULL
-#define NVMETA_REQUEST_USER_DATA_MASK	0xffff000000000000ULL
-#define NVMETA_IS_REQUEST_USER_DATA(ud) \
-	(((ud) & NVMETA_REQUEST_USER_DATA_MASK) == NVMETA_REQUEST_USER_DATA)
+/*
+ * The user_data range of the library's own commands: sync calls, the ring
+ * probe, nvmeta_queue_request() and nvmeta_queue_rw().  The low 32 bits
+ * name a slot of a table the library keeps per ring and its generation,
+ * so no tag repeats while its command may complete.  nvmeta_reap()
+ * interprets a completion only when its tag names a slot in flight on
+ * that ring; anything else in the range is the application's and is
+ * returned as it is.  nvmeta_queue() refuses the range; an application
+ * that fills SQEs itself should keep out of it too.  Not near UINT64_MAX:
+ * liburing 2.3 takes that for its own timeouts.
+ */
+#define NVMETA_TAG_USER_DATA		0x6e766d6500000000ULL	/* "nvme" */
+#define NVMETA_TAG_USER_DATA_MASK	0xffffffff00000000ULL
+#define NVMETA_IS_TAG_USER_DATA(ud) \
+	(((ud) & NVMETA_TAG_USER_DATA_MASK) == NVMETA_TAG_USER_DATA)
 
 /*
  * nvmeta_io_validate - check @io against @dev before it is submitted:
@@ -342,8 +347,12 @@ uint32_t nvmeta_io_block_bytes(const struct nvmeta_dev_info *info, const struct 
  * sees only the SQE and cannot check (nvmeta_queue() does).  On a
  * device whose kernel pins a read's metadata without write access, the
  * pages are populated for writing first (see NVMETA_IO_NO_PREFAULT).
- * The SQE is filled as nvmeta_prep_cmd() fills it.  Returns 0, the
- * errors of nvmeta_io_validate(),
+ * The SQE is filled as nvmeta_prep_cmd() fills it.  NVMETA_IO_PI_GENERATE
+ * generates a write's PI here; NVMETA_IO_PI_VERIFY is refused, since
+ * nothing would verify an SQE the caller reaps itself: queue such reads
+ * with nvmeta_queue_request().  Returns 0, the errors of
+ * nvmeta_io_validate(), -EINVAL for NVMETA_IO_PI_VERIFY or flags
+ * outside NVMETA_IO_FLAGS_KNOWN,
  * -ESTALE when the namespace's format changed since it was identified
  * (see nvmeta_dev_watch()), or -EFAULT when the metadata buffer of a read
  * is not writable memory.
@@ -404,6 +413,10 @@ static inline void nvmeta_encode_tags(struct nvme_uring_cmd *cmd,
  * IORING_URING_CMD_FIXED and buf_index.  It leaves to the caller, to set
  * afterwards: user_data, personality, and the other IOSQE_* flags
  * (sqe->flags |= ..., so as to keep IOSQE_FIXED_FILE).
+ *
+ * No PI work is done here: NVMETA_IO_PI_GENERATE and NVMETA_IO_PI_VERIFY
+ * are ignored (nvmeta_pi_generate() and nvmeta_pi_verify() do it, or
+ * nvmeta_prep() and nvmeta_queue_request()).
  *
  * Nothing is checked: a command the namespace cannot take, or a metadata
  * buffer shorter than nlb x ms (which the kernel does not check either:
@@ -511,6 +524,14 @@ const char *nvmeta_status_name(const struct nvmeta_status *st);
  */
 int nvmeta_ring_init(struct io_uring *ring, unsigned int depth);
 
+/*
+ * nvmeta_ring_exit - tear down @ring (io_uring_queue_exit()) and free the
+ * table the library keeps of its own commands on it.  A ring torn down by
+ * io_uring_queue_exit() alone keeps its table until its descriptor number
+ * is used by another ring.  Never fails.
+ */
+void nvmeta_ring_exit(struct io_uring *ring);
+
 /* What a caller asks of nvmeta_ring_setup(). */
 enum nvmeta_ring_flags {
 	/* Completions are polled, not signalled (IORING_SETUP_IOPOLL): the
@@ -578,17 +599,25 @@ int nvmeta_ring_probe(struct io_uring *ring, uint32_t *features);
 
 /*
  * nvmeta_io_sync - validate, submit and wait for one command.  It waits
- * for its own completion (tagged in the NVMETA_SYNC_USER_DATA range, a new
- * tag each call) and nothing else:
+ * for its own completion (tagged in the NVMETA_TAG_USER_DATA range, a tag
+ * no other command in flight on the ring has) and nothing else:
  * a signal does not end the wait (the command is still in flight, and
  * its buffers in use), and completions of the caller's other commands on
  * the ring stay there, in order, for nvmeta_reap().  Anything queued but
- * not yet submitted is submitted with it.
+ * not yet submitted is submitted with it.  A call that fails leaves
+ * nothing that can reach the device later: when the submission fails, a
+ * command the kernel has not taken is turned into a NOP where it lies in
+ * the submission queue (a later submission sends the NOP, and
+ * nvmeta_reap() drops its completion), and one the kernel took is waited
+ * for.
  * @st: when not NULL, receives the decoded completion.
  * Returns 0 on success, -EINVAL for a ring without SQE128 and CQE32, the
- * errors of nvmeta_prep(), a negative errno from the kernel (EPERM and
- * EACCES with the likely cause named), or -EIO when the device returned
- * an NVMe error status (@st holds it).
+ * errors of nvmeta_prep(), -EBUSY when the completion queue is full or
+ * overflowing before the command is queued (nothing is queued: reap
+ * first) or fills with other completions while it waits (the message
+ * says so: the command was sent), a negative errno from the kernel (EPERM
+ * and EACCES with the likely cause named), or -EIO when the device
+ * returned an NVMe error status (@st holds it).
  */
 int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 		   const struct nvmeta_io *io, struct nvmeta_status *st);
@@ -597,7 +626,7 @@ int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
  * nvmeta_queue - validate @io and queue it on @ring without entering the
  * kernel; io_uring_submit() sends everything queued.  For many commands
  * in flight.  Returns 0, -EINVAL for a ring without SQE128 and CQE32 or
- * for a @user_data in the NVMETA_SYNC_USER_DATA range, the errors of
+ * for a @user_data in the NVMETA_TAG_USER_DATA range, the errors of
  * nvmeta_prep(), or
  * -EBUSY when the submission queue is full (submit, reap, then retry).
  */
@@ -614,10 +643,25 @@ struct nvmeta_completion {
 
 /*
  * nvmeta_reap - wait until at least @min completions are there, then take
- * up to @max of them into @out.  Returns the number taken, -EINVAL for a
- * ring without SQE128 and CQE32, or a negative errno from
- * io_uring_wait_cqe_nr() (-EINTR on a signal: nothing was taken, call it
- * again).
+ * up to @max of them into @out.  Each completion is reported by who
+ * queued its command:
+ *  - commands the library queued under its own tag (nvmeta_queue_request(),
+ *    nvmeta_queue_rw()) are finished as their road needs (a passthrough
+ *    status and host PI verification; bytes moved on the attribute road)
+ *    and reported with the caller's user_data from the request;
+ *  - completions nobody waits for any more (a sync command withdrawn as a
+ *    NOP after its submission failed) are dropped;
+ *  - every other completion is the application's: nvmeta_queue()'s, or of
+ *    SQEs it filled itself, in or out of the NVMETA_TAG_USER_DATA range.
+ *    Its user_data is reported as it is, and its result decoded as a
+ *    passthrough status: the library never dereferences it.  Reap the
+ *    completions of SQEs that nvmeta_prep_rw() filled with
+ *    nvmeta_rw_complete(), or queue them with nvmeta_queue_rw().
+ * Dropped completions do not count towards @min.
+ * Returns the number taken (fewer than @min only when a signal ended the
+ * wait), -EINVAL for a ring without SQE128 and CQE32, or a negative errno
+ * from io_uring_wait_cqe_nr() when nothing was taken (-EINTR on a
+ * signal: call it again).
  */
 int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completion *out,
 		unsigned int max);

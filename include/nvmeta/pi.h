@@ -224,10 +224,12 @@ struct nvmeta_request {
  * in @rq until nvmeta_reap() has returned its completion: that lets the
  * reap finish it, verifying a read's PI on the host with
  * NVMETA_IO_PI_VERIFY (a mismatch turns the completion's ret into -EILSEQ
- * and fills rq->pi).  The SQE carries @rq's address in the
- * NVMETA_REQUEST_USER_DATA range; the completion reports rq->user_data.
- * Returns 0, or the errors of nvmeta_queue(), or -EINVAL for a request
- * above the 48-bit addresses the tag carries.
+ * and fills rq->pi).  The SQE carries a tag of the library's (see
+ * NVMETA_TAG_USER_DATA), never @rq's address; the completion reports
+ * rq->user_data.
+ * Returns 0, or the errors of nvmeta_queue(), or -EBUSY when as many of
+ * the library's commands are in flight on the ring as its completion
+ * queue has entries (reap first).
  */
 int nvmeta_queue_request(const struct nvmeta_dev *dev, struct io_uring *ring,
 			 struct nvmeta_request *rq);

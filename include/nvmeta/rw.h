@@ -92,7 +92,8 @@ struct nvmeta_rw {
 				 * apptag the app tag, reftag the seed; the
 				 * metadata buffer is optional */
 	struct nvmeta_attr_pi attr;	/* filled by nvmeta_prep_rw() */
-	uint64_t resv[4];	/* zero: room to grow */
+	uint64_t user_data;	/* nvmeta_queue_rw(): reported by nvmeta_reap() */
+	uint64_t resv[3];	/* zero: room to grow */
 };
 
 /*
@@ -110,10 +111,31 @@ struct nvmeta_rw {
 int nvmeta_prep_rw(const struct nvmeta_bdev *b, struct io_uring_sqe *sqe, struct nvmeta_rw *rw);
 
 /*
+ * nvmeta_rw_complete - what the completion result @res (cqe->res) of
+ * @rw's command means: a READ or WRITE completes with the bytes it
+ * moved, not with an NVMe status.  Returns 0 when all of the data moved,
+ * -EIO for a short transfer, or the kernel's negative errno (-EILSEQ: an
+ * integrity check failed), with a message naming the blocks.
+ */
+int nvmeta_rw_complete(const struct nvmeta_rw *rw, int res);
+
+/*
+ * nvmeta_queue_rw - nvmeta_prep_rw() into an SQE of @ring, tagged so that
+ * nvmeta_reap() knows the command's road: its completion is reported with
+ * rw->user_data and decoded by nvmeta_rw_complete().  Keep @rw until then.
+ * Returns 0, the errors of nvmeta_prep_rw(), -EBUSY when the submission
+ * queue is full or as many of the library's commands are in flight on
+ * the ring as its completion queue has entries.
+ */
+int nvmeta_queue_rw(const struct nvmeta_bdev *b, struct io_uring *ring, struct nvmeta_rw *rw);
+
+/*
  * nvmeta_rw_sync - nvmeta_prep_rw(), submit, and wait for that command's
- * completion alone (as nvmeta_io_sync() does).  Returns 0 when all of the
- * data moved, -EIO for a short transfer, the errors of nvmeta_prep_rw(),
- * or the kernel's negative errno (-EILSEQ: an integrity check failed).
+ * completion alone (as nvmeta_io_sync() does, with the same promise: a
+ * call that fails leaves nothing that reaches the device later).
+ * Returns 0 when all of the data moved, -EIO for a short transfer, the
+ * errors of nvmeta_prep_rw(), -EBUSY (as nvmeta_io_sync()), or the
+ * kernel's negative errno (-EILSEQ: an integrity check failed).
  */
 int nvmeta_rw_sync(const struct nvmeta_bdev *b, struct io_uring *ring, struct nvmeta_rw *rw);
 

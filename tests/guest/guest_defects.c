@@ -10,7 +10,9 @@
  *   - symlinks to /dev/ngXnY and paths longer than 63 characters failed;
  *   - io_uring refused by the sysctl gave no hint why;
  *   - extended LBA with PRACT and PI-only metadata demanded nlb x (lba+ms)
- *     bytes, of which the device filled nlb x lba.
+ *     bytes, of which the device filled nlb x lba;
+ *   - (issue 16) a sync write whose submission failed stayed queued, and
+ *     the next submission on the ring sent it to the disk.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -451,5 +454,72 @@ Test(pract, extended_lba_with_pract_moves_data_without_pi)
 	cr_assert_eq(memcmp(buf, src, len), 0);
 	io.data_len = nlb * (in->lba_size + in->ms);
 	cr_assert_eq(nvmeta_io_validate(dev, &io), -EMSGSIZE);
+	guest_close(dev, &ring);
+}
+
+/* ------------------------------------------------- failed submission */
+
+#define FAILED_LBA 1000
+
+/* A write of one block at @slba of bytes @fill through @ring. */
+static int write_block(struct nvmeta_dev *dev, struct io_uring *ring, uint64_t slba,
+		       unsigned char *d, unsigned char *m, int fill, bool read)
+{
+	const struct nvmeta_dev_info *in = nvmeta_dev_info(dev);
+	struct nvmeta_io io = {
+		.opcode = read ? NVMETA_OP_READ : NVMETA_OP_WRITE, .slba = slba, .nlb = 1,
+		.data = d, .meta = in->extended_lba || !in->ms ? NULL : m,
+		.meta_len = in->extended_lba ? 0 : in->ms,
+	};
+
+	io.data_len = nvmeta_io_block_bytes(in, &io);
+	if (!read) {
+		memset(d, fill, io.data_len);
+		if (io.meta)
+			memset(m, fill, in->ms);
+	}
+	return nvmeta_io_sync(dev, ring, &io, NULL);
+}
+
+/*
+ * Issue 16, item 1, as seen on 7.2 and 6.1: the write's submission fails
+ * (a ring still disabled: EBADFD), the caller is told so and reuses its
+ * buffer; then an unrelated read on the same ring sent the failed write
+ * too, and the block held the reused buffer's bytes.  Now the block keeps
+ * what it had.
+ */
+Test(failed_submit, a_write_reported_failed_never_reaches_the_disk)
+{
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32 | IORING_SETUP_R_DISABLED,
+	};
+	unsigned char *d = map(1 << 16), *m = map(4096);
+	struct io_uring ring, off;
+	struct nvmeta_dev *dev;
+	size_t len, i;
+	int ret;
+
+	guest_open(&dev, &ring, 8);
+	cr_assert_eq(io_uring_queue_init_params(8, &off, &p), 0);
+	cr_assert_eq(write_block(dev, &ring, FAILED_LBA, d, m, 0x11, false), 0, "%s",
+		     nvmeta_last_error());
+	ret = write_block(dev, &off, FAILED_LBA, d, m, 0x22, false);
+	cr_assert_lt(ret, 0, "a write on a disabled ring succeeded");
+	cr_assert(strstr(nvmeta_last_error(), "io_uring_submit"), "%s", nvmeta_last_error());
+	len = nvmeta_io_block_bytes(nvmeta_dev_info(dev),
+				    &(struct nvmeta_io){ .opcode = NVMETA_OP_WRITE });
+	memset(d, 0x33, len);		/* the caller reuses its buffer */
+	memset(m, 0x33, 4096);
+	cr_assert_eq(syscall(__NR_io_uring_register, off.ring_fd, IORING_REGISTER_ENABLE_RINGS,
+			     NULL, 0), 0, "%s", strerror(errno));
+	cr_assert_eq(write_block(dev, &off, FAILED_LBA + 8, d + 8192, m + 2048, 0, true), 0,
+		     "the unrelated read: %s", nvmeta_last_error());
+	memset(d, 0, len);
+	cr_assert_eq(write_block(dev, &ring, FAILED_LBA, d, m, 0, true), 0, "%s",
+		     nvmeta_last_error());
+	for (i = 0; i < len; i++)
+		cr_assert_eq(d[i], 0x11, "byte %zu of LBA %u is 0x%02x: the failed write (0x22) or the reused buffer (0x33) reached the disk",
+			     i, FAILED_LBA, d[i]);
+	nvmeta_ring_exit(&off);
 	guest_close(dev, &ring);
 }

@@ -578,6 +578,47 @@ Test(rw, seed_and_reference_tags, .timeout = 120)
 	seed_case("=slba, tags from 5 (wrong), no checks", s + 64, 5, s + 64, 0, 0);
 }
 
+/*
+ * Issue 16, item 5: nvmeta_reap() decoded a road command's completion
+ * (the bytes moved) as an NVMe status: a good one-block 512-byte read
+ * came back as -EIO, "NVMe status 0x200".  Queued with nvmeta_queue_rw(),
+ * it is decoded by its road; a write of host PI and its read back.
+ */
+Test(rw, queued_commands_are_reaped_by_their_road)
+{
+	const uint32_t nlb = 1;
+	uint64_t s = SLBA + 700;
+	size_t dl = (size_t)nlb * bi->lba_size, ml = (size_t)nlb * bi->ms;
+	unsigned char *d = alloc(dl), *m = alloc(ml), *rd = alloc(dl), *rm = alloc(ml);
+	struct nvmeta_rw w = { .io = {
+		.opcode = NVMETA_OP_WRITE, .slba = s, .nlb = nlb, .data = d, .data_len = dl,
+		.meta = m, .meta_len = ml, .prinfo = prchk_all(), .apptag = APPTAG,
+		.reftag = s }, .user_data = 71 };
+	struct nvmeta_rw r = w;
+	struct nvmeta_completion c[2];
+
+	need_road();
+	fill(d, m, s, nlb, 70);
+	if (has_pi)
+		gen_pi(d, m, nlb, s);
+	r.io.opcode = NVMETA_OP_READ;
+	r.io.data = rd;
+	r.io.meta = rm;
+	r.user_data = 72;
+	cr_assert_eq(nvmeta_queue_rw(bd, &pring, &w), 0, "%s", nvmeta_last_error());
+	cr_assert_eq(io_uring_submit(&pring), 1);
+	cr_assert_eq(nvmeta_reap(&pring, 1, c, 2), 1, "%s", nvmeta_last_error());
+	cr_assert_eq(c[0].user_data, 71);
+	cr_assert_eq(c[0].ret, 0, "write: %d: %s; %s", c[0].ret, nvmeta_last_error(), where());
+	cr_assert_eq(nvmeta_queue_rw(bd, &pring, &r), 0, "%s", nvmeta_last_error());
+	cr_assert_eq(io_uring_submit(&pring), 1);
+	cr_assert_eq(nvmeta_reap(&pring, 1, c, 2), 1, "%s", nvmeta_last_error());
+	cr_assert_eq(c[0].user_data, 72);
+	cr_assert_eq(c[0].ret, 0, "read: %d: %s; %s", c[0].ret, nvmeta_last_error(), where());
+	cr_assert_eq(memcmp(rd, d, dl), 0, "data; %s", where());
+	cr_assert_eq(memcmp(rm, m, ml), 0, "metadata; %s", where());
+}
+
 /* What the kernel puts into the metadata when the road carries none. */
 Test(rw, a_write_without_metadata)
 {

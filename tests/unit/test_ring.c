@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,10 +102,10 @@ Test(ring, the_sync_tag_is_reserved)
 	struct io_uring ring;
 
 	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
-	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, NVMETA_SYNC_USER_DATA), -EINVAL);
-	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, NVMETA_SYNC_USER_DATA | 0xffff), -EINVAL);
-	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, NVMETA_SYNC_USER_DATA - 1), 0);
-	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, NVMETA_SYNC_USER_DATA + 0x10000), 0);
+	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, NVMETA_TAG_USER_DATA), -EINVAL);
+	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, NVMETA_TAG_USER_DATA | 0xffffffff), -EINVAL);
+	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, NVMETA_TAG_USER_DATA - 1), 0);
+	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, NVMETA_TAG_USER_DATA + 0x100000000ULL), 0);
 	io_uring_queue_exit(&ring);
 }
 
@@ -165,26 +166,29 @@ Test(ring, the_wait_for_its_own_completion_survives_signals)
 	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
 	struct itimerval every = { { 0, 2000 }, { 0, 2000 } }, off = { 0 };
 	struct __kernel_timespec slow = { 0, 200 * 1000 * 1000 }, fast = { 0, 20 * 1000 * 1000 };
-	struct io_uring_cqe own[2], *cqe;
+	struct io_uring_cqe out[2], *cqe;
+	struct nvmeta_own own;
 	struct io_uring ring;
 	double t0;
 
 	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
 	cr_assert_eq(sigaction(SIGALRM, &sa, NULL), 0);
 	queue_timeout(&ring, 1, &fast);
-	queue_timeout(&ring, 42, &slow);
+	/* The library's own command: a slow timeout under its tag. */
+	cr_assert_eq(nvmeta_own_start(&ring, &own), 0, "%s", nvmeta_last_error());
+	io_uring_prep_timeout(own.sqe, &slow, 0, 0);
 	queue_nop(&ring, 3);
-	cr_assert_eq(io_uring_submit(&ring), 3);
+	cr_assert_eq(nvmeta_own_submit(&ring, &own), 0);
 	t0 = now();
 	cr_assert_eq(setitimer(ITIMER_REAL, &every, NULL), 0);
-	cr_assert_eq(nvmeta_wait_own(&ring, 42, own), 0, "%s", nvmeta_last_error());
+	cr_assert_eq(nvmeta_own_wait(&ring, &own, out), 0, "%s", nvmeta_last_error());
 	setitimer(ITIMER_REAL, &off, NULL);
 	cr_assert_geq(now() - t0, 0.15, "returned before its command completed");
 	/* The process slept in io_uring_enter for all of it: each signal
 	 * ended that wait with EINTR, and the wait went on. */
 	cr_assert_gt(alarms, 10, "only %d signals arrived", (int)alarms);
-	cr_assert_eq(own[0].user_data, 42);
-	cr_assert_eq(own[0].res, -ETIME);
+	cr_assert_eq(out[0].user_data, own.tag);
+	cr_assert_eq(out[0].res, -ETIME);
 	cr_assert_eq(io_uring_cq_ready(&ring), 2);
 	cr_assert_eq(io_uring_peek_cqe(&ring, &cqe), 0);
 	cr_assert_eq(cqe->user_data, 3, "the older completions keep their order");
@@ -192,7 +196,7 @@ Test(ring, the_wait_for_its_own_completion_survives_signals)
 	cr_assert_eq(io_uring_peek_cqe(&ring, &cqe), 0);
 	cr_assert_eq(cqe->user_data, 1);
 	io_uring_cqe_seen(&ring, cqe);
-	io_uring_queue_exit(&ring);
+	nvmeta_ring_exit(&ring);
 }
 
 #ifdef NVMETA_DEBUG
@@ -227,30 +231,340 @@ Test(ring, two_threads_on_one_ring_abort_in_debug_builds, .signal = SIGABRT)
 }
 #endif
 
-/* A sync command left behind by a failed submission completes later: it
- * must not pass for the next sync call's completion, and nvmeta_reap()
- * does not hand it to the caller. */
-Test(ring, an_abandoned_sync_completion_is_nobodys)
+/* A ring whose submissions fail (EBADFD) until io_uring_enable_rings(). */
+static void disabled_ring(struct io_uring *ring, unsigned int depth)
 {
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32 | IORING_SETUP_R_DISABLED,
+	};
+
+	cr_assert_eq(io_uring_queue_init_params(depth, ring, &p), 0);
+}
+
+/* io_uring_enable_rings(), which liburing 2.3 declares but does not export. */
+static int enable_ring(struct io_uring *ring)
+{
+	return syscall(__NR_io_uring_register, ring->ring_fd, IORING_REGISTER_ENABLE_RINGS,
+		       NULL, 0) < 0 ? -errno : 0;
+}
+
+/* The SQE the last call took from the ring. */
+static struct io_uring_sqe *last_sqe(struct io_uring *ring)
+{
+	unsigned int shift = ring->flags & IORING_SETUP_SQE128 ? 1 : 0;
+
+	return &ring->sq.sqes[((ring->sq.sqe_tail - 1) & ring->sq.ring_mask) << shift];
+}
+
+/*
+ * Issue 16, item 1: a sync call whose submission failed left its command
+ * queued, and the next submission on the ring (the application's own
+ * here) sent it to the device after the call had reported failure.  Now
+ * the command is a NOP by the time the call returns, and nvmeta_reap()
+ * drops the NOP's completion.
+ */
+Test(ring, a_sync_call_that_failed_to_submit_leaves_no_command_behind)
+{
+	struct __kernel_timespec later = { 0, 20 * 1000 * 1000 };
 	struct nvmeta_completion c[4];
 	struct nvmeta_io io = read_one();
-	struct io_uring_cqe *cqe;
 	struct io_uring ring;
+	uint32_t features;
+
+	disabled_ring(&ring, 8);
+	cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, NULL), -EBADFD, "%s", nvmeta_last_error());
+	cr_assert_eq(last_sqe(&ring)->opcode, IORING_OP_NOP,
+		     "the failed command is still queued as opcode %u", last_sqe(&ring)->opcode);
+	/* The ring probe's registered-buffer command, the same way. */
+	cr_assert_lt(nvmeta_ring_probe(&ring, &features), 0);
+	cr_assert_eq(last_sqe(&ring)->opcode, IORING_OP_NOP);
+	cr_assert_eq(enable_ring(&ring), 0);
+	/* The application's own command completes after the two NOPs: their
+	 * completions, dropped, do not count towards min. */
+	queue_timeout(&ring, 5, &later);
+	cr_assert_eq(io_uring_submit(&ring), 3);
+	cr_assert_eq(nvmeta_reap(&ring, 1, c, 4), 1);
+	cr_assert_eq(c[0].user_data, 5);
+	cr_assert_eq(c[0].ret, -ETIME);
+	cr_assert_eq(io_uring_cq_ready(&ring), 0);
+	nvmeta_ring_exit(&ring);
+}
+
+struct handover {
+	struct io_uring *ring;
+	struct nvmeta_dev *dev;
+	int ret;
+};
+
+static void *sync_in_a_thread(void *arg)
+{
+	struct handover *h = arg;
+	struct nvmeta_io io = read_one();
+
+	h->ret = nvmeta_io_sync(h->dev, h->ring, &io, NULL);
+	return NULL;
+}
+
+static int sync_on_a_new_thread(struct io_uring *ring, struct nvmeta_dev *d)
+{
+	struct handover h = { .ring = ring, .dev = d };
+	pthread_t t;
+
+	cr_assert_eq(pthread_create(&t, NULL, sync_in_a_thread, &h), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	return h.ret;
+}
+
+/*
+ * Issue 16, item 2: sync tags were a 16-bit counter per thread, so the
+ * first call of a second thread on a ring had the tag of the first
+ * thread's first call, and took that command's completion for its own
+ * (here: /dev/null's answer instead of EBADF for a closed descriptor).
+ */
+Test(ring, a_ring_passed_between_threads_gets_tags_that_do_not_repeat)
+{
+	struct nvmeta_dev closed = dev;
+	struct io_uring ring;
+
+	closed.fd = 1000;	/* not open: the kernel answers EBADF */
+	disabled_ring(&ring, 8);
+	cr_assert_eq(sync_on_a_new_thread(&ring, &dev), -EBADFD);
+	cr_assert_eq(enable_ring(&ring), 0);
+	cr_assert_eq(sync_on_a_new_thread(&ring, &closed), -EBADF, "%s", nvmeta_last_error());
+	nvmeta_ring_exit(&ring);
+}
+
+/* The same in one thread: a command of the library's still to complete
+ * keeps its tag out of use for the 65,536 calls after it. */
+Test(ring, tags_do_not_repeat_while_a_command_may_complete, .timeout = 120)
+{
+	struct nvmeta_dev closed = dev;
+	struct nvmeta_io io = read_one();
+	struct io_uring ring;
+	unsigned int i;
+	int alone;
+
+	closed.fd = 1000;
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	alone = nvmeta_io_sync(&dev, &ring, &io, NULL);
+	nvmeta_ring_exit(&ring);
+	disabled_ring(&ring, 8);
+	cr_assert_eq(sync_on_a_new_thread(&ring, &dev), -EBADFD);
+	cr_assert_eq(enable_ring(&ring), 0);
+	for (i = 0; i < 65535; i++)
+		cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, NULL), alone, "call %u", i);
+	cr_assert_eq(nvmeta_io_sync(&closed, &ring, &io, NULL), -EBADF, "%s", nvmeta_last_error());
+	nvmeta_ring_exit(&ring);
+}
+
+static void fill_cq_with_nops(struct io_uring *ring, unsigned int n)
+{
+	unsigned int i, sent = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!io_uring_sq_space_left(ring))
+			sent += io_uring_submit(ring);
+		queue_nop(ring, 100 + i);
+	}
+	sent += io_uring_submit(ring);
+	cr_assert_eq(sent, n);
+}
+
+static void reap_nops_in_order(struct io_uring *ring, unsigned int n)
+{
+	struct nvmeta_completion c[64];
+	unsigned int got = 0, i;
+	int ret;
+
+	while (got < n) {
+		ret = nvmeta_reap(ring, 1, c, 64);
+		cr_assert_gt(ret, 0, "%d: %s", ret, nvmeta_last_error());
+		for (i = 0; i < (unsigned int)ret; i++)
+			cr_assert_eq(c[i].user_data, 100 + got + i);
+		got += ret;
+	}
+	cr_assert_eq(nvmeta_reap(ring, 0, c, 64), 0);
+}
+
+/*
+ * Issue 16, item 3: a sync call on a ring whose completion queue the
+ * application left full, or whose completions the kernel holds in its
+ * overflow list, waited for an entry that could never arrive.  Now it
+ * says so and queues nothing; the caller's completions stay, in order.
+ */
+Test(ring, a_full_or_overflowed_completion_queue_is_refused_not_waited_on, .timeout = 30)
+{
+	struct nvmeta_io io = read_one();
+	struct io_uring ring;
+	unsigned int cq;
+
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	cq = ring.cq.ring_entries;
+	fill_cq_with_nops(&ring, cq);
+	cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, NULL), -EBUSY);
+	cr_assert(strstr(nvmeta_last_error(), "completion queue full: reap first"), "%s",
+		  nvmeta_last_error());
+	cr_assert_eq(io_uring_sq_ready(&ring), 0, "nothing is queued");
+	reap_nops_in_order(&ring, cq);
+
+	fill_cq_with_nops(&ring, cq + 4);	/* four held back by the kernel */
+	cr_assert(io_uring_cq_has_overflow(&ring));
+	cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, NULL), -EBUSY);
+	cr_assert(strstr(nvmeta_last_error(), "held back by the kernel"), "%s", nvmeta_last_error());
+	reap_nops_in_order(&ring, cq + 4);
+	nvmeta_ring_exit(&ring);
+}
+
+/* Room made without entering the kernel: the overflowed entries are
+ * flushed in, and the call goes ahead. */
+Test(ring, overflowed_completions_are_flushed_when_there_is_room, .timeout = 30)
+{
+	struct nvmeta_io io = read_one();
+	struct io_uring ring;
+	unsigned int cq;
 	int alone;
 
 	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
 	alone = nvmeta_io_sync(&dev, &ring, &io, NULL);
-	queue_nop(&ring, NVMETA_SYNC_USER_DATA | 0x8000);	/* an old call's tag */
+	cq = ring.cq.ring_entries;
+	fill_cq_with_nops(&ring, cq + 4);
+	cr_assert(io_uring_cq_has_overflow(&ring));
+	io_uring_cq_advance(&ring, 8);	/* the application took eight */
+	cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, NULL), alone, "%s", nvmeta_last_error());
+	cr_assert_eq(io_uring_cq_ready(&ring), cq - 4);
+	io_uring_cq_advance(&ring, cq - 4);
+	nvmeta_ring_exit(&ring);
+}
+
+/* The queue fills with the application's completions after the command
+ * went out: the call returns instead of waiting for ever, and the
+ * command's completion, flushed in later, is dropped by nvmeta_reap(). */
+Test(ring, a_queue_that_fills_during_the_wait_ends_it, .timeout = 30)
+{
+	struct nvmeta_io io = read_one();
+	struct io_uring ring;
+	unsigned int i, cq, sq;
+
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	cq = ring.cq.ring_entries;
+	sq = ring.sq.ring_entries;
+	/* Room for one more when the call starts; the sq - 1 NOPs queued
+	 * but not submitted go out ahead of its command and fill it. */
+	fill_cq_with_nops(&ring, cq - (sq - 1));
+	for (i = cq - (sq - 1); i < cq; i++)
+		queue_nop(&ring, 100 + i);
+	cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, NULL), -EBUSY);
+	cr_assert(strstr(nvmeta_last_error(), "while waiting"), "%s", nvmeta_last_error());
+	reap_nops_in_order(&ring, cq);
+	nvmeta_ring_exit(&ring);
+}
+
+/*
+ * Issue 16, item 4: nvmeta_reap() took any user_data starting 0x6e72 for
+ * a request's address and dereferenced it (a segfault here), and dropped
+ * completions in the old sync range.  Completions the library did not
+ * queue are the application's, whatever their user_data.
+ */
+Test(ring, completions_the_library_did_not_queue_are_returned_untouched)
+{
+	static const uint64_t foreign[] = {
+		0x6e72000000001234ULL,			/* the old request range */
+		0x6e766d6574618000ULL,			/* the old sync range */
+		NVMETA_TAG_USER_DATA | 0xffff,		/* a slot beyond the table */
+		NVMETA_TAG_USER_DATA | 0x00050003,	/* a free slot */
+	};
+	struct nvmeta_completion c[8];
+	struct io_uring ring;
+	unsigned int i;
+
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	for (i = 0; i < ARRAY_SIZE(foreign); i++)
+		queue_nop(&ring, foreign[i]);
+	cr_assert_eq(io_uring_submit(&ring), (int)ARRAY_SIZE(foreign));
+	cr_assert_eq(nvmeta_reap(&ring, ARRAY_SIZE(foreign), c, 8), (int)ARRAY_SIZE(foreign));
+	for (i = 0; i < ARRAY_SIZE(foreign); i++) {
+		cr_assert_eq(c[i].user_data, foreign[i]);
+		cr_assert_eq(c[i].ret, 0);
+	}
+	nvmeta_ring_exit(&ring);
+}
+
+/* A request's tag is live while it is in flight, and foreign again once
+ * reaped: a copy of it reaped later is the application's. */
+Test(ring, a_request_tag_names_a_slot_only_while_in_flight)
+{
+	struct nvmeta_request rq = { .io = read_one(), .user_data = 77 };
+	struct nvmeta_completion c[4];
+	struct io_uring ring;
+	uint64_t tag;
+
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	cr_assert_eq(nvmeta_queue_request(&dev, &ring, &rq), 0, "%s", nvmeta_last_error());
+	tag = last_sqe(&ring)->user_data;
+	cr_assert(NVMETA_IS_TAG_USER_DATA(tag));
 	cr_assert_eq(io_uring_submit(&ring), 1);
-	cr_assert_eq(io_uring_wait_cqe(&ring, &cqe), 0);
-	cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, NULL), alone);
-	cr_assert_eq(io_uring_cq_ready(&ring), 1, "the stray completion stays for reap");
-	queue_nop(&ring, 5);
+	cr_assert_eq(nvmeta_reap(&ring, 1, c, 4), 1);
+	cr_assert_eq(c[0].user_data, 77);
+	queue_nop(&ring, tag);
 	cr_assert_eq(io_uring_submit(&ring), 1);
-	cr_assert_eq(nvmeta_reap(&ring, 2, c, 4), 1);
-	cr_assert_eq(c[0].user_data, 5);
-	cr_assert_eq(io_uring_cq_ready(&ring), 0);
-	io_uring_queue_exit(&ring);
+	cr_assert_eq(nvmeta_reap(&ring, 1, c, 4), 1);
+	cr_assert_eq(c[0].user_data, tag);
+	nvmeta_ring_exit(&ring);
+}
+
+/* As many of the library's commands in flight as the CQ holds: the next
+ * one is refused before it takes an SQE. */
+Test(ring, requests_beyond_the_completion_queue_are_refused)
+{
+	static struct nvmeta_request rq[64];
+	struct io_uring ring;
+	unsigned int i, cq;
+
+	cr_assert_eq(nvmeta_ring_init(&ring, 64), 0);
+	cq = ring.cq.ring_entries;
+	cr_assert_leq(cq, 128);
+	for (i = 0; i < cq; i++) {
+		rq[i % 64].io = read_one();
+		if (io_uring_sq_space_left(&ring) == 0)
+			cr_assert_geq(io_uring_submit(&ring), 0);
+		cr_assert_eq(nvmeta_queue_request(&dev, &ring, &rq[i % 64]), 0, "request %u: %s", i,
+			     nvmeta_last_error());
+	}
+	cr_assert_eq(nvmeta_queue_request(&dev, &ring, &rq[0]), -EBUSY);
+	cr_assert(strstr(nvmeta_last_error(), "reap first"), "%s", nvmeta_last_error());
+	nvmeta_ring_exit(&ring);
+}
+
+/* Issue 16, item 7: unknown flag bits were accepted by every road. */
+Test(ring, unknown_io_flags_are_refused_on_every_road)
+{
+	struct nvmeta_io io = read_one();
+	struct io_uring_sqe sqe[2];
+	struct io_uring ring;
+
+	io.flags = 1u << 7 | NVMETA_IO_NO_PREFAULT;
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	cr_assert_eq(nvmeta_prep(&dev, sqe, &io), -EINVAL);
+	cr_assert(strstr(nvmeta_last_error(), "unknown bits 0x80"), "%s", nvmeta_last_error());
+	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, 1), -EINVAL);
+	cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, NULL), -EINVAL);
+	io.flags = 0x80000000u | NVMETA_IO_RAW;
+	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, 1), -EINVAL, "RAW skips no encoding check");
+	cr_assert(strstr(nvmeta_last_error(), "0x80000000"), "%s", nvmeta_last_error());
+	cr_assert_eq(io_uring_sq_ready(&ring), 0);
+	nvmeta_ring_exit(&ring);
+}
+
+/* Issue 16, item 6: nvmeta_prep() took NVMETA_IO_PI_VERIFY, and nothing
+ * verified the SQE it filled. */
+Test(ring, prep_refuses_a_verification_nobody_would_do)
+{
+	struct nvmeta_io io = read_one();
+	struct io_uring_sqe sqe[2];
+
+	io.flags = NVMETA_IO_PI_VERIFY;
+	cr_assert_eq(nvmeta_prep(&dev, sqe, &io), -EINVAL);
+	cr_assert(strstr(nvmeta_last_error(), "nvmeta_queue_request"), "%s", nvmeta_last_error());
 }
 
 Test(ring, permission_errors_name_their_likely_causes)

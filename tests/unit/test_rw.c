@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <criterion/criterion.h>
 #include "internal.h"
@@ -135,6 +136,83 @@ Test(rw, only_a_block_device_of_a_namespace_opens)
 
 	cr_assert_eq(nvmeta_bdev_open("/dev/null", &bd), -ENOTBLK);
 	cr_assert_eq(nvmeta_bdev_open("/nonexistent/nvme0n1", &bd), -ENOENT);
+}
+
+static struct nvmeta_rw read_plain(uint64_t slba, uint32_t nlb, uint64_t user_data)
+{
+	struct nvmeta_rw rw = { .io = {
+		.opcode = NVMETA_OP_READ, .slba = slba, .nlb = nlb, .data = data,
+		.data_len = nlb * 4096 }, .user_data = user_data };
+	return rw;
+}
+
+/*
+ * Issue 16, item 5: nvmeta_reap() decoded an attribute-road completion
+ * (the bytes moved) as a passthrough status, so a good 4096-byte read
+ * came back as -EIO and a short one went unnoticed.  Commands queued with
+ * nvmeta_queue_rw() are decoded by their road.
+ */
+Test(rw, reaped_attribute_road_commands_are_decoded_as_transfers)
+{
+	struct nvmeta_rw whole = read_plain(3, 1, 41), cut = read_plain(255, 2, 42);
+	struct nvmeta_completion c[4];
+	struct io_uring ring;
+
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	cr_assert_eq(nvmeta_queue_rw(&b, &ring, &whole), 0, "%s", nvmeta_last_error());
+	/* The file ends after block 255: a read of 255+2 moves one block. */
+	cr_assert_eq(nvmeta_queue_rw(&b, &ring, &cut), 0, "%s", nvmeta_last_error());
+	cr_assert_eq(io_uring_submit(&ring), 2);
+	cr_assert_eq(nvmeta_reap(&ring, 2, c, 4), 2);
+	cr_assert_eq(c[0].user_data, 41);
+	cr_assert_eq(c[0].ret, 0, "%d", c[0].ret);
+	cr_assert_eq(c[1].user_data, 42);
+	cr_assert_eq(c[1].ret, -EIO);
+	nvmeta_ring_exit(&ring);
+}
+
+Test(rw, a_completion_result_means_bytes_moved)
+{
+	struct nvmeta_rw rw = read_plain(3, 2, 0);
+
+	cr_assert_eq(nvmeta_rw_complete(&rw, 8192), 0);
+	cr_assert_eq(nvmeta_rw_complete(&rw, 512), -EIO);
+	cr_assert(strstr(nvmeta_last_error(), "short transfer, 512 of 8192 bytes"), "%s",
+		  nvmeta_last_error());
+	cr_assert_eq(nvmeta_rw_complete(&rw, 2048), -EIO, "a multiple of 2 KiB passes no more");
+	cr_assert_eq(nvmeta_rw_complete(&rw, -EILSEQ), -EILSEQ);
+	cr_assert(strstr(nvmeta_last_error(), "integrity check failed"), "%s", nvmeta_last_error());
+}
+
+/* Issue 16, item 1, on this road: the failed write is a NOP by the time
+ * nvmeta_rw_sync() returns, and never reaches the file. */
+Test(rw, a_sync_write_that_failed_to_submit_never_lands)
+{
+	struct io_uring_params p = { .flags = IORING_SETUP_R_DISABLED };
+	struct nvmeta_rw w = read_plain(5, 1, 0), r = read_plain(5, 1, 0), other = read_plain(6, 1, 0);
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	unsigned int i;
+
+	w.io.opcode = NVMETA_OP_WRITE;
+	r.io.data = data + 4096;
+	memset(data, 0xa5, 4096);
+	cr_assert_eq(io_uring_queue_init_params(4, &ring, &p), 0);
+	cr_assert_eq(nvmeta_rw_sync(&b, &ring, &w), -EBADFD);
+	cr_assert(strstr(nvmeta_last_error(), "nvme9n1"), "%s", nvmeta_last_error());
+	cr_assert_eq(syscall(__NR_io_uring_register, ring.ring_fd, IORING_REGISTER_ENABLE_RINGS,
+			     NULL, 0), 0);
+	memset(data, 0x5a, 4096);	/* the caller reuses its buffer */
+	other.io.data = data + 8192;
+	cr_assert_eq(nvmeta_rw_sync(&b, &ring, &other), 0, "%s", nvmeta_last_error());
+	/* What the failed call left went out with that read: its completion
+	 * is the one left in the ring. */
+	cr_assert_eq(io_uring_wait_cqe(&ring, &cqe), 0);
+	io_uring_cqe_seen(&ring, cqe);
+	cr_assert_eq(nvmeta_rw_sync(&b, &ring, &r), 0, "%s", nvmeta_last_error());
+	for (i = 0; i < 4096; i++)
+		cr_assert_eq(data[4096 + i], 0, "byte %u of the block is 0x%x", i, data[4096 + i]);
+	nvmeta_ring_exit(&ring);
 }
 
 /* FS_IOC_GETLBMD_CAP's guard types (the kernel's LBMD_PI_CSUM_*): only
