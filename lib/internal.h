@@ -158,8 +158,10 @@ struct nvmeta_tags {
 /* tags.c: the ring's table, or NULL when it has none (no system call). */
 struct nvmeta_tags *nvmeta_tags_find(const struct io_uring *ring) NVMETA_HIDDEN;
 
-/* tags.c: the ring's table, made on first use. */
-int nvmeta_tags_attach(const struct io_uring *ring, struct nvmeta_tags **out) NVMETA_HIDDEN;
+/* tags.c: the ring's table, made on first use; @fresh: a new one even if
+ * a table matches (a new ring may reuse a closed one's fd and mapping). */
+int nvmeta_tags_attach(const struct io_uring *ring, bool fresh,
+		       struct nvmeta_tags **out) NVMETA_HIDDEN;
 
 /* tags.c: free the ring's table (nvmeta_ring_exit()). */
 void nvmeta_tags_detach(const struct io_uring *ring) NVMETA_HIDDEN;

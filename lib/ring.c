@@ -37,7 +37,7 @@ static int attach_tags(struct io_uring *ring)
 	struct nvmeta_tags *t;
 	int ret;
 
-	ret = nvmeta_tags_attach(ring, &t);
+	ret = nvmeta_tags_attach(ring, true, &t);
 	if (ret)
 		io_uring_queue_exit(ring);
 	return ret;
@@ -244,7 +244,7 @@ int nvmeta_queue_request(const struct nvmeta_dev *dev, struct io_uring *ring,
 
 	ret = nvmeta_ring_check(ring);
 	if (!ret)
-		ret = nvmeta_tags_attach(ring, &t);
+		ret = nvmeta_tags_attach(ring, false, &t);
 	if (ret)
 		return ret;
 	rq->dev = dev;

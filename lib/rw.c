@@ -471,7 +471,7 @@ int nvmeta_queue_rw(const struct nvmeta_bdev *b, struct io_uring *ring, struct n
 	/* Checks first: an SQE taken from the ring cannot be given back. */
 	ret = rw_ready(b, rw);
 	if (!ret)
-		ret = nvmeta_tags_attach(ring, &t);
+		ret = nvmeta_tags_attach(ring, false, &t);
 	if (!ret)
 		ret = nvmeta_tag_claim(t, NVMETA_TAG_RW, rw, &tag);
 	if (ret)

@@ -105,7 +105,7 @@ int nvmeta_own_start(struct io_uring *ring, struct nvmeta_own *own)
 	struct nvmeta_tag_slot *s;
 	int ret;
 
-	ret = nvmeta_tags_attach(ring, &own->tags);
+	ret = nvmeta_tags_attach(ring, false, &own->tags);
 	if (ret)
 		return ret;
 	ret = cq_room(ring);

@@ -25,7 +25,8 @@
  * on a ring's first tagged command (nvmeta_ring_init() and
  * nvmeta_ring_setup() make them at once, so the hot path never
  * allocates); nvmeta_ring_exit() frees one, and a table whose ring was
- * closed is replaced when its descriptor number comes back.
+ * closed is replaced when its descriptor number comes back with another
+ * mapping, or at once by nvmeta_ring_init() and nvmeta_ring_setup().
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -95,12 +96,12 @@ static struct nvmeta_tags *tags_make(const struct io_uring *ring)
 	return t;
 }
 
-int nvmeta_tags_attach(const struct io_uring *ring, struct nvmeta_tags **out)
+int nvmeta_tags_attach(const struct io_uring *ring, bool fresh, struct nvmeta_tags **out)
 {
 	_Atomic(struct nvmeta_tags *) *e;
 	struct nvmeta_tags *t, *old;
 
-	*out = nvmeta_tags_find(ring);
+	*out = fresh ? NULL : nvmeta_tags_find(ring);
 	if (*out)
 		return 0;
 	if (ring->ring_fd < 0 || (unsigned int)ring->ring_fd >= DIR_CHUNK * DIR_CHUNKS)

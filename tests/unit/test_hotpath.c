@@ -47,7 +47,7 @@
 #define LBA 512
 #define MS 8
 
-enum hot_what { HOT_QUEUE_REAP, HOT_SYNC, HOT_PREP };
+enum hot_what { HOT_QUEUE_REAP, HOT_REQUEST_REAP, HOT_SYNC, HOT_PREP };
 
 /* What the child saw, in a shared mapping; set before it exits. */
 struct hot_result {
@@ -172,6 +172,37 @@ static void queue_submit_reap(struct nvmeta_dev *dev, struct io_uring *ring,
 	}
 }
 
+/* The same through requests: a tag from the ring's table per command,
+ * given back at reap. */
+static void request_submit_reap(struct nvmeta_dev *dev, struct io_uring *ring,
+				struct nvmeta_slots *slots)
+{
+	static struct nvmeta_request rq[IOS];
+	struct nvmeta_completion c[IOS];
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < IOS; i++) {
+		rq[i] = (struct nvmeta_request){ .io = read_io(slots, i), .user_data = 100 + i };
+		ret = nvmeta_queue_request(dev, ring, &rq[i]);
+		note_err(ret);
+		res->queued += !ret;
+	}
+	ret = io_uring_submit(ring);
+	note_err(ret < 0 ? ret : 0);
+	while (res->reaped < res->queued) {
+		ret = nvmeta_reap(ring, res->queued - res->reaped, c, IOS);
+		if (ret <= 0) {
+			note_err(ret ? ret : -EAGAIN);
+			break;
+		}
+		for (i = 0; i < (unsigned int)ret; i++)
+			if (c[i].user_data != 100u + res->reaped + i)
+				note_err(-EBADMSG);
+		res->reaped += ret;
+	}
+}
+
 static void sync_reads(struct nvmeta_dev *dev, struct io_uring *ring, struct nvmeta_slots *slots)
 {
 	struct nvmeta_status st;
@@ -258,6 +289,9 @@ static void child(enum hot_what what, bool populate)
 	case HOT_QUEUE_REAP:
 		queue_submit_reap(&dev, &ring, slots);
 		break;
+	case HOT_REQUEST_REAP:
+		request_submit_reap(&dev, &ring, slots);
+		break;
 	case HOT_SYNC:
 		sync_reads(&dev, &ring, slots);
 		break;
@@ -330,6 +364,15 @@ Test(hotpath, queue_submit_and_reap_make_no_other_system_call)
 {
 	run(HOT_QUEUE_REAP, false);
 	assert_no_call("nvmeta_queue/io_uring_submit/nvmeta_reap");
+	cr_assert_eq(res->first_err, 0, "%d: %s", res->first_err, res->error);
+	cr_assert_eq(res->queued, IOS);
+	cr_assert_eq(res->reaped, IOS);
+}
+
+Test(hotpath, requests_take_and_give_back_tags_without_a_system_call)
+{
+	run(HOT_REQUEST_REAP, false);
+	assert_no_call("nvmeta_queue_request/io_uring_submit/nvmeta_reap");
 	cr_assert_eq(res->first_err, 0, "%d: %s", res->first_err, res->error);
 	cr_assert_eq(res->queued, IOS);
 	cr_assert_eq(res->reaped, IOS);
