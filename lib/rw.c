@@ -91,7 +91,8 @@ static void pi_from_profile(struct nvmeta_dev_info *in)
 	const char *f = in->limits.integrity_format;
 
 	in->pi_type = strstr(f, "TYPE1") ? 1 : strstr(f, "TYPE3") ? 3 : 0;
-	in->guard_bits = strstr(f, "CRC64") ? 64 : 16;
+	/* The IP checksum profiles are SCSI's: no NVMe guard (decide_road()). */
+	in->guard_bits = strstr(f, "-IP") ? 0 : strstr(f, "CRC64") ? 64 : 16;
 	in->pi_size = in->guard_bits == 64 ? 16 : 8;
 	in->pi_first = true;
 }
@@ -288,6 +289,9 @@ static int decide_road(struct nvmeta_bdev *b)
 				   b->info.block_name);
 	if (nvmeta_lbmd_guard_bits(&b->lbmd) < 0)
 		return refuse_road(b, "%s", nvmeta_last_error());
+	if (strstr(b->info.limits.integrity_format, "-IP"))
+		return refuse_road(b, "integrity profile %s guards with the IP checksum, which is not NVMe protection information",
+				   b->info.limits.integrity_format);
 	return probe_road(b);
 }
 

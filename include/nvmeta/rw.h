@@ -40,10 +40,13 @@ struct nvmeta_lbmd {
  * profile, FS_IOC_GETLBMD_CAP), not from identify: no passthrough
  * privilege is needed.  Whether the kernel honours the PI attribute is
  * decided here, once, from what it does: the ring must report
- * IORING_FEAT_RW_ATTR, and one read of block 0 with the attribute must
- * change a metadata buffer filled with a pattern.  A kernel that does
- * not pass both is remembered, and every later command is refused before
- * any I/O, saying why.
+ * IORING_FEAT_RW_ATTR, and two reads of block 0 with the attribute, into
+ * metadata buffers filled with two complementary patterns, must leave the
+ * same bytes in both (every byte written, whatever the block holds).  A
+ * kernel that does not pass both is remembered, and every later command
+ * is refused before any I/O, saying why; so is a device whose guard is
+ * not NVMe's (an unknown FS_IOC_GETLBMD_CAP guard type, or an integrity
+ * profile with the IP checksum).
  * Returns 0, or -ENOENT, -ENOTBLK (not a block device), -ENODEV (not an
  * NVMe namespace), -EACCES/-EPERM, -ENOMEM.
  */
