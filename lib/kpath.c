@@ -125,15 +125,19 @@ static int add_probe(struct nvmeta_kpath *kp, int i)
 }
 
 /* Disable, then remove: the kernel refuses to remove an enabled probe
- * (EBUSY). */
+ * (EBUSY).  A name too long for @line is none of ours (they are shorter
+ * than NVMETA_KPATH_EVENT_MAX): nothing is written for it. */
 static int remove_event(const struct nvmeta_kpath *kp, const char *event)
 {
 	char path[PATH_MAX], line[160];
 
-	snprintf(line, sizeof(line), "events/" EVENT_GROUP "/%s/enable", event);
+	if (snprintf(line, sizeof(line), "events/" EVENT_GROUP "/%s/enable", event) >=
+	    (int)sizeof(line))
+		return -ENAMETOOLONG;
 	tracefs_path(path, sizeof(path), kp, line);
 	write_file(path, "0", false);
-	snprintf(line, sizeof(line), "-:%s\n", event);
+	if (snprintf(line, sizeof(line), "-:%s\n", event) >= (int)sizeof(line))
+		return -ENAMETOOLONG;
 	tracefs_path(path, sizeof(path), kp, "kprobe_events");
 	return write_file(path, line, true);
 }

@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
 done
 
 "$ROOT/tests/install-deps.sh"
-cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNVMETA_WERROR=ON >/dev/null
 cmake --build "$ROOT/build" -j "$(nproc)"
 "$ROOT/tests/vm/lab" setup
 "$ROOT/tests/vm/lab" run --kernel "$KERNEL" --qemu "$QEMU" --preset "$PRESET" \

@@ -6,14 +6,18 @@
 #include <criterion/criterion.h>
 #include "internal.h"
 
-/* A 32-byte CQE with @res and result dword 0x42. */
+/* A 32-byte CQE with @res and result dword 0x42.  A union, not a struct
+ * with room after the CQE: big_cqe[] is a flexible array member, which
+ * may not be followed by another member. */
 static int decode(int res, struct nvmeta_status *st)
 {
-	struct {
+	union {
 		struct io_uring_cqe cqe;
-		uint64_t extra[2];
-	} big = { .cqe = { .res = res } };
+		unsigned char cqe32[2 * sizeof(struct io_uring_cqe)];
+	} big;
 
+	memset(&big, 0, sizeof(big));
+	big.cqe.res = res;
 	big.cqe.big_cqe[0] = 0x42;
 	return nvmeta_status_decode(&big.cqe, st);
 }
