@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 #include "args.h"
 #include "nvmeta.h"
 
@@ -164,7 +165,8 @@ static int ring_up(struct run *r, const struct options *o)
  */
 static int register_data(struct run *r, const struct options *o)
 {
-	size_t cmd_len = (size_t)o->nlb * r->block_bytes, page = 4096, pages, i, n;
+	size_t cmd_len = (size_t)o->nlb * r->block_bytes, pages, i, n;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);	/* max_segments counts these */
 	uint32_t segs = r->info->limits.max_segments ? r->info->limits.max_segments : 1;
 	struct iovec *iov;
 	int ret;

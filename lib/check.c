@@ -369,11 +369,19 @@ static bool all_zero(const uint8_t *p, size_t len, size_t *at)
 	return true;
 }
 
+/* The bytes of the sentinel mapping: SENTINEL_PAGES pages of the running
+ * system, whose pages are not 4 KiB everywhere (16 or 64 KiB on some arm64
+ * and ppc64 kernels). */
+static size_t sentinel_len(void)
+{
+	return SENTINEL_PAGES * (size_t)sysconf(_SC_PAGESIZE);
+}
+
 /* Memory the process populated but never wrote, and a mapping made after
  * the I/O, must both read as zero. */
 static bool untouched_memory_zero(struct check *c)
 {
-	size_t len = SENTINEL_PAGES * 4096, at;
+	size_t len = sentinel_len(), at;
 	void *fresh;
 	bool ok;
 
@@ -1242,6 +1250,7 @@ static int check_run2(struct check *c, unsigned int index)
 	const struct nvmeta_dev *dev = c->dev;
 	struct nvmeta_check_result *res = c->res;
 	struct io_uring *ring = c->ring;
+	size_t sentinel = sentinel_len();
 	int ret;
 
 	if (tc->flags & NVMETA_CHECK_REFORMAT)
@@ -1253,7 +1262,7 @@ static int check_run2(struct check *c, unsigned int index)
 		return nvmeta_check_fixed_buf(dev, res);
 	if (!pi_setup(c))
 		return 0;
-	c->sentinel = mmap(NULL, SENTINEL_PAGES * 4096, PROT_READ | PROT_WRITE,
+	c->sentinel = mmap(NULL, sentinel, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (c->sentinel == MAP_FAILED)
 		return nvmeta_fail(-errno, "mmap: %m");
@@ -1284,7 +1293,7 @@ out:
 	free_side(&c->dst);
 	free(c->want[DATA_BYTES]);
 	free(c->want[META_BYTES]);
-	munmap(c->sentinel, SENTINEL_PAGES * 4096);
+	munmap(c->sentinel, sentinel);
 	return 0;
 }
 

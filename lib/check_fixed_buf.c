@@ -18,14 +18,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include "check.h"
-
-#define PAGE 4096u
 
 struct fixed {
 	const struct nvmeta_dev *dev;
 	struct nvmeta_check_result *res;
 	struct io_uring ring;
+	size_t page;		/* the running system's: max_segments counts these */
 	unsigned char *reg;	/* the registered memory */
 	size_t reg_len;
 	unsigned char *meta;
@@ -78,7 +78,7 @@ static int round_trip(struct fixed *f, unsigned int salt)
 /* Register @pages pages of f->reg as buffer 0 and run a round trip. */
 static int with_registration(struct fixed *f, size_t pages, unsigned int salt)
 {
-	struct iovec iov = { .iov_base = f->reg, .iov_len = pages * PAGE };
+	struct iovec iov = { .iov_base = f->reg, .iov_len = pages * f->page };
 	int ret;
 
 	ret = io_uring_register_buffers(&f->ring, &iov, 1);
@@ -95,7 +95,7 @@ static void judge(struct fixed *f, size_t big, uint32_t segs)
 {
 	const struct nvmeta_dev_info *in = &f->dev->info;
 	struct nvmeta_check_result *res = f->res;
-	size_t small = (f->dlen + PAGE - 1) / PAGE * 2;
+	size_t small = (f->dlen + f->page - 1) / f->page * 2;
 	int ret;
 
 	ret = with_registration(f, small, 3);
@@ -125,7 +125,7 @@ static void judge(struct fixed *f, size_t big, uint32_t segs)
 int nvmeta_check_fixed_buf(const struct nvmeta_dev *dev, struct nvmeta_check_result *res)
 {
 	const struct nvmeta_dev_info *in = &dev->info;
-	struct fixed f = { .dev = dev, .res = res };
+	struct fixed f = { .dev = dev, .res = res, .page = (size_t)sysconf(_SC_PAGESIZE) };
 	uint32_t features = 0, segs = in->limits.max_segments;
 	size_t big;
 
@@ -147,8 +147,8 @@ int nvmeta_check_fixed_buf(const struct nvmeta_dev *dev, struct nvmeta_check_res
 	}
 	f.dlen = (size_t)res->nlb * (in->lba_size + (in->extended_lba ? in->ms : 0));
 	f.mlen = in->extended_lba ? 0 : (size_t)res->nlb * in->ms;
-	big = segs + 1 + 2 * ((f.dlen + PAGE - 1) / PAGE);
-	f.reg = mmap(NULL, big * PAGE, PROT_READ | PROT_WRITE,
+	big = segs + 1 + 2 * ((f.dlen + f.page - 1) / f.page);
+	f.reg = mmap(NULL, big * f.page, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	f.meta = mmap(NULL, f.mlen ? f.mlen : 1, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -160,7 +160,7 @@ int nvmeta_check_fixed_buf(const struct nvmeta_dev *dev, struct nvmeta_check_res
 	judge(&f, big, segs);
 unmap:
 	if (f.reg != MAP_FAILED)
-		munmap(f.reg, big * PAGE);
+		munmap(f.reg, big * f.page);
 	if (f.meta != MAP_FAILED)
 		munmap(f.meta, f.mlen ? f.mlen : 1);
 out:
