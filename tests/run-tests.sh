@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The test command: install what is missing, build, run the unit tests
-# plainly and under ASan+UBSan, then the lab's VM matrix (real kernels in
-# QEMU with emulated NVMe namespaces that carry metadata) and its matrix of
-# controllers removed mid-run.
+# plainly and under ASan+UBSan, build as packagers do (Release with GCC and
+# clang, Debian's flags), then the lab's VM matrix (real kernels in QEMU
+# with emulated NVMe namespaces that carry metadata) and its matrix of
+# controllers removed mid-run.  Every build here treats a warning as an
+# error (NVMETA_WERROR).
 #
 #   tests/run-tests.sh [--full] [--no-lab]
 #     --full    every kernel x controller x preset (tests/vm/matrix-full.tsv)
@@ -37,12 +39,14 @@ stage() {
 	fi
 }
 
-# Quiet when it works; the whole log when it does not.
+# Quiet when it works; the whole log when it does not.  Options after the
+# directory override the defaults (the last -D of a variable wins).
 build() {
 	local dir=$1
 	shift
 	mkdir -p "$dir"
-	if cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$dir/build.log" 2>&1 &&
+	if cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNVMETA_WERROR=ON \
+		"$@" >"$dir/build.log" 2>&1 &&
 		cmake --build "$dir" -j "$(nproc)" >>"$dir/build.log" 2>&1; then
 		return 0
 	fi
@@ -60,12 +64,33 @@ fuzz() {
 	local dir=$ROOT/build-fuzz
 	mkdir -p "$dir"
 	if ! { cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DCMAKE_C_COMPILER=clang -DNVMETA_FUZZ=ON -DNVMETA_BUILD_TESTS=OFF &&
+		-DCMAKE_C_COMPILER=clang -DNVMETA_FUZZ=ON -DNVMETA_BUILD_TESTS=OFF \
+		-DNVMETA_WERROR=ON &&
 		cmake --build "$dir" -j "$(nproc)" --target nvmeta_fuzz; } >"$dir/build.log" 2>&1; then
 		cat "$dir/build.log"
 		return 1
 	fi
 	"$ROOT/tests/fuzz/run.sh" "$dir" 60
+}
+
+# What packagers build, every target of it (tests too), so that their
+# optimisation and hardening flags find warnings before they do: Release
+# (-O3) with GCC and with clang, and Debian's flags (dpkg-buildflags:
+# _FORTIFY_SOURCE, stack protector, relro) on RelWithDebInfo with GCC.
+# CMake reads no CPPFLAGS, so they join CFLAGS, as debhelper does (from
+# the source tree: -ffile-prefix-map names it).  Built only: the unit
+# tests ran above.
+packager_builds() {
+	local cflags ldflags ret=0
+
+	build "$ROOT/build-release-gcc" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc || ret=1
+	build "$ROOT/build-release-clang" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang || ret=1
+	cflags=$(cd "$ROOT" && echo "$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)") &&
+		ldflags=$(cd "$ROOT" && dpkg-buildflags --get LDFLAGS) &&
+		build "$ROOT/build-dpkg" -DCMAKE_C_COMPILER=gcc -DCMAKE_C_FLAGS="$cflags" \
+			-DCMAKE_EXE_LINKER_FLAGS="$ldflags" -DCMAKE_SHARED_LINKER_FLAGS="$ldflags" ||
+		ret=1
+	return $ret
 }
 
 # Installed under two prefixes, neither in the loader's search path: the
@@ -86,6 +111,7 @@ stage "unit tests" unit "$ROOT/build"
 stage "build with ASan+UBSan" build "$ROOT/build-asan" -DNVMETA_SANITIZE=ON
 stage "unit tests under ASan+UBSan" unit "$ROOT/build-asan"
 stage "fuzzing" fuzz
+stage "packager builds" packager_builds
 stage "install, pkg-config and find_package" install_check
 if [ "$LAB" = 1 ]; then
 	stage "lab setup" "$ROOT/tests/vm/lab" setup
