@@ -344,7 +344,8 @@ static int usage(int ret)
 		"       [--fio PATH] [--slba N] [--no-observe] [--json FILE] [--csv FILE]\n"
 		"       [--lat-csv FILE] [--quiet] /dev/ngXnY\n"
 		"Reads (and with --writes, writes) with metadata on DEVICE, which it\n"
-		"overwrites from SLBA on: use a scratch namespace.\n");
+		"overwrites from SLBA on: use a scratch namespace.\n"
+		"--json -: JSON on stdout, the table on stderr.\n");
 	return ret;
 }
 
@@ -453,10 +454,12 @@ static int outputs(struct plan *p)
 {
 	const struct bench_opts *o = p->o;
 	double book = runner_bookkeeping_us();
+	/* --json -: the JSON alone on stdout, the table on stderr. */
+	FILE *table = o->json_path && !strcmp(o->json_path, "-") ? stderr : stdout;
 	int ret = 0;
 
-	report_table(stdout, p->v, p->n);
-	report_summary(stdout, p->v, p->n, book);
+	report_table(table, p->v, p->n);
+	report_summary(table, p->v, p->n, book);
 	if (o->json_path)
 		ret |= report_json(o->json_path, p->v, p->n, p->info, o, book);
 	if (o->csv_path)

@@ -30,6 +30,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 #include "args.h"
 #include "nvmeta.h"
 #include "nvmeta/pi.h"
+#include "report.h"
 
 #define PROG "nvmeta-pi-bench"
 #define MAX_ROUNDS 32
@@ -573,10 +575,24 @@ static void cpu_model(char *buf, size_t len)
 	fclose(f);
 }
 
+/* JSON has no NaN or infinity: a figure that is not finite is null. */
+static void json_num(FILE *f, double x)
+{
+	if (isfinite(x))
+		fprintf(f, "%.4f", x);
+	else
+		fputs("null", f);
+}
+
 static void json_mmm(FILE *f, const char *key, struct mmm m)
 {
-	fprintf(f, "\"%s\": {\"median\": %.4f, \"min\": %.4f, \"max\": %.4f}", key, m.med, m.min,
-		m.max);
+	fprintf(f, "\"%s\": {\"median\": ", key);
+	json_num(f, m.med);
+	fputs(", \"min\": ", f);
+	json_num(f, m.min);
+	fputs(", \"max\": ", f);
+	json_num(f, m.max);
+	fputc('}', f);
 }
 
 static void json_variant(FILE *f, const struct variant *v)
@@ -590,13 +606,24 @@ static void json_variant(FILE *f, const struct variant *v)
 		op_names[v->op], m->nlb);
 	json_mmm(f, "gbps", mmm_of(v->gbps, v->rounds));
 	fprintf(f, ", \"gbps_rounds\": [");
-	for (r = 0; r < v->rounds; r++)
-		fprintf(f, "%s%.4f", r ? ", " : "", v->gbps[r]);
+	for (r = 0; r < v->rounds; r++) {
+		fputs(r ? ", " : "", f);
+		json_num(f, v->gbps[r]);
+	}
 	fprintf(f, "],\n     ");
 	json_mmm(f, "ratio_crc", ratio_of(v, v->crc));
 	fprintf(f, ", ");
 	json_mmm(f, "ratio_crc16", ratio_of(v, v->crc16));
 	fprintf(f, "}");
+}
+
+static void json_target(FILE *f, const struct target *t, bool more)
+{
+	fprintf(f, "    {\"format\": \"%s\", \"op\": \"%s\", \"ratio_crc16\": ", t->v->fmt->name,
+		op_names[t->v->op]);
+	json_num(f, t->ratio);
+	fprintf(f, ", \"goal\": %.2f, \"met\": %s}%s\n", t->goal,
+		t->ratio >= t->goal ? "true" : "false", more ? "," : "");
 }
 
 static int json(const char *path, const struct opts *o)
@@ -613,7 +640,9 @@ static int json(const char *path, const struct opts *o)
 	}
 	cpu_model(cpu, sizeof(cpu));
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	fprintf(f, "{\n  \"tool\": \"" PROG "\", \"date\": \"%s\", \"cpu\": \"%s\",\n", date, cpu);
+	fprintf(f, "{\n  \"tool\": \"" PROG "\", \"date\": \"%s\", \"cpu\": ", date);
+	report_json_string(f, cpu);	/* /proc/cpuinfo's text, as it is */
+	fputs(",\n", f);
 	fprintf(f, "  \"crc64_impl\": \"%s\", \"rounds\": %u, \"slice_ms\": %u, \"data_bytes\": %zu,\n",
 		nvmeta_crc64_impl(), o->rounds, o->slice_ms, o->size);
 	fprintf(f, "  \"counted\": \"data bytes only, metadata excluded\", \"clock\": \"thread CPU time\",\n");
@@ -625,14 +654,14 @@ static int json(const char *path, const struct opts *o)
 	fprintf(f, "  ],\n  \"targets\": [\n");
 	n = targets(t);
 	for (i = 0; i < n; i++)
-		fprintf(f, "    {\"format\": \"%s\", \"op\": \"%s\", \"ratio_crc16\": %.4f, "
-			"\"goal\": %.2f, \"met\": %s}%s\n", t[i].v->fmt->name, op_names[t[i].v->op],
-			t[i].ratio, t[i].goal, t[i].ratio >= t[i].goal ? "true" : "false",
-			i + 1 < n ? "," : "");
+		json_target(f, &t[i], i + 1 < n);
 	fprintf(f, "  ]\n}\n");
-	if (f == stdout)
-		return fflush(f) ? -1 : 0;
-	return fclose(f) ? -1 : 0;
+	/* A full disk must not leave a cut-off file behind a success. */
+	if (f == stdout ? fflush(f) : fclose(f)) {
+		fprintf(stderr, PROG ": writing %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

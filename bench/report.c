@@ -6,10 +6,12 @@
  * against the group's reference, then summarised the same way.
  */
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include "bench.h"
+#include "report.h"
 
 /* Which figure of a round. */
 enum figure { F_IOPS, F_MBPS, F_CPU, F_USR, F_SYS, F_P50, F_P99, F_P999, F_COUNT };
@@ -177,24 +179,32 @@ void report_summary(FILE *f, struct variant *vs, unsigned int n, double bookkeep
 			100 * bookkeeping_us / summary(raw32, F_CPU).med);
 }
 
-/* A JSON string: messages may hold quotes and backslashes. */
+/* ,"KEY":"S": messages may hold quotes and backslashes, the model string
+ * any byte the device put there (report_json_string() escapes them). */
 static void json_str(FILE *f, const char *key, const char *s)
 {
-	fprintf(f, ",\"%s\":\"", key);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
+	fprintf(f, ",\"%s\":", key);
+	report_json_string(f, s);
+}
+
+/* JSON has no NaN or infinity: a figure that is not finite is null. */
+static void json_num(FILE *f, double x)
+{
+	if (isfinite(x))
+		fprintf(f, "%.6g", x);
+	else
+		fputs("null", f);
 }
 
 static void json_mmm(FILE *f, const char *key, struct mmm m)
 {
-	fprintf(f, "\"%s\":{\"median\":%.6g,\"min\":%.6g,\"max\":%.6g}", key, m.med, m.min, m.max);
+	fprintf(f, "\"%s\":{\"median\":", key);
+	json_num(f, m.med);
+	fputs(",\"min\":", f);
+	json_num(f, m.min);
+	fputs(",\"max\":", f);
+	json_num(f, m.max);
+	fputc('}', f);
 }
 
 static void json_variant(FILE *f, const struct variant *v, const struct variant *ref)
@@ -202,18 +212,21 @@ static void json_variant(FILE *f, const struct variant *v, const struct variant 
 	struct mmm m;
 	unsigned int k;
 
-	fprintf(f, "{\"group\":\"%s\",\"name\":\"%s\",\"reference\":%s,\"api\":\"%s\","
+	fputs("{\"group\":", f);
+	report_json_string(f, v->group);
+	json_str(f, "name", v->name);
+	json_str(f, "predicted", v->predicted ? v->predicted : "-");
+	json_str(f, "observed", v->observed ? v->observed : "-");
+	fprintf(f, ",\"reference\":%s,\"api\":\"%s\","
 		   "\"op\":\"%s\",\"meta_layout\":\"%s\",\"data_layout\":\"%s\",\"qd\":%u,"
 		   "\"blocks\":%u,\"threads\":%u,\"iopoll\":%s,\"sqpoll\":%s,\"fixed\":%s,"
-		   "\"no_meta\":%s,\"predicted\":\"%s\",\"observed\":\"%s\",\"rounds\":%u,"
-		   "\"latency_samples\":%llu",
-		v->group, v->name, v->reference ? "true" : "false", api_name(v->api),
+		   "\"no_meta\":%s,\"rounds\":%u,\"latency_samples\":%llu",
+		v->reference ? "true" : "false", api_name(v->api),
 		v->opcode == NVMETA_OP_READ ? "read" : "write", nvmeta_layout_name(v->meta_layout),
 		nvmeta_layout_name(v->data_layout), v->qd, v->nlb, v->threads,
 		v->ring_flags & NVMETA_RING_IOPOLL ? "true" : "false",
 		v->ring_flags & NVMETA_RING_SQPOLL ? "true" : "false", v->fixed ? "true" : "false",
-		v->no_meta ? "true" : "false", v->predicted ? v->predicted : "-",
-		v->observed ? v->observed : "-", v->rounds, (unsigned long long)v->lat.total);
+		v->no_meta ? "true" : "false", v->rounds, (unsigned long long)v->lat.total);
 	if (v->skip[0])
 		json_str(f, "skipped", v->skip);
 	for (k = 0; k < F_COUNT && v->rounds; k++) {
@@ -221,7 +234,8 @@ static void json_variant(FILE *f, const struct variant *v, const struct variant 
 		json_mmm(f, figures[k].name, summary(v, (enum figure)k));
 	}
 	if (ref && ref != v && v->rounds && ref->rounds) {
-		fprintf(f, ",\"ratio_to\":\"%s\",\"ratio\":{", ref->name);
+		json_str(f, "ratio_to", ref->name);
+		fputs(",\"ratio\":{", f);
 		for (k = 0; k < F_COUNT; k++) {
 			ratio(v, ref, (enum figure)k, &m);
 			if (k)
@@ -244,22 +258,27 @@ int report_json(const char *path, struct variant *vs, unsigned int n,
 		fprintf(stderr, "nvmeta-bench: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	fprintf(f, "{\"device\":\"%s\"", info->generic_path);
+	fputs("{\"device\":", f);
+	report_json_string(f, info->generic_path);
 	json_str(f, "model", info->model);
-	fprintf(f, ",\"kernel\":\"%s\",\"lba_size\":%u,"
-		   "\"ms\":%u,\"extended_lba\":%s,\"pi_type\":%u,\"rounds\":%u,\"slice_ms\":%u,"
-		   "\"bookkeeping_us_per_io\":%.4f,\"variants\":[",
-		info->kernel.release, info->lba_size, info->ms,
-		info->extended_lba ? "true" : "false", info->pi_type, o->rounds, o->slice_ms,
-		bookkeeping_us);
+	json_str(f, "kernel", info->kernel.release);
+	fprintf(f, ",\"lba_size\":%u,\"ms\":%u,\"extended_lba\":%s,\"pi_type\":%u,"
+		   "\"rounds\":%u,\"slice_ms\":%u,\"bookkeeping_us_per_io\":",
+		info->lba_size, info->ms, info->extended_lba ? "true" : "false", info->pi_type,
+		o->rounds, o->slice_ms);
+	json_num(f, bookkeeping_us);
+	fputs(",\"variants\":[", f);
 	for (i = 0; i < n; i++) {
 		if (i)
 			fputs(",\n", f);
 		json_variant(f, &vs[i], group_reference(vs, n, &vs[i]));
 	}
 	fputs("]}\n", f);
-	if (f != stdout)
-		fclose(f);
+	/* A full disk must not leave a cut-off file behind a success. */
+	if (f == stdout ? fflush(f) : fclose(f)) {
+		fprintf(stderr, "nvmeta-bench: writing %s: %s\n", path, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

@@ -75,6 +75,7 @@ static int die_of_signal(int sig, bool had_probes)
 	fprintf(stderr, "nvmeta-check: interrupted by %s after %u of %u cases; %s\n",
 		signal_name(sig), cases_done, cases_total,
 		had_probes ? "probes removed" : "no probes were registered");
+	fflush(stdout);
 	signal(sig, SIG_DFL);
 	raise(sig);
 	return 128 + sig;
@@ -143,10 +144,13 @@ static void print_json_case(const struct nvmeta_check_result *r, unsigned int ru
 static void print_header(const struct options *o, const struct nvmeta_dev_info *in, int n)
 {
 	if (o->json) {
-		printf("{\n  \"device\": \"%s\",\n  \"kernel\": \"%s\",\n  \"format\": "
-		       "{\"lba\": %u, \"ms\": %u, \"extended_lba\": %s, \"pi_type\": %u},\n"
-		       "  \"road\": \"%s\",\n  \"cases\": [", in->generic_path, in->kernel.release,
-		       in->lba_size, in->ms, in->extended_lba ? "true" : "false", in->pi_type,
+		printf("{\n  \"device\": ");
+		report_json_string(stdout, in->generic_path);
+		printf(",\n  \"kernel\": ");
+		report_json_string(stdout, in->kernel.release);
+		printf(",\n  \"format\": {\"lba\": %u, \"ms\": %u, \"extended_lba\": %s, "
+		       "\"pi_type\": %u},\n  \"road\": \"%s\",\n  \"cases\": [", in->lba_size,
+		       in->ms, in->extended_lba ? "true" : "false", in->pi_type,
 		       o->road_rw ? "rw" : "passthrough");
 		return;
 	}
@@ -159,43 +163,79 @@ static void print_header(const struct options *o, const struct nvmeta_dev_info *
 	       "Layout", "Predict", "Kernel", "Result", "Detail");
 }
 
+/*
+ * The end of the output.  JSON is closed however the run ends: with
+ * @stopped (why the run ended: a case that could not run, or a signal,
+ * which the tool then dies of) beside the counts of the cases that ran.
+ * The text table gets its summary line when every case ran (@whole).
+ */
+static void print_footer(const struct options *o, const unsigned int *counts,
+			 const char *stopped, bool whole)
+{
+	if (o->json) {
+		printf("\n  ],\n  \"summary\": {\"pass\": %u, \"skip\": %u, \"fail\": %u, "
+		       "\"kernel_defect\": %u, \"device_error\": %u}", counts[0], counts[1],
+		       counts[2], counts[3], counts[4]);
+		if (stopped) {
+			printf(",\n  \"stopped\": ");
+			report_json_string(stdout, stopped);
+		}
+		printf("\n}\n");
+	} else if (whole) {
+		printf("\n%u passed, %u failed, %u skipped, %u kernel defects, %u device errors\n",
+		       counts[0], counts[2] + counts[3] + counts[4], counts[1], counts[3], counts[4]);
+	}
+}
+
+/* Case @i of the table, once; 0 with its verdict in @r, or 2 with the
+ * reason it could not run in @why (already said on stderr). */
+static int run_case(const struct options *o, struct nvmeta_dev *dev, struct io_uring *ring,
+		    struct nvmeta_kpath *kp, const struct nvmeta_check_case *tc, int i,
+		    unsigned int run, struct nvmeta_check_result *r, char *why, size_t len)
+{
+	if (nvmeta_check_run_road(dev, o->bdev, ring, kp, tc, i, run, r)) {
+		snprintf(why, len, "%s", nvmeta_last_error());
+		if (!stop_signal)
+			fprintf(stderr, "\nnvmeta-check: %s\n", why);
+		else if (!o->quiet)
+			fprintf(stderr, "interrupted\n");
+		return 2;
+	}
+	/* The reformat case changed the format under this handle too, and
+	 * restored it: learn it again. */
+	if ((tc->flags & NVMETA_CHECK_REFORMAT) && nvmeta_dev_refresh(dev) < 0) {
+		snprintf(why, len, "after the reformat case: %s", nvmeta_last_error());
+		fprintf(stderr, "\nnvmeta-check: %s\n", why);
+		return 2;
+	}
+	return 0;
+}
+
 static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_uring *ring,
 		   struct nvmeta_kpath *kp)
 {
 	const struct nvmeta_check_case *cases;
 	struct nvmeta_check_result r;
 	unsigned int counts[5] = { 0 }, run, total = 0, done = 0;
-	int n = nvmeta_check_table(&cases), i;
+	int n = nvmeta_check_table(&cases), i, ret = 0;
 	bool first = true;
+	char why[512] = "";
 
 	for (i = 0; i < n; i++)
 		total += selected(o, &cases[i]);
 	total *= o->runs;
 	cases_total = total;
 	print_header(o, nvmeta_dev_info(dev), n);
-	for (run = 1; run <= o->runs; run++) {
-		for (i = 0; i < n; i++) {
+	for (run = 1; run <= o->runs && !ret && !stop_signal; run++) {
+		for (i = 0; i < n && !ret && !stop_signal; i++) {
 			if (!selected(o, &cases[i]))
 				continue;
-			if (stop_signal)
-				return 2;
 			done++;
 			if (!o->quiet)
 				fprintf(stderr, "[%3u/%u] %-26s ", done, total, cases[i].name);
-			if (nvmeta_check_run_road(dev, o->bdev, ring, kp, &cases[i], i, run, &r)) {
-				if (!stop_signal)
-					fprintf(stderr, "\nnvmeta-check: %s\n", nvmeta_last_error());
-				else if (!o->quiet)
-					fprintf(stderr, "interrupted\n");
-				return 2;
-			}
-			/* The reformat case changed the format under this handle
-			 * too, and restored it: learn it again. */
-			if ((cases[i].flags & NVMETA_CHECK_REFORMAT) && nvmeta_dev_refresh(dev) < 0) {
-				fprintf(stderr, "\nnvmeta-check: after the reformat case: %s\n",
-					nvmeta_last_error());
-				return 2;
-			}
+			ret = run_case(o, dev, ring, kp, &cases[i], i, run, &r, why, sizeof(why));
+			if (ret)
+				continue;
 			cases_done = done;
 			if (!o->quiet)
 				fprintf(stderr, "%s\n", nvmeta_verdict_name(r.verdict));
@@ -207,27 +247,65 @@ static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_ur
 			first = false;
 		}
 	}
-	if (o->json)
-		printf("\n  ],\n  \"summary\": {\"pass\": %u, \"skip\": %u, \"fail\": %u, "
-		       "\"kernel_defect\": %u, \"device_error\": %u}\n}\n", counts[0], counts[1],
-		       counts[2], counts[3], counts[4]);
-	else
-		printf("\n%u passed, %u failed, %u skipped, %u kernel defects, %u device errors\n",
-		       counts[0], counts[2] + counts[3] + counts[4], counts[1], counts[3], counts[4]);
+	/* A signal ends the run (main() dies of it), whatever else did. */
+	if (stop_signal)
+		snprintf(why, sizeof(why), "interrupted by %s after %u of %u cases",
+			 signal_name(stop_signal), cases_done, cases_total);
+	print_footer(o, counts, why[0] ? why : NULL, !ret && cases_done == cases_total);
+	if (ret || stop_signal)
+		return 2;
 	return counts[2] || counts[3] || counts[4] ? 1 : 0;
 }
 
-static void list_cases(void)
+/* Which option a case needs to be selected, or NULL. */
+static const char *case_needs(const struct nvmeta_check_case *c)
+{
+	if (c->flags & NVMETA_CHECK_SHORT_META)
+		return "--kernel-weakness";
+	if (c->flags & NVMETA_CHECK_REFORMAT)
+		return "--reformat";
+	return NULL;
+}
+
+static void list_case_json(const struct nvmeta_check_case *c, bool first)
+{
+	const char *needs = case_needs(c);
+
+	printf("%s\n    {\"case\": ", first ? "" : ",");
+	report_json_string(stdout, c->name);
+	printf(", \"subject\": \"%s\", \"dir\": \"%s\", \"layout\": \"%s\", \"offset\": %zu, "
+	       "\"pi\": %s, \"needs\": ", kind_names[c->kind], dir_names[c->dir],
+	       nvmeta_layout_name(c->layout), c->offset,
+	       c->flags & NVMETA_CHECK_PI ? "true" : "false");
+	if (needs)
+		report_json_string(stdout, needs);
+	else
+		printf("null");
+	putchar('}');
+}
+
+static void list_cases(bool json)
 {
 	const struct nvmeta_check_case *c;
 	int n = nvmeta_check_table(&c), i;
+	const char *tag;
 
-	for (i = 0; i < n; i++)
-		printf("%-26s %-4s %-5s %s+%zu%s\n", c[i].name, kind_names[c[i].kind],
+	if (json)
+		printf("{\n  \"cases\": [");
+	for (i = 0; i < n; i++) {
+		if (json) {
+			list_case_json(&c[i], !i);
+			continue;
+		}
+		tag = case_needs(&c[i]);
+		if (!tag && (c[i].flags & NVMETA_CHECK_PI))
+			tag = "pi";
+		printf("%-26s %-4s %-5s %s+%zu%s%s%s\n", c[i].name, kind_names[c[i].kind],
 		       dir_names[c[i].dir], nvmeta_layout_name(c[i].layout), c[i].offset,
-		       c[i].flags & NVMETA_CHECK_SHORT_META ? "  (--kernel-weakness)" :
-		       c[i].flags & NVMETA_CHECK_REFORMAT ? "  (--reformat)" :
-		       c[i].flags & NVMETA_CHECK_PI ? "  (pi)" : "");
+		       tag ? "  (" : "", tag ? tag : "", tag ? ")" : "");
+	}
+	if (json)
+		printf("\n  ]\n}\n");
 }
 
 static void usage(FILE *out)
@@ -339,7 +417,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (o.list) {
-		list_cases();
+		list_cases(o.json);
 		return 0;
 	}
 	/* Each result goes out as soon as it is known: a case can take the

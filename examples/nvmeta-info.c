@@ -159,30 +159,41 @@ static int show_device(const char *path, bool json)
 	return 0;
 }
 
-static void list_row(const char *path, bool json, bool first)
+static void json_row(const struct nvmeta_dev_info *in, bool first)
+{
+	printf("%s\n    {\"device\": ", first ? "" : ",");
+	report_json_string(stdout, in->generic_path);
+	printf(", \"block_device\": ");
+	report_json_string(stdout, in->block_name);
+	printf(", \"nsid\": %u, \"lba_data_size\": %u, \"metadata_size\": %u, "
+	       "\"extended_lba\": %s, \"pi_type\": %u, \"guard_bits\": %u, "
+	       "\"integrity_format\": ", in->nsid, in->lba_size, in->ms,
+	       in->extended_lba ? "true" : "false", in->pi_type, in->guard_bits);
+	report_json_string(stdout, in->limits.integrity_format);
+	putchar('}');
+}
+
+/* One namespace of the list; false (said on stderr) when it did not open:
+ * the list goes on without it. */
+static bool list_row(const char *path, bool json, bool first)
 {
 	const struct nvmeta_dev_info *in;
 	struct nvmeta_dev *dev;
 
 	if (nvmeta_dev_open(path, &dev)) {
 		fprintf(stderr, "nvmeta-info: %s\n", nvmeta_last_error());
-		return;
+		return false;
 	}
 	in = nvmeta_dev_info(dev);
-	if (json) {
-		printf("%s\n    {\"device\": \"%s\", \"block_device\": \"%s\", \"nsid\": %u, "
-		       "\"lba_data_size\": %u, \"metadata_size\": %u, \"extended_lba\": %s, "
-		       "\"pi_type\": %u, \"guard_bits\": %u, \"integrity_format\": \"%s\"}",
-		       first ? "" : ",", in->generic_path, in->block_name, in->nsid,
-		       in->lba_size, in->ms, in->extended_lba ? "true" : "false",
-		       in->pi_type, in->guard_bits, in->limits.integrity_format);
-	} else {
+	if (json)
+		json_row(in, first);
+	else
 		printf("%-14s %-10s %5u %6u %4u %-4s %3u %6u  %s\n", in->generic_path,
 		       in->block_name, in->nsid, in->lba_size, in->ms,
 		       in->extended_lba ? "yes" : "no", in->pi_type, in->guard_bits,
 		       in->limits.integrity_format);
-	}
 	nvmeta_dev_close(dev);
+	return true;
 }
 
 /* The first generic namespace device ("ng0n1") in @dir, or false. */
@@ -234,7 +245,7 @@ static void explain_empty(void)
 static int list_all(bool json)
 {
 	char **paths;
-	int n, i;
+	int n, i, shown = 0;
 
 	n = nvmeta_list(&paths);
 	if (n < 0) {
@@ -246,8 +257,10 @@ static int list_all(bool json)
 	else
 		printf("%-14s %-10s %5s %6s %4s %-4s %3s %6s  %s\n", "Device", "Block", "NSID",
 		       "LBA", "MS", "Ext", "PI", "Guard", "Integrity");
+	/* The comma goes before every row but the first one shown, which
+	 * need not be the first one listed. */
 	for (i = 0; i < n; i++)
-		list_row(paths[i], json, i == 0);
+		shown += list_row(paths[i], json, !shown);
 	if (json)
 		printf("\n  ]\n}\n");
 	else if (!n)

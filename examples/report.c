@@ -2,16 +2,54 @@
 #include <inttypes.h>
 #include "report.h"
 
-void report_json_string(FILE *out, const char *s)
+/* The length of the well-formed UTF-8 sequence at @s, or 0 (RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF). */
+static int utf8_len(const unsigned char *s)
 {
+	int n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+/*
+ * A JSON string of @str.  Identify strings come from the device, which may
+ * put any byte there: control characters are escaped, well-formed UTF-8
+ * passes, and a byte that is not UTF-8 becomes the code point of its
+ * value (\u00XX), so that the output is always valid JSON in UTF-8.
+ */
+void report_json_string(FILE *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	int n;
+
 	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(out, "\\u%04x", *s);
-		else
-			fputc(*s, out);
+	while (*s) {
+		if (*s == '"' || *s == '\\') {
+			fprintf(out, "\\%c", *s++);
+		} else if (*s < 0x20) {
+			fprintf(out, "\\u%04x", *s++);
+		} else if (*s < 0x80) {
+			fputc(*s++, out);
+		} else if ((n = utf8_len(s))) {
+			fwrite(s, 1, n, out);
+			s += n;
+		} else {
+			fprintf(out, "\\u%04x", *s++);
+		}
 	}
 	fputc('"', out);
 }

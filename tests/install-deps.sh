@@ -10,7 +10,7 @@ PKGS=(
 	build-essential cmake pkg-config
 	liburing-dev libnvme-dev libjson-c-dev libssl-dev libisal-dev
 	libcriterion-dev gnuplot-nox clang
-	groff-base
+	groff-base jq
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod
 )
 
