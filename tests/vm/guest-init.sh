@@ -13,6 +13,13 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 . /lab/env
 M="@@LAB:$LAB_TOKEN"
 KPATTERN='WARNING|BUG|Oops|KASAN|general protection|Call Trace'
+# The NVMe driver's own word that it timed out a command (and aborted it,
+# reset or disabled the controller, or found the completion by polling),
+# or reset the controller unasked.  A reset through sysfs (guest_edges
+# asks for one) logs none of these.  Format strings of nvme.ko in 6.1
+# ("I/O 5 QID 1 timeout, ...") and 6.12 on ("I/O tag 5 (0005) opcode 0x2
+# (I/O Cmd) QID 1 timeout, ...").
+NPATTERN='nvme[0-9]+: (I/O (tag )?[0-9]+ (.* )?QID [0-9]+ timeout, |Abort status: |controller is down; will reset|resetting controller due to|frozen state error detected, reset controller)'
 
 say() { echo "$M:$*"; }
 note() { echo "lab-guest: $*"; }
@@ -64,6 +71,10 @@ load_modules() {
         insmod "/lab/modules/$m.ko" $(mod_params "$(echo "$m" | tr - _)") ||
             fail "insmod $m failed"
     done
+    # The host raises these (tests/vm/lab: nvme_core.io_timeout=,
+    # admin_timeout=); the console shows what the driver took.
+    note "nvme_core: io_timeout=$(cat /sys/module/nvme_core/parameters/io_timeout 2>/dev/null)" \
+        "admin_timeout=$(cat /sys/module/nvme_core/parameters/admin_timeout 2>/dev/null)"
 }
 
 wait_for_dev() {
@@ -115,6 +126,9 @@ report() {
     say KLOG-BEGIN
     dmesg | grep -E "$KPATTERN"
     say KLOG-END
+    say NVME-BEGIN
+    dmesg | grep -E "$NPATTERN"
+    say NVME-END
     echo "$old" >/proc/sys/kernel/printk
 }
 
