@@ -730,3 +730,60 @@ Test(ring, an_iopoll_ring_refuses_a_namespace_without_poll_queues)
 	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, 1), 0, "%s", nvmeta_last_error());
 	io_uring_queue_exit(&ring);
 }
+
+struct crowd {
+	unsigned int id;
+	int bad;
+};
+
+/* One thread's own ring: requests and sync calls, each completion its own. */
+static void *crowd_member(void *arg)
+{
+	struct nvmeta_request rq[4];
+	struct nvmeta_completion c[4];
+	struct nvmeta_io io = read_one();
+	struct crowd *me = arg;
+	struct io_uring ring;
+	unsigned int round, i, got;
+	int alone, n;
+
+	if (nvmeta_ring_init(&ring, 8)) {
+		me->bad = 1;
+		return NULL;
+	}
+	alone = nvmeta_io_sync(&dev, &ring, &io, NULL);
+	for (round = 0; round < 2000 && !me->bad; round++) {
+		for (i = 0; i < 4; i++) {
+			rq[i] = (struct nvmeta_request){ .io = io,
+							 .user_data = (uint64_t)me->id << 32 | round << 2 | i };
+			me->bad |= nvmeta_queue_request(&dev, &ring, &rq[i]) != 0;
+		}
+		me->bad |= nvmeta_io_sync(&dev, &ring, &io, NULL) != alone;
+		for (got = 0; got < 4 && !me->bad; got += n) {
+			n = nvmeta_reap(&ring, 1, c, 4);
+			me->bad |= n <= 0;
+			for (i = 0; n > 0 && i < (unsigned int)n; i++)
+				me->bad |= c[i].user_data != ((uint64_t)me->id << 32 | round << 2 | (got + i));
+		}
+	}
+	nvmeta_ring_exit(&ring);
+	return NULL;
+}
+
+/* Threads on rings of their own share the library's directory of tag
+ * tables: each gets its own completions, every time. */
+Test(ring, threads_on_their_own_rings_keep_their_own_tags, .timeout = 120)
+{
+	struct crowd member[6];
+	pthread_t t[6];
+	unsigned int i;
+
+	for (i = 0; i < 6; i++) {
+		member[i] = (struct crowd){ .id = i + 1 };
+		cr_assert_eq(pthread_create(&t[i], NULL, crowd_member, &member[i]), 0);
+	}
+	for (i = 0; i < 6; i++) {
+		cr_assert_eq(pthread_join(t[i], NULL), 0);
+		cr_assert_eq(member[i].bad, 0, "thread %u took a completion not its own", i + 1);
+	}
+}
