@@ -20,6 +20,20 @@ int nvmeta_fail(int err, const char *fmt, ...)
 	return err;
 }
 
+int nvmeta_fail_prefix(int err, const char *fmt, ...)
+{
+	char prefix[192], last[sizeof(last_error)];
+	va_list ap;
+
+	/* Copied first: the new message is written where the last one lives. */
+	snprintf(last, sizeof(last), "%s", last_error);
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	snprintf(last_error, sizeof(last_error), "%s: %s", prefix, last);
+	return err;
+}
+
 const char *nvmeta_last_error(void)
 {
 	return last_error;

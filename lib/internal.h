@@ -66,6 +66,11 @@ struct nvmeta_bdev {
 int nvmeta_fail(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3))) NVMETA_HIDDEN;
 
+/* error.c: as nvmeta_fail(), with "<@fmt...>: " before the message of the
+ * last failure, which stays. */
+int nvmeta_fail_prefix(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3))) NVMETA_HIDDEN;
+
 /* identify.c: fill the identify part of @info from raw structures.
  * @nvm may be NULL when the controller has no extended LBA formats. */
 int nvmeta_parse_identify(const struct nvme_id_ctrl *ctrl,

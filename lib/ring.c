@@ -426,7 +426,7 @@ static int probe_fixed_buf(struct io_uring *ring, bool *fixed)
 
 	ret = nvmeta_own_start(ring, &own);
 	if (ret)
-		return nvmeta_fail(ret, "probing the ring: %s", nvmeta_last_error());
+		return nvmeta_fail_prefix(ret, "probing the ring");
 	memset(own.sqe, 0, (ring->flags & IORING_SETUP_SQE128 ? 2 : 1) * sizeof(*own.sqe));
 	own.sqe->opcode = IORING_OP_URING_CMD;
 	own.sqe->fd = -1;

@@ -490,15 +490,6 @@ int nvmeta_queue_rw(const struct nvmeta_bdev *b, struct io_uring *ring, struct n
 	return 0;
 }
 
-/* @ret with the block device's name before the message of the failure. */
-static int name_device(int ret, const struct nvmeta_bdev *b)
-{
-	char what[448];
-
-	snprintf(what, sizeof(what), "%s", nvmeta_last_error());
-	return nvmeta_fail(ret, "%s: %s", b->info.block_name, what);
-}
-
 int nvmeta_rw_sync(const struct nvmeta_bdev *b, struct io_uring *ring, struct nvmeta_rw *rw)
 {
 	struct io_uring_cqe cqe[2];
@@ -520,5 +511,5 @@ int nvmeta_rw_sync(const struct nvmeta_bdev *b, struct io_uring *ring, struct nv
 	ret = nvmeta_own_wait(ring, &own, cqe);
 	if (!ret)
 		ret = nvmeta_rw_complete(rw, cqe[0].res);
-	return ret ? name_device(ret, b) : 0;
+	return ret ? nvmeta_fail_prefix(ret, "%s", b->info.block_name) : 0;
 }

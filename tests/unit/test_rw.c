@@ -284,3 +284,16 @@ Test(rw, the_road_probe_is_not_fooled_by_what_block_0_holds)
 		cr_assert_not(nvmeta_road_probe_honoured(a, b1, ms), "ms %zu: disagree", ms);
 	}
 }
+
+/* A sync call's failure names the device before what failed, whole. */
+Test(rw, a_short_sync_read_names_the_device_and_the_blocks)
+{
+	struct nvmeta_rw r = read_plain(255, 2, 0);
+	struct io_uring ring;
+
+	cr_assert_eq(nvmeta_ring_init(&ring, 4), 0);
+	cr_assert_eq(nvmeta_rw_sync(&b, &ring, &r), -EIO);
+	cr_assert_str_eq(nvmeta_last_error(),
+			 "nvme9n1: read of blocks 255+2: short transfer, 4096 of 8192 bytes");
+	nvmeta_ring_exit(&ring);
+}
