@@ -2,6 +2,7 @@
 /* The per-thread message behind the last negative errno. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include "internal.h"
 
 _Static_assert(NVMETA_PROJECT_MAJOR == NVMETA_VERSION_MAJOR &&
@@ -22,15 +23,22 @@ int nvmeta_fail(int err, const char *fmt, ...)
 
 int nvmeta_fail_prefix(int err, const char *fmt, ...)
 {
-	char prefix[192], last[sizeof(last_error)];
+	char last[sizeof(last_error)];
+	size_t n, tail;
 	va_list ap;
 
 	/* Copied first: the new message is written where the last one lives. */
-	snprintf(last, sizeof(last), "%s", last_error);
+	memcpy(last, last_error, sizeof(last));
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	vsnprintf(last_error, sizeof(last_error) / 2, fmt, ap);
 	va_end(ap);
-	snprintf(last_error, sizeof(last_error), "%s: %s", prefix, last);
+	n = strlen(last_error);
+	memcpy(last_error + n, ": ", 2);
+	n += 2;
+	/* The end of a long message is cut, as nvmeta_fail() cuts it. */
+	tail = strnlen(last, sizeof(last_error) - n - 1);
+	memcpy(last_error + n, last, tail);
+	last_error[n + tail] = '\0';
 	return err;
 }
 
