@@ -180,6 +180,19 @@ int nvmeta_tag_claim(struct nvmeta_tags *t, enum nvmeta_tag_kind kind, void *own
  * none: the completion is then the application's. */
 struct nvmeta_tag_slot *nvmeta_tag_slot(struct nvmeta_tags *t, uint64_t user_data) NVMETA_HIDDEN;
 
+/* tags.c, sync.c: one command of the library's own on a ring. */
+struct nvmeta_own {
+	struct nvmeta_tags *tags;
+	struct io_uring_sqe *sqe;	/* to fill; then set user_data to tag */
+	unsigned int pos;		/* its place in the submission ring */
+	uint64_t tag;
+};
+
+/* tags.c: the ring's table, a slot of @kind for @owner and an SQE for
+ * its command into @own, or none of them (-EBUSY, -ENOMEM, -EBADF). */
+int nvmeta_tag_sqe(struct io_uring *ring, enum nvmeta_tag_kind kind, void *owner,
+		   struct nvmeta_own *own) NVMETA_HIDDEN;
+
 /* tags.c: give a slot back once its completion was taken. */
 void nvmeta_tag_release(struct nvmeta_tags *t, struct nvmeta_tag_slot *s) NVMETA_HIDDEN;
 
@@ -187,16 +200,9 @@ void nvmeta_tag_release(struct nvmeta_tags *t, struct nvmeta_tag_slot *s) NVMETA
  * drops it and releases the slot. */
 void nvmeta_tag_abandon(struct nvmeta_tags *t, struct nvmeta_tag_slot *s) NVMETA_HIDDEN;
 
-/* sync.c: one command the library submits and waits for. */
-struct nvmeta_own {
-	struct nvmeta_tags *tags;
-	struct io_uring_sqe *sqe;	/* fill it, then nvmeta_own_submit() */
-	unsigned int pos;		/* its place in the submission ring */
-	uint64_t tag;
-};
-
-/* sync.c: room in the CQ, a tag and an SQE, after every check of the
- * command passed: nothing fails between this and nvmeta_own_submit(). */
+/* sync.c: room in the CQ, then nvmeta_tag_sqe() for a command the caller
+ * waits for, after every check of the command passed: nothing fails
+ * between this and nvmeta_own_submit(). */
 int nvmeta_own_start(struct io_uring *ring, struct nvmeta_own *own) NVMETA_HIDDEN;
 
 /* sync.c: tag and submit the filled SQE.  On failure the command cannot

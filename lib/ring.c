@@ -238,23 +238,22 @@ int nvmeta_request_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 int nvmeta_queue_request(const struct nvmeta_dev *dev, struct io_uring *ring,
 			 struct nvmeta_request *rq)
 {
-	struct nvmeta_tags *t;
-	uint64_t tag;
+	struct nvmeta_own cmd;
 	int ret;
 
 	ret = nvmeta_ring_check(ring);
-	if (!ret)
-		ret = nvmeta_tags_attach(ring, false, &t);
 	if (ret)
 		return ret;
 	rq->dev = dev;
 	memset(&rq->pi, 0, sizeof(rq->pi));
 	ring_enter(ring);
-	ret = nvmeta_tag_claim(t, NVMETA_TAG_REQUEST, rq, &tag);
+	/* Checks first: an SQE taken from the ring cannot be given back. */
+	ret = check_queue(dev, ring, &rq->io);
+	if (!ret)
+		ret = nvmeta_tag_sqe(ring, NVMETA_TAG_REQUEST, rq, &cmd);
 	if (!ret) {
-		ret = queue_one(dev, ring, &rq->io, tag);
-		if (ret)
-			nvmeta_tag_release(t, nvmeta_tag_slot(t, tag));
+		nvmeta_fill_sqe(dev, cmd.sqe, &rq->io);
+		cmd.sqe->user_data = cmd.tag;
 	}
 	ring_leave(ring);
 	return ret;

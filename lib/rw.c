@@ -467,26 +467,17 @@ int nvmeta_rw_complete(const struct nvmeta_rw *rw, int res)
 
 int nvmeta_queue_rw(const struct nvmeta_bdev *b, struct io_uring *ring, struct nvmeta_rw *rw)
 {
-	struct io_uring_sqe *sqe;
-	struct nvmeta_tags *t;
-	uint64_t tag;
+	struct nvmeta_own cmd;
 	int ret;
 
 	/* Checks first: an SQE taken from the ring cannot be given back. */
 	ret = rw_ready(b, rw);
 	if (!ret)
-		ret = nvmeta_tags_attach(ring, false, &t);
-	if (!ret)
-		ret = nvmeta_tag_claim(t, NVMETA_TAG_RW, rw, &tag);
+		ret = nvmeta_tag_sqe(ring, NVMETA_TAG_RW, rw, &cmd);
 	if (ret)
 		return ret;
-	sqe = io_uring_get_sqe(ring);
-	if (!sqe) {
-		nvmeta_tag_release(t, nvmeta_tag_slot(t, tag));
-		return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
-	}
-	fill_rw(b, sqe, rw);
-	sqe->user_data = tag;
+	fill_rw(b, cmd.sqe, rw);
+	cmd.sqe->user_data = cmd.tag;
 	return 0;
 }
 

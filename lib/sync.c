@@ -102,25 +102,9 @@ static int cq_room(struct io_uring *ring)
 
 int nvmeta_own_start(struct io_uring *ring, struct nvmeta_own *own)
 {
-	struct nvmeta_tag_slot *s;
-	int ret;
+	int ret = cq_room(ring);
 
-	ret = nvmeta_tags_attach(ring, false, &own->tags);
-	if (ret)
-		return ret;
-	ret = cq_room(ring);
-	if (ret)
-		return ret;
-	ret = nvmeta_tag_claim(own->tags, NVMETA_TAG_SYNC, NULL, &own->tag);
-	if (ret)
-		return ret;
-	own->pos = ring->sq.sqe_tail;
-	own->sqe = io_uring_get_sqe(ring);
-	if (own->sqe)
-		return 0;
-	s = nvmeta_tag_slot(own->tags, own->tag);
-	nvmeta_tag_release(own->tags, s);
-	return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
+	return ret ? ret : nvmeta_tag_sqe(ring, NVMETA_TAG_SYNC, NULL, own);
 }
 
 /* Whether the kernel has read the SQE at @pos of the submission ring. */

@@ -168,6 +168,24 @@ struct nvmeta_tag_slot *nvmeta_tag_slot(struct nvmeta_tags *t, uint64_t user_dat
 	return s;
 }
 
+int nvmeta_tag_sqe(struct io_uring *ring, enum nvmeta_tag_kind kind, void *owner,
+		   struct nvmeta_own *own)
+{
+	int ret;
+
+	ret = nvmeta_tags_attach(ring, false, &own->tags);
+	if (!ret)
+		ret = nvmeta_tag_claim(own->tags, kind, owner, &own->tag);
+	if (ret)
+		return ret;
+	own->pos = ring->sq.sqe_tail;
+	own->sqe = io_uring_get_sqe(ring);
+	if (own->sqe)
+		return 0;
+	nvmeta_tag_release(own->tags, nvmeta_tag_slot(own->tags, own->tag));
+	return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
+}
+
 void nvmeta_tag_release(struct nvmeta_tags *t, struct nvmeta_tag_slot *s)
 {
 	if (s->kind == NVMETA_TAG_ABANDONED)
