@@ -97,14 +97,23 @@ int nvmeta_io_ready(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 	return nvmeta_prepare_buffers(dev, io);
 }
 
+/* A command whose completion the caller takes itself: nothing would
+ * verify its PI, so the flag is refused rather than ignored. */
+int nvmeta_refuse_unkept_verify(const struct nvmeta_io *io)
+{
+	if (!(io->flags & NVMETA_IO_PI_VERIFY))
+		return 0;
+	return nvmeta_fail(-EINVAL, "NVMETA_IO_PI_VERIFY needs the command kept until it completes: queue it with nvmeta_queue_request(), or verify with nvmeta_pi_verify() after reaping");
+}
+
 int nvmeta_prep(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 		const struct nvmeta_io *io)
 {
 	int ret;
 
-	/* The caller reaps this SQE itself: nothing would verify it. */
-	if (io->flags & NVMETA_IO_PI_VERIFY)
-		return nvmeta_fail(-EINVAL, "NVMETA_IO_PI_VERIFY needs the command kept until it completes: queue it with nvmeta_queue_request(), or verify with nvmeta_pi_verify() after reaping");
+	ret = nvmeta_refuse_unkept_verify(io);
+	if (ret)
+		return ret;
 	ret = nvmeta_io_ready(dev, io);
 	if (ret)
 		return ret;

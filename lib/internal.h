@@ -236,6 +236,10 @@ int nvmeta_explain_failure(int ret, const struct nvmeta_status *st,
  * preparation. */
 int nvmeta_io_ready(const struct nvmeta_dev *dev, const struct nvmeta_io *io) NVMETA_HIDDEN;
 
+/* cmd.c: -EINVAL for NVMETA_IO_PI_VERIFY on a road whose completion the
+ * caller reaps itself (nvmeta_prep(), nvmeta_queue()). */
+int nvmeta_refuse_unkept_verify(const struct nvmeta_io *io) NVMETA_HIDDEN;
+
 /* cmd.c: fill a 128-byte SQE for @io without validating it. */
 void nvmeta_fill_sqe(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 		     const struct nvmeta_io *io) NVMETA_HIDDEN;

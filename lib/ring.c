@@ -157,8 +157,9 @@ int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
 	if (NVMETA_IS_TAG_USER_DATA(user_data))
 		return nvmeta_fail(-EINVAL, "user_data 0x%llx is in the range nvmeta tags its own commands with (NVMETA_TAG_USER_DATA)",
 				   (unsigned long long)user_data);
-	if (io->flags & NVMETA_IO_PI_VERIFY)
-		return nvmeta_fail(-EINVAL, "NVMETA_IO_PI_VERIFY needs the command kept until it completes: queue it with nvmeta_queue_request()");
+	ret = nvmeta_refuse_unkept_verify(io);
+	if (ret)
+		return ret;
 	ring_enter(ring);
 	ret = queue_one(dev, ring, io, user_data);
 	ring_leave(ring);
