@@ -83,6 +83,8 @@ step nvmeta-ring ring_modes
 # --kernel-weakness: the RAW short-metadata probes, which only a lab guest
 # may run; the one that overruns the kernel heap skips itself unless the
 # guest booted with red zones (lab: slub_debug=FZ).
-step nvmeta-check "$B/examples/nvmeta-check" -q --reformat --kernel-weakness "$DEV"
+# --json: the lab reads the cases from it (one case a line, so a guest that
+# dies mid-run still leaves the cases before).
+step nvmeta-check "$B/examples/nvmeta-check" -q --json --reformat --kernel-weakness "$DEV"
 echo "@@SUITE-END $failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,253 @@
+# SPDX-License-Identifier: MIT
+"""What one boot of a matrix left (TAG.out, TAG.err, TAG.result): the guest
+suite's steps, nvmeta-check's cases from its --json, the known defects
+they match (known-defects.tsv), the result word and the boot's JSON."""
+import json
+import re
+
+from .common import DEFECTS_FILE, read_text
+
+# Kernel log lines (guest-init.sh's KPATTERN matches) that a known defect
+# explains, by its id in known-defects.tsv: in a boot where one of that
+# defect's nvmeta-check cases matched, such lines are its evidence.  Any
+# other kernel log line still fails the boot.  The heap overrun of the
+# short-metadata bounce read is reported by slub_debug's red zones (BUG
+# kmalloc-N ..., and on 6.12 and 7.2 a WARNING in mm/slub.c each), and the
+# damaged heap may oops the checker afterwards.  The kernel's log is text
+# only: these stay regular expressions over its lines.
+KLOG_EXPLAINED = [
+    ("kernel-short-metadata-heap",
+     r"^\[ *[0-9.]+\] (BUG kmalloc-[0-9]+ \(|WARNING: (CPU: [0-9]+ PID: [0-9]+ at )?mm/slub\.c:"
+     r"[0-9]+ |Call Trace:|Oops: general protection fault)"),
+]
+BAD_VERDICTS = ("KERNEL-DEFECT", "DEVICE-ERROR")
+DEFECT_COLUMNS = ("id", "kernel", "ctrl", "preset", "case", "evidence", "kills", "what")
+
+
+def known_defects():
+    """known-defects.tsv: columns separated by two or more spaces."""
+    rows = []
+    for line in read_text(DEFECTS_FILE).splitlines():
+        f = re.split(r"  +", line)
+        if not line.startswith("#") and len(f) >= 7:
+            rows.append(dict(zip(DEFECT_COLUMNS, f + [""])))
+    return rows
+
+
+def read_lines(path):
+    text = read_text(path, "")
+    return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n") if text else []
+
+
+def read_result(path):
+    """TAG.result (lab run's NVMETA_LAB_RESULT): status rc secs version resets."""
+    w = read_text(path, "").split()
+    if not w:
+        return {"status": 125, "rc": "-", "secs": "0", "ver": "?", "resets": 0}
+    w += ["0"] * (5 - len(w))
+    return {"status": int(w[0]), "rc": w[1], "secs": w[2], "ver": w[3],
+            "resets": int(w[4]) if w[4].isdigit() else 0}
+
+
+def classify(status, rc, resets=0):
+    """The result word of a boot.  RESET: the guest's NVMe driver timed out
+    a command, whatever the command's status: no test asks for that, so
+    the boot is neither a pass nor a verdict on the tests."""
+    if rc != "-" and resets > 0:
+        return "RESET"
+    if status == 0:
+        return "PASS"
+    if status == 124:
+        return "TIMEOUT" if rc == "-" else "FAIL(%s)" % rc
+    if status == 125:
+        return "BOOTFAIL" if rc == "-" else "FAIL(%s)" % rc
+    if status == 126:
+        return "KWARN" if rc in ("-", "0") else "FAIL(%s)" % rc
+    return "FAIL(%d)" % status
+
+
+def parse_output(lines):
+    """The guest suite's steps ("@@STEP name" / "@@RESULT name status"
+    lines) and nvmeta-check's JSON within its step.  nvmeta-check --json
+    puts each case and each top-level member on a line of its own, line
+    buffered, and a guest that dies leaves its JSON unfinished: read it a
+    line at a time, not as one document."""
+    steps, check, cases, suite_end, step = [], {}, [], None, ""
+    for i, line in enumerate(lines):
+        w = line.split()
+        if line.startswith("@@STEP "):
+            step = w[1] if len(w) > 1 else ""
+            steps.append({"step": step, "status": None, "first": i + 1, "last": None})
+        elif line.startswith("@@RESULT ") and len(w) > 2:
+            for s in reversed(steps):
+                if s["step"] == w[1]:
+                    s["status"], s["last"] = int(w[2]), i - 1
+                    break
+        elif line.startswith("@@SUITE-END ") and len(w) > 1:
+            suite_end = int(w[1])
+        elif step == "nvmeta-check":
+            member = line.strip().rstrip(",")
+            try:
+                if member.startswith('{"case": '):
+                    cases.append(json.loads(member))
+                elif re.match(r'"(device|kernel|format|road|summary|stopped)": ', member):
+                    check.update(json.loads("{%s}" % member))
+            except ValueError:
+                pass
+    return {"steps": steps, "check": check, "cases": cases, "suite_end": suite_end,
+            "last_step": step}
+
+
+def match_defect(defects, case, ver, q, p):
+    """The first known-defects.tsv row that explains a case, or None: its
+    kernel version, controller, preset and case name, and the evidence
+    regex over the case's verdict and detail."""
+    if case.get("verdict") not in BAD_VERDICTS:
+        return None
+    text = "%s %s" % (case["verdict"], case.get("detail", ""))
+    for d in defects:
+        if (re.search(d["kernel"], ver) and re.search(d["ctrl"], q) and re.search(d["preset"], p)
+                and re.search(d["case"], case.get("case", "")) and re.search(d["evidence"], text)):
+            return d
+    return None
+
+
+def case_row(c):
+    """A case as nvmeta-check's text table prints it (for people: the
+    evidence lines of TAG.out.defects)."""
+    skip = c.get("verdict") == "skip"
+    return "%-26s %-4s %-5s %6u  %-11s %-7s %-7s %-13s %s" % (
+        c.get("case"), c.get("subject"), c.get("dir"), c.get("nlb", 0),
+        "-" if skip else c.get("layout"), "-" if skip else c.get("predicted"), c.get("observed"),
+        c.get("verdict"), c.get("detail"))
+
+
+def analyse(out_path, err_path, ver, q, p, status, rc):
+    """A failed boot whose failures are all registered defects (kernel or
+    emulated device) is a known defect.  Returns the boot's parsed output,
+    each case's matched defect, the evidence lines (known_defect, kernel
+    log) and whether the known defects explain the whole failure."""
+    defects = known_defects()
+    o = parse_output(read_lines(out_path))
+    # The guest died (or hung) while the command ran.
+    died = status in (124, 126) and rc == "-"
+    other = sum(1 for s in o["steps"] if s["status"] not in (None, 0) and s["step"] != "nvmeta-check")
+    known, last, matched, evidence = 0, None, [], []
+    for c in o["cases"]:
+        c["_defect"] = d = match_defect(defects, c, ver, q, p)
+        if c.get("verdict") == "FAIL" or (c.get("verdict") in BAD_VERDICTS and not d):
+            other += 1
+        elif d:
+            known, last = known + 1, d
+            matched.append(d["id"])
+            evidence.append(("known", d["id"], "known defect %s (kernel %s, qemu %s, %s): %s" % (
+                d["id"], ver, q, p, case_row(c))))
+    # The guest's kernel log lines are on the run's stderr ("guest-kernel: ").
+    for line in read_lines(err_path):
+        if not line.startswith("guest-kernel: "):
+            continue
+        line = line[len("guest-kernel: "):]
+        # A guest that died leaves its last kernel lines: kills=yes explains them.
+        if died:
+            evidence.append(("klog", last["id"] if last else None, line))
+            continue
+        who = next((i for i, rx in KLOG_EXPLAINED if i in matched and re.search(rx, line)), None)
+        if who:
+            evidence.append(("klog", who, line))
+        else:
+            other += 1
+    ok = known > 0 and not other and (not died or (
+        o["last_step"] == "nvmeta-check" and last["kills"] == "yes"))
+    return {"output": o, "evidence": evidence, "ok": ok, "died": died}
+
+
+def evidence_text(a):
+    """TAG.out.defects: the matched cases and the kernel log they explain."""
+    died = " (the guest died)" if a["died"] else ""
+    return "".join(e[2] + "\n" if e[0] == "known" else "  kernel log%s: %s\n" % (died, e[2])
+                   for e in a["evidence"])
+
+
+def check_header(check, cases):
+    """nvmeta-check's heading, as its text output words it, from its JSON."""
+    if not check.get("device"):
+        return ""
+    f = check.get("format", {})
+    return "nvmeta-check %s: kernel %s, format %s+%s%s pi %s, road %s, %d cases" % (
+        check["device"], check.get("kernel"), f.get("lba"), f.get("ms"),
+        " extended" if f.get("extended_lba") else "", f.get("pi_type"),
+        "rw (PI attribute)" if check.get("road") == "rw" else check.get("road"), len(cases))
+
+
+def check_summary(check):
+    """The summary line of a run that finished, else None."""
+    s = check.get("summary")
+    if not s or "stopped" in check:
+        return None
+    return "%d passed, %d failed, %d skipped, %d kernel defects, %d device errors" % (
+        s["pass"], s["fail"] + s["kernel_defect"] + s["device_error"], s["skip"],
+        s["kernel_defect"], s["device_error"])
+
+
+def boot_json(tag_path, res, ver, q, p, status, rc):
+    """What one boot of the matrix left, as JSON members: the guest suite's
+    steps and their exit status (null: the step never finished),
+    nvmeta-check's cases (buffer kind, direction, blocks, layout, predicted
+    and observed path, verdict, detail, and the id of the known-defects.tsv
+    row that explains it), the known defects found (id and that row's
+    description), the guest kernel's log lines they explain, all the
+    guest's kernel log lines and, for a boot that failed otherwise, the last
+    lines of each step that failed and the tails of its output and stderr.
+    A case's defect is the row the matrix's own analysis matched, so what
+    the JSON says matched is what the matrix counted."""
+    a = analyse(tag_path + ".out", tag_path + ".err", ver, q, p, status, rc)
+    o = a["output"]
+    out_lines = read_lines(tag_path + ".out")
+    err = read_lines(tag_path + ".err")
+    b = {"suite_end": o["suite_end"],
+         "steps": [{"step": s["step"], "status": s["status"]} for s in o["steps"]]}
+    cases, kd = [], []
+    for c in o["cases"]:
+        d, skip = c["_defect"], c.get("verdict") == "skip"
+        if d and {"id": d["id"], "what": d["what"]} not in kd:
+            kd.append({"id": d["id"], "what": d["what"]})
+        cases.append({"case": c.get("case"), "buf": c.get("subject"), "dir": c.get("dir"),
+                      "blocks": c.get("nlb"), "layout": "-" if skip else c.get("layout"),
+                      "predicted": "-" if skip else c.get("predicted"),
+                      "observed": c.get("observed"), "verdict": c.get("verdict"),
+                      "detail": c.get("detail"), "defect": d["id"] if d else None})
+    b["check"] = None if not o["check"] and not cases else {
+        "header": check_header(o["check"], cases), "summary": check_summary(o["check"]),
+        "cases": cases}
+    b["known_defects"] = kd
+    # Evidence only where the matrix looked for known defects (not PASS,
+    # not RESET), as TAG.out.defects holds it.
+    b["evidence"] = [] if res in ("PASS", "RESET") else [
+        {"defect": e[1], "line": e[2]} for e in a["evidence"] if e[0] == "klog"]
+    b["kernel_log"] = [x[len("guest-kernel: "):] for x in err if x.startswith("guest-kernel: ")]
+    # The NVMe driver timed out a command: why a boot is RESET.
+    b["nvme_timeouts"] = [x[len("guest-nvme: "):] for x in err if x.startswith("guest-nvme: ")]
+    if res not in ("PASS", "KNOWN-DEFECT"):
+        # The last lines of each step that failed or never ended
+        # (nvmeta-check: its cases are in "check").
+        b["failed_steps"] = []
+        for s in o["steps"]:
+            if s["status"] == 0 or (s["step"] == "nvmeta-check" and cases):
+                continue
+            last = s["last"] if s["last"] is not None else len(out_lines) - 1
+            b["failed_steps"].append({"step": s["step"], "status": s["status"], "tail": out_lines[
+                max(s["first"], last - 14):last + 1]})
+        b["output_tail"] = out_lines[-20:]
+        b["stderr_tail"] = [x for x in err if not x.startswith(("guest-kernel: ", "guest-nvme: "))][-20:]
+    return b
+
+
+def kernel_words(err_path):
+    """The words the boot's kernel command line got, from lab run's "boot
+    LABEL ..." line: the label ends in " [WORDS]" when any."""
+    for line in read_lines(err_path):
+        m = re.match(r"^lab: boot .* \[([^]]*)\] \.\.\.$", line)
+        if m:
+            return m.group(1)
+    return ""
+
