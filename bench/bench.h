@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "nvmeta.h"
+#include "nvmeta-check.h"
 
 #define BENCH_MAX_ROUNDS	32
 #define BENCH_MAX_THREADS	16

@@ -412,7 +412,7 @@ static void observe(struct plan *p, struct nvmeta_dev *dev)
 	unsigned int i;
 
 	if (p->o->observe && nvmeta_kpath_open(nvmeta_dev_info(dev), &kp))
-		fprintf(stderr, PROG ": paths not observed: %s\n", nvmeta_last_error());
+		fprintf(stderr, PROG ": paths not observed: %s\n", nvmeta_check_last_error());
 	for (i = 0; i < p->n; i++)
 		runner_observe(&p->v[i], p->v[i].no_meta ? NULL : kp);
 	nvmeta_kpath_close(kp);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "args.h"
 #include "nvmeta.h"
+#include "nvmeta-check.h"
 #include "report.h"
 
 struct options {
@@ -193,8 +194,16 @@ static int run_case(const struct options *o, struct nvmeta_dev *dev, struct io_u
 		    struct nvmeta_kpath *kp, const struct nvmeta_check_case *tc, int i,
 		    unsigned int run, struct nvmeta_check_result *r, char *why, size_t len)
 {
-	if (nvmeta_check_run_road(dev, o->bdev, ring, kp, tc, i, run, r)) {
+	/* The checker opts in to noticing a format change by someone else
+	 * (libnvmeta watches nothing by itself): a case on a stale device
+	 * would size its buffers for the old format. */
+	if (nvmeta_dev_check(dev) < 0) {
 		snprintf(why, len, "%s", nvmeta_last_error());
+		fprintf(stderr, "\nnvmeta-check: %s\n", why);
+		return 2;
+	}
+	if (nvmeta_check_run_road(dev, o->bdev, ring, kp, tc, i, run, r)) {
+		snprintf(why, len, "%s", nvmeta_check_last_error());
 		if (!stop_signal)
 			fprintf(stderr, "\nnvmeta-check: %s\n", why);
 		else if (!o->quiet)
@@ -433,7 +442,7 @@ int main(int argc, char **argv)
 	}
 	catch_signals();
 	if (!o.no_kprobes && nvmeta_kpath_open(nvmeta_dev_info(dev), &kp))
-		fprintf(stderr, "nvmeta-check: paths not observed: %s\n", nvmeta_last_error());
+		fprintf(stderr, "nvmeta-check: paths not observed: %s\n", nvmeta_check_last_error());
 	ret = run_all(&o, dev, &ring, kp);
 	had_probes = kp;
 	nvmeta_kpath_close(kp);

@@ -2,12 +2,19 @@
 /*
  * nvmeta: NVMe metadata passthrough over io_uring.
  *
- * This header includes the five headers of the API, by concern:
+ * libnvmeta, the application library (pkg-config nvmeta).  This header
+ * includes the four headers of its API, by concern:
  *   <nvmeta/core.h>   errors, version, devices, commands, status, rings
  *   <nvmeta/buf.h>    buffers, slots and path prediction
- *   <nvmeta/check.h>  kprobe observation and the copy-back checker
  *   <nvmeta/pi.h>     protection information and its CRCs
  *   <nvmeta/rw.h>     the attribute road: read/write with PI on the block device
+ * The kernel tester's checker is a library of its own on top of this one:
+ * <nvmeta-check.h>, libnvmeta-check (pkg-config nvmeta-check).
+ *
+ * Nothing hidden: the library starts no thread, installs no signal
+ * handler, sets no timer and writes no tracefs file.  A format change
+ * under an open device is found by nvmeta_dev_check(), when the
+ * application calls it (see there for the window that leaves).
  *
  * Every function that can fail returns 0 (or a non-negative count) on
  * success and a negative errno on failure.  On failure a message naming
@@ -16,7 +23,7 @@
  * Threads.  What may be shared:
  *   - a device (struct nvmeta_dev): yes, by any number of threads that
  *     validate, prepare and queue commands on it, each on its own ring.
- *     nvmeta_dev_refresh(), nvmeta_dev_watch() and nvmeta_dev_close() need
+ *     nvmeta_dev_refresh() and nvmeta_dev_close() need
  *     the device to themselves: no other thread may use it meanwhile.
  *   - a ring (struct io_uring): no.  A ring belongs to one thread at a
  *     time; it may be handed over, never used by two at once (liburing's
@@ -27,8 +34,6 @@
  *     belongs to one command in flight.
  *   - a buffer (struct nvmeta_buf): one command in flight at a time, and
  *     freed only after its completion was reaped.
- *   - a kprobe observation (struct nvmeta_kpath): one thread; its counts
- *     are machine-wide.
  * The library keeps no mutable global state apart from the per-thread
  * error message (and, with NVMETA_DEBUG, the table of busy rings).
  */
@@ -37,7 +42,6 @@
 
 #include <nvmeta/core.h>
 #include <nvmeta/buf.h>
-#include <nvmeta/check.h>
 #include <nvmeta/pi.h>
 #include <nvmeta/rw.h>
 

@@ -105,11 +105,6 @@ static int span_start(const struct nvmeta_dev_info *info, const struct nvmeta_bu
 	return 0;
 }
 
-uint8_t nvmeta_canary_byte(size_t i)
-{
-	return 0xa5 ^ (uint8_t)(i * 0x3b);
-}
-
 /* The lowest offset in a page at which a buffer of @len bytes still
  * spans @want pages while staying DMA aligned: the late start puts only
  * one aligned unit in the first page. */
@@ -314,9 +309,9 @@ static void set_canaries(struct nvmeta_buf *buf, size_t page)
 	buf->canary_before = (char *)buf->addr - lead;
 	buf->canary_after = (char *)m->pages + m->pages_len + page - end;
 	for (i = 0; i < buf->canary_before; i++)
-		lead[i] = nvmeta_canary_byte(i);
+		lead[i] = nvmeta_buf_canary(i);
 	for (i = 0; i < buf->canary_after; i++)
-		end[i] = nvmeta_canary_byte(i);
+		end[i] = nvmeta_buf_canary(i);
 }
 
 static int map_layout(struct nvmeta_buf *buf, const struct nvmeta_buf_spec *spec,
@@ -350,8 +345,8 @@ static int map_heap(struct nvmeta_buf *buf, const struct nvmeta_buf_spec *spec)
 	buf->backing = NVMETA_BACKING_HEAP;
 	buf->canary_before = buf->canary_after = c;
 	for (i = 0; i < c; i++) {
-		p[i] = nvmeta_canary_byte(i);
-		p[c + spec->len + i] = nvmeta_canary_byte(i);
+		p[i] = nvmeta_buf_canary(i);
+		p[c + spec->len + i] = nvmeta_buf_canary(i);
 	}
 	return 0;
 }
@@ -509,20 +504,20 @@ int nvmeta_buf_check_canaries(const struct nvmeta_buf *buf, ptrdiff_t *bad)
 	size_t i;
 
 	for (i = 0; i < buf->canary_before; i++) {
-		if (before[i] != nvmeta_canary_byte(i)) {
+		if (before[i] != nvmeta_buf_canary(i)) {
 			where = (ptrdiff_t)i - (ptrdiff_t)buf->canary_before;
 			if (bad)
 				*bad = where;
 			return nvmeta_fail(-EFAULT, "canary byte %td before the buffer changed: 0x%02x, was 0x%02x",
-					   -where, before[i], nvmeta_canary_byte(i));
+					   -where, before[i], nvmeta_buf_canary(i));
 		}
 	}
 	for (i = 0; i < buf->canary_after; i++) {
-		if (after[i] != nvmeta_canary_byte(i)) {
+		if (after[i] != nvmeta_buf_canary(i)) {
 			if (bad)
 				*bad = (ptrdiff_t)(buf->len + i);
 			return nvmeta_fail(-EFAULT, "canary byte %zu past the end changed: 0x%02x, was 0x%02x",
-					   i, after[i], nvmeta_canary_byte(i));
+					   i, after[i], nvmeta_buf_canary(i));
 		}
 	}
 	return 0;

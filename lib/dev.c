@@ -287,8 +287,8 @@ static int find_namespace(int fd, struct nvmeta_dev_info *info)
 /*
  * Identify and the kernel's view, both.  The fingerprint is read before
  * identify: a format between the two then leaves the fingerprint older
- * than the description, and the watcher marks the device stale at its
- * first check.  The other order would take a description of the old
+ * than the description, and the first nvmeta_dev_check() marks the device
+ * stale.  The other order would take a description of the old
  * format together with a fingerprint of the new one, and never notice.
  */
 static int describe(int fd, struct nvmeta_dev_info *info, struct nvmeta_fingerprint *fp)
@@ -324,6 +324,7 @@ int nvmeta_dev_open(const char *path, struct nvmeta_dev **devp)
 	if (!dev)
 		return nvmeta_fail(-ENOMEM, "out of memory");
 	dev->fd = -1;
+	memset(dev->attr_fds, -1, sizeof(dev->attr_fds));
 	ret = resolve_path(path, &dev->info, &open_given);
 	if (ret)
 		goto err;
@@ -338,9 +339,7 @@ int nvmeta_dev_open(const char *path, struct nvmeta_dev **devp)
 		goto err;
 	nvmeta_quirks_decide(dev);
 	nvmeta_pi_decide(dev);
-	ret = nvmeta_watch_start(dev, NVMETA_WATCH_DEFAULT_MS);
-	if (ret)
-		goto err;
+	nvmeta_format_open(dev);
 	*devp = dev;
 	return 0;
 err:
@@ -359,19 +358,15 @@ static bool same_format(const struct nvmeta_dev_info *a, const struct nvmeta_dev
 
 int nvmeta_dev_refresh(struct nvmeta_dev *dev)
 {
-	unsigned int interval = dev->watch ? dev->watch->interval_ms : 0;
 	struct nvmeta_dev_info info = dev->info;
 	struct nvmeta_fingerprint fp;
 	bool changed;
 	int ret;
 
-	/* The watcher reads what this replaces: stop it meanwhile. */
-	nvmeta_watch_stop(dev);
 	ret = describe(dev->fd, &info, &fp);
 	if (ret) {
 		/* A controller that is not live says why. */
 		nvmeta_fail_unless_live(ret, "", &dev->info);
-		nvmeta_watch_start(dev, interval);
 		return ret;
 	}
 	changed = !same_format(&info, &dev->info);
@@ -380,10 +375,8 @@ int nvmeta_dev_refresh(struct nvmeta_dev *dev)
 	if (changed)
 		nvmeta_quirks_decide(dev);
 	nvmeta_pi_decide(dev);
+	nvmeta_format_open(dev);
 	atomic_store_explicit(&dev->stale, 0, memory_order_release);
-	ret = nvmeta_watch_start(dev, interval);
-	if (ret)
-		return ret;
 	return changed;
 }
 
@@ -391,7 +384,7 @@ void nvmeta_dev_close(struct nvmeta_dev *dev)
 {
 	if (!dev)
 		return;
-	nvmeta_watch_stop(dev);
+	nvmeta_format_close(dev);
 	if (dev->fd >= 0)
 		close(dev->fd);
 	free(dev);

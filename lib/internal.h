@@ -18,31 +18,22 @@
 #define NVMETA_HIDDEN __attribute__((visibility("hidden")))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* watch.c: the namespace's format as the kernel shows it in sysfs. */
+/* format.c: the namespace's format as the kernel shows it in sysfs. */
 struct nvmeta_fingerprint {
 	char text[160];
-};
-
-struct nvmeta_watch {
-	pthread_t thread;
-	int stop_fd;			/* eventfd: written to stop the thread */
-	unsigned int interval_ms;
-	struct nvmeta_dev *dev;
-	int fds[5];			/* the sysfs attributes, opened once */
-	pid_t pid;			/* the process the thread runs in */
 };
 
 struct nvmeta_dev {
 	int fd;
 	struct nvmeta_dev_info info;
-	/* Set by the watcher when the kernel's view of the format moved away
-	 * from what identify said at open (or at the last refresh); read on
-	 * every submission: one load, no system call.  0 fresh, 2 while the
-	 * message is written, 1 stale with stale_why. */
+	/* Set by nvmeta_dev_check() when the kernel's view of the format
+	 * moved away from what identify said at open (or at the last
+	 * refresh); read on every submission: one load, no system call.  0
+	 * fresh, 2 while the message is written, 1 stale with stale_why. */
 	_Atomic int stale;
 	char stale_why[384];		/* written before stale is set */
 	struct nvmeta_fingerprint seen;	/* the format the info describes */
-	struct nvmeta_watch *watch;
+	int attr_fds[5];		/* the sysfs attributes, opened once (format.c) */
 	/* Populate a read's metadata pages for writing before submission:
 	 * only where the kernel pins them without write access (quirks.c). */
 	bool populate_reads;
@@ -109,24 +100,24 @@ int nvmeta_kernel_parse(const char *release, struct nvmeta_kernel *k) NVMETA_HID
 
 #define NVMETA_MAX_NLB 65536u
 
-/* cmd.c: bits of the storage and reference tag space: 32, 48 or 80. */
+/* identify.c: bits of the storage and reference tag space: 32, 48 or 80. */
 unsigned int nvmeta_tag_field_bits(const struct nvmeta_dev_info *info) NVMETA_HIDDEN;
 
-/* cmd.c: refuse what the command's fields cannot carry (RAW too). */
+/* validate.c: refuse what the command's fields cannot carry (RAW too). */
 int nvmeta_check_encodable(const struct nvmeta_dev_info *info,
 			   const struct nvmeta_io *io) NVMETA_HIDDEN;
 
-/* watch.c: read the fingerprint of block device @block under @sysroot. */
+/* format.c: read the fingerprint of block device @block under @sysroot. */
 int nvmeta_fingerprint_read(const char *sysroot, const char *block,
 			    struct nvmeta_fingerprint *fp) NVMETA_HIDDEN;
 
-/* watch.c: start, change or stop (@interval_ms 0) the format watcher. */
-int nvmeta_watch_start(struct nvmeta_dev *dev, unsigned int interval_ms) NVMETA_HIDDEN;
-void nvmeta_watch_stop(struct nvmeta_dev *dev) NVMETA_HIDDEN;
+/* format.c: open (again) and close the attributes the fingerprint reads. */
+void nvmeta_format_open(struct nvmeta_dev *dev) NVMETA_HIDDEN;
+void nvmeta_format_close(struct nvmeta_dev *dev) NVMETA_HIDDEN;
 
-/* watch.c: compare the kernel's view now with @dev->seen; mark the
+/* format.c: compare the kernel's view now with @dev->seen; mark the
  * device stale on a difference.  Returns 1 when stale, 0, or -errno. */
-int nvmeta_watch_check(struct nvmeta_dev *dev) NVMETA_HIDDEN;
+int nvmeta_format_check(struct nvmeta_dev *dev) NVMETA_HIDDEN;
 
 /* cmd.c: the -ESTALE failure of a device whose format changed. */
 int nvmeta_refuse_stale(const struct nvmeta_dev *dev) NVMETA_HIDDEN;
@@ -283,7 +274,6 @@ struct nvmeta_placement {
 
 int nvmeta_place(const struct nvmeta_dev_info *info, const struct nvmeta_buf_spec *spec,
 		 size_t page, struct nvmeta_placement *pl) NVMETA_HIDDEN;
-uint8_t nvmeta_canary_byte(size_t i) NVMETA_HIDDEN;
 
 /* pagemap.c: the physical side of a virtual range. */
 struct nvmeta_page_map {
@@ -303,30 +293,6 @@ void nvmeta_count_runs(const uint64_t *pfn, const uint64_t *kflags, unsigned int
  * place.  -ENODATA when a page is not present (*@all_present false),
  * -EPERM when the frames are hidden (no CAP_SYS_ADMIN). */
 int nvmeta_pagemap_decode(uint64_t *pfn, unsigned int n, bool *all_present) NVMETA_HIDDEN;
-
-/* kpath.c: longest kprobe event name, NUL included (the kernel's
- * MAX_EVENT_NAME_LEN). */
-#define NVMETA_KPATH_EVENT_MAX 64
-
-/* kpath.c: the probes in @text, the contents of kprobe_events, that a dead
- * nvmeta process left: names this library makes, for pid namespace @pidns
- * (0: none match), whose pid @alive says is gone.  Other lines, including
- * malformed and overlong ones, are skipped.  Copies up to @max names to
- * @names and returns how many there are in all. */
-int nvmeta_kpath_stale(const char *text, unsigned long long pidns,
-		       bool (*alive)(int pid, void *arg), void *arg,
-		       char (*names)[NVMETA_KPATH_EVENT_MAX], int max) NVMETA_HIDDEN;
-
-/* kpath.c: the path a @kind buffer took, from the hits of its mapping
- * probe (@maps) and of the probe that marks the copy path (metadata) or
- * the pinning path (data) (@marks).  -ENODATA when nothing was mapped. */
-int nvmeta_kpath_decide(enum nvmeta_kind kind, uint64_t maps, uint64_t marks) NVMETA_HIDDEN;
-
-/* kpath.c: the hits of events @event[0..@n) in @f, kprobe_profile's
- * "NAME HITS MISSES" lines, into @hits; other lines are skipped and
- * events without a line keep their value. */
-void nvmeta_kpath_profile_parse(FILE *f, const char (*event)[NVMETA_KPATH_EVENT_MAX],
-				unsigned int n, uint64_t *hits) NVMETA_HIDDEN;
 
 /* crc.c: one CRC64 implementation, with nvmeta_crc64_nvme()'s
  * conventions. */

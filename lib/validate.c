@@ -9,6 +9,45 @@
 #include <inttypes.h>
 #include "internal.h"
 
+/*
+ * What the command's fields can carry, checked even in RAW mode: RAW
+ * skips the checks a caller may want to break, never the encoding.  A
+ * value cut to fit would send a different command than the one asked for
+ * (nlb 0 would go out as 65536 blocks, 65537 as 1).
+ */
+int nvmeta_check_encodable(const struct nvmeta_dev_info *info, const struct nvmeta_io *io)
+{
+	unsigned int width = nvmeta_tag_field_bits(info);
+	unsigned int ref_bits = width - info->sts;
+	size_t i;
+
+	/* A later version may give them a meaning: refusing them now keeps
+	 * a caller built against it from being misread by this one. */
+	for (i = 0; i < ARRAY_SIZE(io->resv); i++)
+		if (io->resv[i])
+			return nvmeta_fail(-EINVAL, "nvmeta_io resv[%zu] is 0x%llx: reserved fields must be zero (zero the struct before filling it in)",
+					   i, (unsigned long long)io->resv[i]);
+	if (io->resv0)
+		return nvmeta_fail(-EINVAL, "nvmeta_io resv0 is 0x%x: reserved fields must be zero",
+				   io->resv0);
+	if (io->flags & ~NVMETA_IO_FLAGS_KNOWN)
+		return nvmeta_fail(-EINVAL, "nvmeta_io flags 0x%x: unknown bits 0x%x (this library knows 0x%x)",
+				   io->flags, io->flags & ~NVMETA_IO_FLAGS_KNOWN,
+				   NVMETA_IO_FLAGS_KNOWN);
+	if (!io->nlb || io->nlb > NVMETA_MAX_NLB)
+		return nvmeta_fail(-EDOM, "nlb %u: must be 1 to %u blocks", io->nlb, NVMETA_MAX_NLB);
+	if (io->prinfo & ~0xf)
+		return nvmeta_fail(-EINVAL, "prinfo 0x%x has bits above PRACT (4 bits: PRACT 8, PRCHK 4 guard, 2 app, 1 ref)",
+				   io->prinfo);
+	if (ref_bits < 64 && io->reftag >> ref_bits)
+		return nvmeta_fail(-EINVAL, "reference tag 0x%llx does not fit the %u bits this format gives it (%u-bit guard, storage tag size %u)",
+				   (unsigned long long)io->reftag, ref_bits, info->guard_bits, info->sts);
+	if (info->sts < 64 && io->storage_tag >> info->sts)
+		return nvmeta_fail(-EINVAL, "storage tag 0x%llx does not fit the %u bits of this format's storage tag",
+				   (unsigned long long)io->storage_tag, info->sts);
+	return 0;
+}
+
 struct io_check {
 	const struct nvmeta_dev_info *info;
 	const struct nvmeta_io *io;

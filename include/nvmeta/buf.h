@@ -109,6 +109,16 @@ int nvmeta_buf_alloc(const struct nvmeta_dev_info *info, const struct nvmeta_buf
 void nvmeta_buf_free(struct nvmeta_buf *buf);
 
 /*
+ * nvmeta_buf_canary - the byte at offset @i of a run of canary bytes: the
+ * run before the buffer starts at addr - canary_before, the run after it
+ * at addr + len.  A pattern, not one value, so that a shifted copy shows.
+ */
+static inline uint8_t nvmeta_buf_canary(size_t i)
+{
+	return 0xa5 ^ (uint8_t)(i * 0x3b);
+}
+
+/*
  * nvmeta_buf_check_canaries - check that no byte around the buffer moved.
  * @bad: on failure, the offset of the first changed byte relative to
  *       buf->addr (negative: before the buffer); may be NULL.

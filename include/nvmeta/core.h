@@ -23,7 +23,7 @@ extern "C" {
 #endif
 
 #define NVMETA_VERSION_MAJOR 0
-#define NVMETA_VERSION_MINOR 3
+#define NVMETA_VERSION_MINOR 4
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
@@ -125,37 +125,39 @@ struct nvmeta_dev;
  * @path: /dev/ngXnY, or /dev/nvmeXnY (its generic char device is found),
  *        or a symlink to either, of any length up to PATH_MAX.
  * @devp: on success, the new device; free it with nvmeta_dev_close().
- * The device starts a watcher thread that notices a format change (see
- * nvmeta_dev_watch()).
+ * No thread is started: a format change is found by nvmeta_dev_check().
  * Returns 0, or -ENOENT (no such device), -ENODEV (not an NVMe namespace),
- * -EACCES/-EPERM (permission), -EIO (identify failed), -ENOMEM, or the
- * errno of pthread_create().
+ * -EACCES/-EPERM (permission), -EIO (identify failed), or -ENOMEM.
  */
 int nvmeta_dev_open(const char *path, struct nvmeta_dev **devp);
 
 /*
- * nvmeta_dev_watch - set how often the device's watcher thread compares
- * the namespace's format as the kernel shows it (sysfs: capacity, logical
- * block size, metadata_bytes, integrity profile) with what identify said.
- * On a difference every later submission on the device fails with
- * -ESTALE, naming the change, until nvmeta_dev_refresh().  The check on
- * the submission path is one memory load: no system call.
- * @interval_ms: 1 to 60000; 0 stops the watcher.  The default is
- *               NVMETA_WATCH_DEFAULT_MS.
- * The window that remains: a format change is seen up to @interval_ms
- * after the kernel learns of it, and commands already in flight are not
- * recalled.  The kernel learns of a format sent through its own
- * passthrough interface before that command returns (it rescans the
- * namespace); a format by another host, or on kernels without
- * metadata_bytes in sysfs (6.1) one that keeps capacity and block size,
- * is only seen by nvmeta_dev_refresh().  After fork(2) a child's copy of
- * the device has no watcher (threads do not fork): call nvmeta_dev_watch()
- * in the child to give it one.
- * Returns 0, -EINVAL for an interval above 60000, or the errno of
- * pthread_create().
+ * nvmeta_dev_check - whether the namespace still has the format the
+ * device was opened (or last refreshed) with, as the kernel shows it in
+ * sysfs: capacity, logical block size, metadata bytes, integrity profile.
+ * On a difference the device turns stale: this and every later
+ * submission on it fail with -ESTALE, naming the change, until
+ * nvmeta_dev_refresh().  The check on the submission path is one memory
+ * load; this call costs a pread(2) of five attributes opened at open.
+ * Any thread may call it, also while others submit on the device.
+ * The library calls it never by itself: no thread, no timer.  Call it
+ * when a format may have happened: before a batch, from a timer in the
+ * application's event loop, or after a command failed.
+ * The window that remains: a change is seen at the first call after the
+ * kernel learned of it, and commands already in flight are not recalled.
+ * The kernel learns of a Format NVM sent through its ioctl before that
+ * command returns (it rescans the namespace).  It does not learn of one
+ * sent through io_uring (NVME_URING_CMD_ADMIN) or by another host until
+ * a rescan or controller reset (measured on 6.1, 6.12 and 7.2), nor, on
+ * kernels without metadata_bytes in sysfs (6.1), of one that keeps
+ * capacity and block size: those only nvmeta_dev_refresh(), which asks
+ * the device, sees.  No event announces a format reliably: the kernel
+ * sends a uevent only when the capacity in sectors changes, and no
+ * attribute wakes poll(2).
+ * Returns 0 when nothing changed, -ESTALE when the format changed (now or
+ * before), or the errno of reading sysfs.
  */
-#define NVMETA_WATCH_DEFAULT_MS 100
-int nvmeta_dev_watch(struct nvmeta_dev *dev, unsigned int interval_ms);
+int nvmeta_dev_check(struct nvmeta_dev *dev);
 
 /*
  * nvmeta_dev_refresh - identify the namespace again, re-read the kernel's
@@ -168,8 +170,7 @@ int nvmeta_dev_watch(struct nvmeta_dev *dev, unsigned int interval_ms);
  */
 int nvmeta_dev_refresh(struct nvmeta_dev *dev);
 
-/* nvmeta_dev_close - stop the watcher, close the device and free it;
- * NULL is allowed. */
+/* nvmeta_dev_close - close the device and free it; NULL is allowed. */
 void nvmeta_dev_close(struct nvmeta_dev *dev);
 
 /* nvmeta_dev_info - the device's identify and limits; never fails. */
@@ -354,7 +355,7 @@ uint32_t nvmeta_io_block_bytes(const struct nvmeta_dev_info *info, const struct 
  * nvmeta_io_validate(), -EINVAL for NVMETA_IO_PI_VERIFY or flags
  * outside NVMETA_IO_FLAGS_KNOWN,
  * -ESTALE when the namespace's format changed since it was identified
- * (see nvmeta_dev_watch()), or -EFAULT when the metadata buffer of a read
+ * (see nvmeta_dev_check()), or -EFAULT when the metadata buffer of a read
  * is not writable memory.
  */
 int nvmeta_prep(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
@@ -424,7 +425,7 @@ static inline void nvmeta_encode_tags(struct nvme_uring_cmd *cmd,
  * shape once with nvmeta_io_validate() before encoding it many times, or
  * use nvmeta_prep() or nvmeta_queue(), which check every command.  A
  * format change under an open device is not seen here: see
- * nvmeta_dev_watch().  Memory the library made (nvmeta_buf_alloc(),
+ * nvmeta_dev_check().  Memory the library made (nvmeta_buf_alloc(),
  * nvmeta_slots_create()) or nvmeta_mem_prepare() readied needs no work
  * per command on any kernel; other memory read into on Linux 6.12 must
  * be populated for writing first (see NVMETA_IO_NO_PREFAULT).

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "nvmeta.h"
+#include "nvmeta-check.h"
 
 #define FAKE_PREFIX "/fake/"
 #define MAX_FAKES 8
@@ -135,6 +136,13 @@ const char *nvmeta_last_error(void)
 	return error_is_fake || !f ? fake_error : f();
 }
 
+const char *nvmeta_check_last_error(void)
+{
+	const char *(*f)(void) = dlsym(RTLD_NEXT, "nvmeta_check_last_error");
+
+	return error_is_fake || !f ? fake_error : f();
+}
+
 int nvmeta_list(char ***paths)
 {
 	const char *list = getenv("NVMETA_FAKE_LIST");
@@ -202,6 +210,14 @@ void io_uring_queue_exit(struct io_uring *ring)
 {
 	if (ring->ring_fd != -1)
 		REAL(io_uring_queue_exit)(ring);
+}
+
+/* A fake namespace is never reformatted. */
+int nvmeta_dev_check(struct nvmeta_dev *dev)
+{
+	if (!fake_of(dev))
+		return REAL(nvmeta_dev_check)(dev);
+	return 0;
 }
 
 int nvmeta_io_validate(const struct nvmeta_dev *dev, const struct nvmeta_io *io)

@@ -10,7 +10,7 @@
  * alive when it is odd.
  */
 #include <errno.h>
-#include "internal.h"
+#include "check/check.h"
 #include "fuzz.h"
 
 #define PIDNS 4026531836ull

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <criterion/criterion.h>
 #include "nvmeta.h"
+#include "nvmeta-check.h"
 
 static inline const char *guest_dev_path(void)
 {

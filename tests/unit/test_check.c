@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <criterion/criterion.h>
-#include "check.h"
+#include "internal.h"
+#include "check/check.h"
 #include "fake_info.h"
 
 #define NLB 8
@@ -353,7 +354,7 @@ Test(check, run_accepts_a_table_case)
 {
 	struct nvmeta_check_case tc = first_case();
 
-	cr_assert_eq(run_case(&tc), 0, "%s", nvmeta_last_error());
+	cr_assert_eq(run_case(&tc), 0, "%s", nvmeta_check_last_error());
 	cr_assert_eq(res.verdict, NVMETA_VERDICT_SKIP, "detail: %s", res.detail);
 }
 
@@ -363,10 +364,10 @@ Test(check, run_refuses_a_case_with_resv_set)
 
 	tc.resv[2] = 1;
 	cr_assert_eq(run_case(&tc), -EINVAL);
-	cr_assert_neq(strstr(nvmeta_last_error(), "resv[2]"), NULL, "error: %s",
-		      nvmeta_last_error());
-	cr_assert_neq(strstr(nvmeta_last_error(), tc.name), NULL, "error: %s",
-		      nvmeta_last_error());
+	cr_assert_neq(strstr(nvmeta_check_last_error(), "resv[2]"), NULL, "error: %s",
+		      nvmeta_check_last_error());
+	cr_assert_neq(strstr(nvmeta_check_last_error(), tc.name), NULL, "error: %s",
+		      nvmeta_check_last_error());
 }
 
 Test(check, run_refuses_a_backing_it_cannot_allocate)
@@ -378,8 +379,8 @@ Test(check, run_refuses_a_backing_it_cannot_allocate)
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		tc.backing = bad[i];
 		cr_assert_eq(run_case(&tc), -EINVAL, "backing %d", (int)bad[i]);
-		cr_assert_neq(strstr(nvmeta_last_error(), "backing"), NULL, "error: %s",
-			      nvmeta_last_error());
+		cr_assert_neq(strstr(nvmeta_check_last_error(), "backing"), NULL, "error: %s",
+			      nvmeta_check_last_error());
 	}
 }
 
@@ -389,13 +390,13 @@ Test(check, run_refuses_unknown_flags_and_kinds)
 
 	tc.flags = 1u << 31;
 	cr_assert_eq(run_case(&tc), -EINVAL);
-	cr_assert_neq(strstr(nvmeta_last_error(), "unknown flags 0x80000000"), NULL, "error: %s",
-		      nvmeta_last_error());
+	cr_assert_neq(strstr(nvmeta_check_last_error(), "unknown flags 0x80000000"), NULL, "error: %s",
+		      nvmeta_check_last_error());
 	tc = first_case();
 	tc.kind = (enum nvmeta_kind)2;
 	cr_assert_eq(run_case(&tc), -EINVAL);
-	cr_assert_neq(strstr(nvmeta_last_error(), "kind 2"), NULL, "error: %s",
-		      nvmeta_last_error());
+	cr_assert_neq(strstr(nvmeta_check_last_error(), "kind 2"), NULL, "error: %s",
+		      nvmeta_check_last_error());
 }
 
 /* ---- protection information cases (NVMETA_CHECK_PI) ---- */
@@ -450,7 +451,7 @@ Test(check, pi_case_without_pi_is_skipped_with_a_reason)
 	fake_dev.info.nsze = 1 << 20;
 	fake_dev.info.pi_type = 0;
 	cr_assert_eq(nvmeta_check_run(&fake_dev, NULL, NULL, &tc, 0, 1, &res), 0, "%s",
-		     nvmeta_last_error());
+		     nvmeta_check_last_error());
 	cr_assert_eq(res.verdict, NVMETA_VERDICT_SKIP, "detail: %s", res.detail);
 	cr_assert_neq(strstr(res.detail, "no protection information"), NULL, "detail: %s",
 		      res.detail);
@@ -468,8 +469,8 @@ Test(check, run_refuses_pi_with_flags_it_cannot_go_with)
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		tc.flags = NVMETA_CHECK_PI | bad[i];
 		cr_assert_eq(run_case(&tc), -EINVAL, "flags %#x", tc.flags);
-		cr_assert_neq(strstr(nvmeta_last_error(), "NVMETA_CHECK_PI cannot go with"), NULL,
-			      "error: %s", nvmeta_last_error());
+		cr_assert_neq(strstr(nvmeta_check_last_error(), "NVMETA_CHECK_PI cannot go with"), NULL,
+			      "error: %s", nvmeta_check_last_error());
 	}
 }
 
@@ -492,12 +493,12 @@ Test(check, pi_image_is_what_the_bytes_are_compared_with)
 	struct nvmeta_pi_report rep;
 
 	pi_info(&info, 1, 16);
-	cr_assert_eq(nvmeta_pi_format_of(&info, &c.pi_fmt), 0, "%s", nvmeta_last_error());
+	cr_assert_eq(nvmeta_pi_format_of(&info, &c.pi_fmt), 0, "%s", nvmeta_check_last_error());
 	c.pi = true;
 	c.pi_tags = (struct nvmeta_pi_tags){ .ref_tag = res.slba, .app_tag = 0x6e76,
 					     .app_mask = 0xffff, .checks = NVMETA_PI_CHECK_ALL };
 	cr_assert_eq(nvmeta_check_pi_images(&c, sizeof(data_mem), sizeof(meta_mem)), 0, "%s",
-		     nvmeta_last_error());
+		     nvmeta_check_last_error());
 	/* The buffers hold the bare pattern: the PI bytes differ. */
 	cr_assert_not(nvmeta_check_bytes_match(&c, &s, "data", "metadata"));
 	cr_assert_str_eq(res.where, "metadata");

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <criterion/criterion.h>
-#include "internal.h"
+#include "check/check.h"
 
 #define NS 4026531836ULL
 

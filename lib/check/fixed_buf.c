@@ -83,7 +83,7 @@ static int with_registration(struct fixed *f, size_t pages, unsigned int salt)
 
 	ret = io_uring_register_buffers(&f->ring, &iov, 1);
 	if (ret)
-		return nvmeta_fail(ret, "io_uring_register_buffers (%zu pages): %s", pages,
+		return nvmeta_check_fail(ret, "io_uring_register_buffers (%zu pages): %s", pages,
 				   strerror(-ret));
 	f->reg_len = iov.iov_len;
 	ret = round_trip(f, salt);
@@ -93,7 +93,7 @@ static int with_registration(struct fixed *f, size_t pages, unsigned int salt)
 
 static void judge(struct fixed *f, size_t big, uint32_t segs)
 {
-	const struct nvmeta_dev_info *in = &f->dev->info;
+	const struct nvmeta_dev_info *in = nvmeta_dev_info(f->dev);
 	struct nvmeta_check_result *res = f->res;
 	size_t small = (f->dlen + f->page - 1) / f->page * 2;
 	int ret;
@@ -124,7 +124,7 @@ static void judge(struct fixed *f, size_t big, uint32_t segs)
 
 int nvmeta_check_fixed_buf(const struct nvmeta_dev *dev, struct nvmeta_check_result *res)
 {
-	const struct nvmeta_dev_info *in = &dev->info;
+	const struct nvmeta_dev_info *in = nvmeta_dev_info(dev);
 	struct fixed f = { .dev = dev, .res = res, .page = (size_t)sysconf(_SC_PAGESIZE) };
 	uint32_t features = 0, segs = in->limits.max_segments;
 	size_t big;

@@ -1,14 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Declarations shared inside libnvmeta-check.  Not installed; the unit
+ * tests reach them through the static library.
+ *
+ * libnvmeta-check sits on libnvmeta and uses only its public API
+ * (<nvmeta.h>): nothing here reaches into lib/internal.h, so every case of
+ * the checker is also a test that the application API is enough.
+ *
  * The copy-back checker's state and its judgement, apart from its I/O:
  * the functions below read buffers and outcomes already at hand and set
- * a verdict, so that unit tests can feed them without a device.  Not
- * installed.
+ * a verdict, so that unit tests can feed them without a device.
  */
 #ifndef NVMETA_LIB_CHECK_H
 #define NVMETA_LIB_CHECK_H
 
-#include "internal.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <nvmeta.h>
+#include <nvmeta-check.h>
+
+#define NVMETA_HIDDEN __attribute__((visibility("hidden")))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* error.c: record a message for nvmeta_check_last_error() and return
+ * @err, so callers can write "return nvmeta_check_fail(-EINVAL, ...)". */
+int nvmeta_check_fail(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3))) NVMETA_HIDDEN;
+
+/* error.c: at the start of every public call: until nvmeta_check_fail()
+ * records a message, nvmeta_check_last_error() is libnvmeta's message,
+ * whose failure the call passed on. */
+void nvmeta_check_error_clear(void) NVMETA_HIDDEN;
+
 
 enum { DATA_BYTES, META_BYTES };
 
@@ -48,7 +71,10 @@ struct check {
 	uint8_t *want[2];
 };
 
-/* Set @r's verdict and its detail. */
+/* verdict.c: set @r's verdict and its detail. */
+void nvmeta_check_verdict_v(struct nvmeta_check_result *r, enum nvmeta_verdict v,
+			    const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0))) NVMETA_HIDDEN;
 void nvmeta_check_verdict(struct nvmeta_check_result *r, enum nvmeta_verdict v,
 			  const char *fmt, ...) __attribute__((format(printf, 3, 4))) NVMETA_HIDDEN;
 
@@ -137,5 +163,29 @@ int nvmeta_check_reformat(const struct nvmeta_dev *dev, struct io_uring *ring,
  * on the blocks place_case() gave @res; the verdict goes into @res. */
 int nvmeta_check_fixed_buf(const struct nvmeta_dev *dev,
 			   struct nvmeta_check_result *res) NVMETA_HIDDEN;
+
+/* kpath.c: longest kprobe event name, NUL included (the kernel's
+ * MAX_EVENT_NAME_LEN). */
+#define NVMETA_KPATH_EVENT_MAX 64
+
+/* kpath.c: the probes in @text, the contents of kprobe_events, that a dead
+ * nvmeta process left: names this library makes, for pid namespace @pidns
+ * (0: none match), whose pid @alive says is gone.  Other lines, including
+ * malformed and overlong ones, are skipped.  Copies up to @max names to
+ * @names and returns how many there are in all. */
+int nvmeta_kpath_stale(const char *text, unsigned long long pidns,
+		       bool (*alive)(int pid, void *arg), void *arg,
+		       char (*names)[NVMETA_KPATH_EVENT_MAX], int max) NVMETA_HIDDEN;
+
+/* kpath.c: the path a @kind buffer took, from the hits of its mapping
+ * probe (@maps) and of the probe that marks the copy path (metadata) or
+ * the pinning path (data) (@marks).  -ENODATA when nothing was mapped. */
+int nvmeta_kpath_decide(enum nvmeta_kind kind, uint64_t maps, uint64_t marks) NVMETA_HIDDEN;
+
+/* kpath.c: the hits of events @event[0..@n) in @f, kprobe_profile's
+ * "NAME HITS MISSES" lines, into @hits; other lines are skipped and
+ * events without a line keep their value. */
+void nvmeta_kpath_profile_parse(FILE *f, const char (*event)[NVMETA_KPATH_EVENT_MAX],
+				unsigned int n, uint64_t *hits) NVMETA_HIDDEN;
 
 #endif /* NVMETA_LIB_CHECK_H */

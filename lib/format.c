@@ -7,9 +7,12 @@
  * 512+64, say), a metadata buffer sized for 8 bytes a block lets the
  * device write 56 bytes a block past it: the kernel does not check
  * metadata_len.  Asking the device or sysfs before every command would
- * cost a system call each; instead a watcher thread compares the kernel's
- * view (sysfs) with the view at open every interval, and marks the device
- * stale.  The submission path reads that mark: one load.
+ * cost a system call each; instead nvmeta_dev_check(), when the
+ * application calls it, compares the kernel's view (sysfs) with the view
+ * at open and marks the device stale.  The submission path reads that
+ * mark: one load.  No thread watches behind the application's back: the
+ * application decides how often to look (a timer in its own event loop,
+ * or before each batch).
  *
  * The kernel rescans a namespace before a Format NVM sent through its
  * passthrough interface returns (the command's effects include a
@@ -17,13 +20,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -61,7 +60,7 @@ static int attr_path(char *path, size_t len, const char *sysroot, const char *bl
 	return 0;
 }
 
-_Static_assert(ARRAY_SIZE(attrs) == ARRAY_SIZE(((struct nvmeta_watch *)0)->fds),
+_Static_assert(ARRAY_SIZE(attrs) == ARRAY_SIZE(((struct nvmeta_dev *)0)->attr_fds),
 	       "one descriptor an attribute");
 
 int nvmeta_fingerprint_read(const char *sysroot, const char *block,
@@ -112,7 +111,7 @@ static int fingerprint_pread(const int *fds, struct nvmeta_fingerprint *fp)
 }
 
 /*
- * One writer of the message: the watcher and an explicit check may race.
+ * One writer of the message: checks on two threads may race.
  * 0 fresh, 2 message being written, 1 stale with its message; the
  * submission path refuses on anything but 0.
  */
@@ -147,121 +146,54 @@ static int judge(struct nvmeta_dev *dev, int ret, const struct nvmeta_fingerprin
 			  dev->seen.text);
 }
 
-int nvmeta_watch_check(struct nvmeta_dev *dev)
+int nvmeta_format_check(struct nvmeta_dev *dev)
 {
 	struct nvmeta_fingerprint now;
 	int ret;
 
 	if (atomic_load_explicit(&dev->stale, memory_order_acquire))
 		return 1;
-	if (dev->watch)
-		ret = fingerprint_pread(dev->watch->fds, &now);
+	/* Opened at open; without them (EMFILE then) by path, slower. */
+	if (dev->attr_fds[0] >= 0)
+		ret = fingerprint_pread(dev->attr_fds, &now);
 	else
 		ret = nvmeta_fingerprint_read("/sys", dev->info.block_name, &now);
 	return judge(dev, ret, &now);
 }
 
-static void close_attrs(struct nvmeta_watch *w)
+void nvmeta_format_close(struct nvmeta_dev *dev)
 {
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(w->fds); i++)
-		if (w->fds[i] >= 0)
-			close(w->fds[i]);
+	for (i = 0; i < ARRAY_SIZE(dev->attr_fds); i++) {
+		if (dev->attr_fds[i] >= 0)
+			close(dev->attr_fds[i]);
+		dev->attr_fds[i] = -1;
+	}
 }
 
-static void open_attrs(struct nvmeta_watch *w, const char *block)
+/* Once per open and refresh: the block device's name may change with a
+ * rescan (a refresh after removal and return), so its attributes are
+ * opened again then. */
+void nvmeta_format_open(struct nvmeta_dev *dev)
 {
 	char path[256];
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(w->fds); i++) {
-		w->fds[i] = -1;
-		if (!attr_path(path, sizeof(path), "/sys", block, i))
-			w->fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-	}
+	nvmeta_format_close(dev);
+	for (i = 0; i < ARRAY_SIZE(dev->attr_fds); i++)
+		if (!attr_path(path, sizeof(path), "/sys", dev->info.block_name, i))
+			dev->attr_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
 }
 
-static void *watch_main(void *arg)
+int nvmeta_dev_check(struct nvmeta_dev *dev)
 {
-	struct nvmeta_watch *w = arg;
-	struct pollfd p = { .fd = w->stop_fd, .events = POLLIN };
-	int ret;
+	int ret = nvmeta_format_check(dev);
 
-	for (;;) {
-		ret = poll(&p, 1, (int)w->interval_ms);
-		if (ret > 0)
-			break;
-		if (ret < 0 && errno != EINTR)
-			break;
-		if (!ret && nvmeta_watch_check(w->dev) == 1)
-			break;	/* stale until refreshed: nothing more to watch */
-	}
-	return NULL;
-}
-
-void nvmeta_watch_stop(struct nvmeta_dev *dev)
-{
-	struct nvmeta_watch *w = dev->watch;
-	uint64_t one = 1;
-
-	if (!w)
-		return;
-	/* After fork(2) the thread lives only in the parent, and the eventfd
-	 * is shared with it: a child must neither wake nor join it. */
-	if (w->pid == getpid()) {
-		if (write(w->stop_fd, &one, sizeof(one)) != sizeof(one))
-			pthread_cancel(w->thread);
-		pthread_join(w->thread, NULL);
-	}
-	close(w->stop_fd);
-	close_attrs(w);
-	free(w);
-	dev->watch = NULL;
-}
-
-int nvmeta_watch_start(struct nvmeta_dev *dev, unsigned int interval_ms)
-{
-	sigset_t all, old;
-	struct nvmeta_watch *w;
-	int ret;
-
-	nvmeta_watch_stop(dev);
-	if (!interval_ms)
-		return 0;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return nvmeta_fail(-ENOMEM, "out of memory");
-	w->dev = dev;
-	w->pid = getpid();
-	w->interval_ms = interval_ms;
-	open_attrs(w, dev->info.block_name);
-	w->stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (w->stop_fd < 0) {
-		ret = nvmeta_fail(-errno, "%s: watcher: eventfd: %m", dev->info.generic_path);
-		close_attrs(w);
-		free(w);
-		return ret;
-	}
-	/* Signals are the application's business: the watcher takes none. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	ret = -pthread_create(&w->thread, NULL, watch_main, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (ret) {
-		close(w->stop_fd);
-		close_attrs(w);
-		free(w);
-		return nvmeta_fail(ret, "%s: watcher thread: %s", dev->info.generic_path,
-				   strerror(-ret));
-	}
-	dev->watch = w;
+	if (ret == 1)
+		return nvmeta_refuse_stale(dev);
+	if (ret < 0)
+		return nvmeta_fail(ret, "%s: cannot read the format of %s from sysfs: %s",
+				   dev->info.generic_path, dev->info.block_name, strerror(-ret));
 	return 0;
-}
-
-int nvmeta_dev_watch(struct nvmeta_dev *dev, unsigned int interval_ms)
-{
-	if (interval_ms > 60000)
-		return nvmeta_fail(-EINVAL, "watch interval %u ms: at most 60000", interval_ms);
-	return nvmeta_watch_start(dev, interval_ms);
 }

@@ -5,7 +5,7 @@
  * cases do the opposite.
  */
 #include <errno.h>
-#include "internal.h"
+#include "check.h"
 
 /* A case's source of memory: its buffer's backing, and how the buffer is
  * treated (read-only, or read into unfaulted pages) on anonymous memory. */

@@ -1,17 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * nvmeta/check.h: observing the path the kernel took (kprobes), and the
- * copy-back checker built on it.
+ * nvmeta-check.h: libnvmeta-check, the kernel and device tester's library
+ * (pkg-config nvmeta-check).  It observes the path the kernel took with
+ * kprobes (root, tracefs) and runs the copy-back checker and its cases on
+ * top of libnvmeta, whose public API is all it uses.  Applications link
+ * libnvmeta alone (pkg-config nvmeta) and get none of this.
+ *
+ * Errors: every function that can fail returns a negative errno, and
+ * nvmeta_check_last_error() says why (libnvmeta's own message when a
+ * libnvmeta call failed underneath).
  */
 #ifndef NVMETA_CHECK_H
 #define NVMETA_CHECK_H
 
-#include <nvmeta/core.h>
-#include <nvmeta/buf.h>
+#include <nvmeta.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* nvmeta_check_last_error - the message of this thread's last failed
+ * libnvmeta-check call ("" before any). */
+const char *nvmeta_check_last_error(void);
 
 /* Observing the path the kernel took                                  */
 /* ------------------------------------------------------------------ */
@@ -87,8 +97,8 @@ enum nvmeta_check_flags {
 	/* A format change under an open handle: a second handle is opened,
 	 * the namespace is formatted (through another descriptor) to the
 	 * format with the same block size and the most metadata, and the
-	 * handle must refuse a read with ESTALE within 20 watcher intervals,
-	 * nothing past its buffer moved; then the format is restored.
+	 * handle's nvmeta_dev_check() must find the change (within 2 s) and
+	 * its read be refused with ESTALE, nothing past its buffer moved; then the format is restored.
 	 * Erases the namespace: nvmeta-check runs it only when asked, and the
 	 * caller refreshes its own device afterwards (nvmeta_dev_refresh()). */
 	NVMETA_CHECK_REFORMAT	= 1 << 1,
@@ -217,6 +227,7 @@ int nvmeta_check_run_road(const struct nvmeta_dev *dev, const struct nvmeta_bdev
 /* nvmeta_verdict_name - "pass", "skip", "FAIL", "KERNEL-DEFECT" or
  * "DEVICE-ERROR". */
 const char *nvmeta_verdict_name(enum nvmeta_verdict verdict);
+
 #ifdef __cplusplus
 }
 #endif

@@ -30,7 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "internal.h"
+#include "check.h"
 
 enum { PROBE_META_MAP, PROBE_META_COPY, PROBE_DATA_MAP, PROBE_DATA_PIN, NR_PROBES };
 
@@ -91,7 +91,7 @@ static int find_tracefs(struct nvmeta_kpath *kp)
 			return 0;
 		}
 	}
-	return nvmeta_fail(-ENOENT, "kpath: no writable kprobe_events (tracefs not mounted, or not root)");
+	return nvmeta_check_fail(-ENOENT, "kpath: no writable kprobe_events (tracefs not mounted, or not root)");
 }
 
 /* Register one probe on the first of its symbols this kernel has. */
@@ -113,14 +113,14 @@ static int add_probe(struct nvmeta_kpath *kp, int i)
 		}
 	}
 	if (ret)
-		return nvmeta_fail(ret, "kpath: cannot probe any of %s%s%s: %s", probes[i].symbols[0],
+		return nvmeta_check_fail(ret, "kpath: cannot probe any of %s%s%s: %s", probes[i].symbols[0],
 				   probes[i].symbols[1] ? ", " : "",
 				   probes[i].symbols[1] ? probes[i].symbols[1] : "", strerror(-ret));
 	snprintf(line, sizeof(line), "events/kprobes/%s/enable", kp->event[i]);
 	tracefs_path(path, sizeof(path), kp, line);
 	ret = write_file(path, "1", false);
 	if (ret)
-		return nvmeta_fail(ret, "kpath: cannot enable %s: %s", kp->event[i], strerror(-ret));
+		return nvmeta_check_fail(ret, "kpath: cannot enable %s: %s", kp->event[i], strerror(-ret));
 	return 0;
 }
 
@@ -334,9 +334,10 @@ int nvmeta_kpath_open(const struct nvmeta_dev_info *info, struct nvmeta_kpath **
 	struct nvmeta_kpath *kp;
 	int i, ret;
 
+	nvmeta_check_error_clear();
 	kp = calloc(1, sizeof(*kp));
 	if (!kp)
-		return nvmeta_fail(-ENOMEM, "out of memory");
+		return nvmeta_check_fail(-ENOMEM, "out of memory");
 	kp->old_kernel = !NVMETA_KERNEL_AT_LEAST(&info->kernel, 6, 8);
 	kp->pidns = pid_namespace();
 	ret = find_tracefs(kp);
@@ -384,11 +385,12 @@ int nvmeta_kpath_sample(const struct nvmeta_kpath *kp, struct nvmeta_kpath_sampl
 	char path[PATH_MAX];
 	FILE *f;
 
+	nvmeta_check_error_clear();
 	memset(s, 0, sizeof(*s));
 	tracefs_path(path, sizeof(path), kp, "kprobe_profile");
 	f = fopen(path, "re");
 	if (!f)
-		return nvmeta_fail(-errno, "kpath: %s: %m", path);
+		return nvmeta_check_fail(-errno, "kpath: %s: %m", path);
 	nvmeta_kpath_profile_parse(f, kp->event, NR_PROBES, s->hits);
 	fclose(f);
 	return 0;
@@ -404,10 +406,11 @@ int nvmeta_kpath_observe(const struct nvmeta_kpath *kp, enum nvmeta_kind kind,
 	uint64_t marks = after->hits[mark] - before->hits[mark];
 	int path = nvmeta_kpath_decide(kind, maps, marks);
 
+	nvmeta_check_error_clear();
 	snprintf(evidence, len, "%s +%" PRIu64 ", %s +%" PRIu64, kp->symbol[map], maps,
 		 kp->symbol[mark], marks);
 	if (path < 0)
-		return nvmeta_fail(path, "kpath: the kernel never mapped the %s buffer (%s)",
+		return nvmeta_check_fail(path, "kpath: the kernel never mapped the %s buffer (%s)",
 				   kind == NVMETA_KIND_META ? "metadata" : "data", evidence);
 	return path;
 }

@@ -20,6 +20,24 @@
 #include <unistd.h>
 #include "check.h"
 
+/* One sysfs attribute as text, without its newline. */
+static int read_attr(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
 /* The longest overrun of a kernel bounce buffer the heap probe provokes. */
 #define HEAP_OVERRUN_MAX 128u
 
@@ -79,31 +97,13 @@ static bool mismatch(const struct nvmeta_buf *b, struct check *c, size_t per, in
 	return false;
 }
 
-__attribute__((format(printf, 3, 0)))
-static void set_verdict(struct nvmeta_check_result *r, enum nvmeta_verdict v, const char *fmt,
-			va_list ap)
-{
-	r->verdict = v;
-	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
-}
-
 __attribute__((format(printf, 3, 4)))
 static void verdict(struct check *c, enum nvmeta_verdict v, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	set_verdict(c->res, v, fmt, ap);
-	va_end(ap);
-}
-
-void nvmeta_check_verdict(struct nvmeta_check_result *r, enum nvmeta_verdict v,
-			  const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	set_verdict(r, v, fmt, ap);
+	nvmeta_check_verdict_v(c->res, v, fmt, ap);
 	va_end(ap);
 }
 
@@ -701,7 +701,7 @@ int nvmeta_check_pi_images(struct check *c, size_t data_len, size_t meta_len)
 	d.addr = c->want[DATA_BYTES] = malloc(data_len);
 	m.addr = c->want[META_BYTES] = meta_len ? malloc(meta_len) : NULL;
 	if (!d.addr || (meta_len && !m.addr))
-		return nvmeta_fail(-ENOMEM, "images of %zu data and %zu metadata bytes with PI",
+		return nvmeta_check_fail(-ENOMEM, "images of %zu data and %zu metadata bytes with PI",
 				   data_len, meta_len);
 	nvmeta_check_fill(&d, c, c->lba_bytes, DATA_BYTES);
 	if (meta_len)
@@ -905,7 +905,7 @@ static bool red_zones_on(size_t len, char *cache, size_t cache_len)
 	if (i == ARRAY_SIZE(sizes))
 		return false;
 	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/red_zone", cache);
-	return !nvmeta_sysfs_read(path, val, sizeof(val)) && !strcmp(val, "1");
+	return !read_attr(path, val, sizeof(val)) && !strcmp(val, "1");
 }
 
 /* /dev/kmsg from its current end: what the kernel logs from now on. */
@@ -914,10 +914,10 @@ static int klog_open(void)
 	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0)
-		return nvmeta_fail(-errno, "/dev/kmsg: %m");
+		return nvmeta_check_fail(-errno, "/dev/kmsg: %m");
 	if (lseek(fd, 0, SEEK_END) < 0) {
 		close(fd);
-		return nvmeta_fail(-errno, "seek to the end of /dev/kmsg: %m");
+		return nvmeta_check_fail(-errno, "seek to the end of /dev/kmsg: %m");
 	}
 	return fd;
 }
@@ -982,7 +982,7 @@ static size_t canary_extent(const struct nvmeta_buf *b)
 	size_t i, last = 0;
 
 	for (i = 0; i < b->canary_after; i++)
-		if (after[i] != nvmeta_canary_byte(i))
+		if (after[i] != nvmeta_buf_canary(i))
 			last = i + 1;
 	return last;
 }
@@ -1173,16 +1173,16 @@ static int case_valid(const struct nvmeta_check_case *tc)
 
 	for (i = 0; i < ARRAY_SIZE(tc->resv); i++)
 		if (tc->resv[i])
-			return nvmeta_fail(-EINVAL, "case %s: resv[%zu] is %#llx, must be zero",
+			return nvmeta_check_fail(-EINVAL, "case %s: resv[%zu] is %#llx, must be zero",
 					   name, i, (unsigned long long)tc->resv[i]);
 	if (tc->flags & ~(uint32_t)KNOWN_FLAGS)
-		return nvmeta_fail(-EINVAL, "case %s: unknown flags %#x", name,
+		return nvmeta_check_fail(-EINVAL, "case %s: unknown flags %#x", name,
 				   tc->flags & ~(uint32_t)KNOWN_FLAGS);
 	if ((tc->flags & NVMETA_CHECK_PI) && (tc->flags & NOT_WITH_PI))
-		return nvmeta_fail(-EINVAL, "case %s: flags %#x: NVMETA_CHECK_PI cannot go with %#x",
+		return nvmeta_check_fail(-EINVAL, "case %s: flags %#x: NVMETA_CHECK_PI cannot go with %#x",
 				   name, tc->flags, tc->flags & NOT_WITH_PI);
 	if (tc->kind != NVMETA_KIND_META && tc->kind != NVMETA_KIND_DATA)
-		return nvmeta_fail(-EINVAL, "case %s: kind %d is neither meta nor data", name,
+		return nvmeta_check_fail(-EINVAL, "case %s: kind %d is neither meta nor data", name,
 				   (int)tc->kind);
 	switch (tc->backing) {
 	case NVMETA_BACKING_ANON:
@@ -1190,11 +1190,11 @@ static int case_valid(const struct nvmeta_check_case *tc)
 	case NVMETA_BACKING_HUGE:
 		break;
 	default:
-		return nvmeta_fail(-EINVAL, "case %s: backing %d: the checker allocates only anon, memfd or huge memory",
+		return nvmeta_check_fail(-EINVAL, "case %s: backing %d: the checker allocates only anon, memfd or huge memory",
 				   name, (int)tc->backing);
 	}
 	if (tc->layout > NVMETA_LAYOUT_MALLOC)
-		return nvmeta_fail(-EINVAL, "case %s: layout %s cannot be allocated by the checker",
+		return nvmeta_check_fail(-EINVAL, "case %s: layout %s cannot be allocated by the checker",
 				   name, nvmeta_layout_name(tc->layout));
 	return 0;
 }
@@ -1224,11 +1224,12 @@ int nvmeta_check_run_road(const struct nvmeta_dev *dev, const struct nvmeta_bdev
 			  const struct nvmeta_check_case *tc, unsigned int index, unsigned int run,
 			  struct nvmeta_check_result *res)
 {
-	struct check c = { .dev = dev, .bdev = bdev, .info = &dev->info, .ring = ring, .kp = kp,
+	struct check c = { .dev = dev, .bdev = bdev, .info = nvmeta_dev_info(dev), .ring = ring, .kp = kp,
 			   .tc = tc, .res = res, .run = run };
 	const char *why;
 	int ret;
 
+	nvmeta_check_error_clear();
 	memset(res, 0, sizeof(*res));
 	res->tc = tc;
 	res->observed = -1;
@@ -1265,7 +1266,7 @@ static int check_run2(struct check *c, unsigned int index)
 	c->sentinel = mmap(NULL, sentinel, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (c->sentinel == MAP_FAILED)
-		return nvmeta_fail(-errno, "mmap: %m");
+		return nvmeta_check_fail(-errno, "mmap: %m");
 	ret = alloc_side(c, &c->src, false);
 	if (!ret)
 		ret = alloc_side(c, &c->dst, true);
@@ -1295,13 +1296,4 @@ out:
 	free(c->want[META_BYTES]);
 	munmap(c->sentinel, sentinel);
 	return 0;
-}
-
-const char *nvmeta_verdict_name(enum nvmeta_verdict v)
-{
-	static const char *const names[] = {
-		"pass", "skip", "FAIL", "KERNEL-DEFECT", "DEVICE-ERROR",
-	};
-
-	return v <= NVMETA_VERDICT_DEVICE_ERROR ? names[v] : "unknown";
 }
