@@ -49,17 +49,16 @@ int nvmeta_refuse_unkept_verify(const struct nvmeta_io *io)
 {
 	if (!(io->flags & NVMETA_IO_PI_VERIFY))
 		return 0;
-	return nvmeta_fail(-EINVAL, "NVMETA_IO_PI_VERIFY needs the command kept until it completes: queue it with nvmeta_queue_request(), or verify with nvmeta_pi_verify() after reaping");
+	return nvmeta_fail(-EINVAL, "NVMETA_IO_PI_VERIFY needs the command kept until it completes: queue it with nvmeta_queue_request(), or fill your own SQE with nvmeta_prep() and finish its CQE with nvmeta_complete()");
 }
 
+/* NVMETA_IO_PI_VERIFY is taken: the caller reaps the CQE and finishes it
+ * with nvmeta_complete(), which verifies. */
 int nvmeta_prep(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 		const struct nvmeta_io *io)
 {
 	int ret;
 
-	ret = nvmeta_refuse_unkept_verify(io);
-	if (ret)
-		return ret;
 	ret = nvmeta_io_ready(dev, io);
 	if (ret)
 		return ret;

@@ -214,7 +214,7 @@ int nvmeta_submit_all(struct io_uring *ring) NVMETA_HIDDEN;
 int nvmeta_explain_denied(int err, const char *what, const struct nvmeta_dev_info *info,
 			  bool writes) NVMETA_HIDDEN;
 
-/* ring.c: the message of a command @io that failed (@ret, and @st as
+/* complete.c: the message of a command @io that failed (@ret, and @st as
  * nvmeta_status_decode() filled it): the device's name, and where the
  * controller's state or the command says why (removed, resetting, a
  * multipath head without a usable path, a registered buffer Linux 6.1

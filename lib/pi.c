@@ -10,8 +10,10 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include "internal.h"
+#include "complete.h"
 
 /* Where the pieces of one block lie, worked out once per call. */
 struct pi_walk {
@@ -59,7 +61,7 @@ static int check_format(const struct nvmeta_pi_format *f)
 
 static int check_tags(const struct pi_walk *w, const struct nvmeta_pi_tags *t)
 {
-	if (t->resv[0] || t->resv[1])
+	if (t->resv[0])
 		return nvmeta_fail(-EINVAL, "nvmeta_pi_tags reserved fields are not zero");
 	if (w->ref_bits < 64 && t->ref_tag >> w->ref_bits)
 		return nvmeta_fail(-EINVAL, "reference tag 0x%llx is wider than its %u bits",
@@ -342,20 +344,38 @@ static bool escaped(const struct pi_walk *w, uint16_t app, struct space sp)
 	return space_ref(w, sp) == low_bits(~0ull, w->ref_bits);
 }
 
-static int mismatch(struct nvmeta_pi_report *rep, uint32_t i, enum nvmeta_pi_field field,
-		    uint64_t expected, uint64_t found)
+/* Where a verification writes what it finds. */
+struct pi_list {
+	struct nvmeta_pi_report *rep;
+	struct nvmeta_pi_error *errors;	/* the caller's, or NULL */
+	uint32_t max;
+	uint64_t lba;			/* of the range's first block */
+};
+
+/* Block @i is bad: the report keeps the first, the list every one it
+ * has room for.  No message here: it is built once, at the end. */
+static void mismatch(struct pi_list *l, uint32_t i, enum nvmeta_pi_field field,
+		     uint64_t expected, uint64_t found)
 {
-	rep->block = i;
-	rep->field = field;
-	rep->expected = expected;
-	rep->found = found;
-	return nvmeta_fail(-EILSEQ, "block %u: %s 0x%llx, expected 0x%llx", i,
-			   nvmeta_pi_field_name(field), (unsigned long long)found,
-			   (unsigned long long)expected);
+	struct nvmeta_pi_report *rep = l->rep;
+
+	if (!rep->bad++) {
+		rep->block = i;
+		rep->field = field;
+		rep->expected = expected;
+		rep->found = found;
+	}
+	if (rep->listed < l->max)
+		l->errors[rep->listed++] = (struct nvmeta_pi_error){
+			.lba = l->lba + i, .block = i, .field = field,
+			.expected = expected, .found = found,
+		};
 }
 
-static int verify_block(const struct pi_walk *w, const struct nvmeta_pi_tags *t, uint32_t i,
-			struct nvmeta_pi_report *rep)
+/* One block's tuple against the tags; the first field that fails, in
+ * the order a controller checks them, makes it bad. */
+static void verify_block(const struct pi_walk *w, const struct nvmeta_pi_tags *t, uint32_t i,
+			 struct pi_list *l)
 {
 	struct words x = tuple_load(w, tuple(w, i));
 	uint16_t app = words_app(w, x);
@@ -363,38 +383,59 @@ static int verify_block(const struct pi_walk *w, const struct nvmeta_pi_tags *t,
 	uint64_t want, got;
 
 	if (all_ones(w, x)) {
-		rep->unwritten++;
-		return 0;
+		l->rep->unwritten++;
+		return;
 	}
 	if (escaped(w, app, sp)) {
-		rep->escaped++;
-		return 0;
+		l->rep->escaped++;
+		return;
 	}
 	if (t->checks & NVMETA_PI_CHECK_GUARD) {
 		want = guard_of(w, i);
 		got = words_guard(w, x);
-		if (want != got)
-			return mismatch(rep, i, NVMETA_PI_FIELD_GUARD, want, got);
+		if (want != got) {
+			mismatch(l, i, NVMETA_PI_FIELD_GUARD, want, got);
+			return;
+		}
 	}
-	if ((t->checks & NVMETA_PI_CHECK_APP) && ((app ^ t->app_tag) & t->app_mask))
-		return mismatch(rep, i, NVMETA_PI_FIELD_APP, t->app_tag, app);
+	if ((t->checks & NVMETA_PI_CHECK_APP) && ((app ^ t->app_tag) & t->app_mask)) {
+		mismatch(l, i, NVMETA_PI_FIELD_APP, t->app_tag, app);
+		return;
+	}
 	if (t->checks & NVMETA_PI_CHECK_REF) {
 		want = ref_of(w, t->ref_tag, i);
 		got = space_ref(w, sp);
-		if (want != got)
-			return mismatch(rep, i, NVMETA_PI_FIELD_REF, want, got);
+		if (want != got) {
+			mismatch(l, i, NVMETA_PI_FIELD_REF, want, got);
+			return;
+		}
 	}
 	if ((t->checks & NVMETA_PI_CHECK_STORAGE) && w->f.sts) {
 		got = space_storage(w, sp);
 		if (got != t->storage_tag)
-			return mismatch(rep, i, NVMETA_PI_FIELD_STORAGE, t->storage_tag, got);
+			mismatch(l, i, NVMETA_PI_FIELD_STORAGE, t->storage_tag, got);
 	}
-	return 0;
 }
 
-int nvmeta_pi_verify(const struct nvmeta_pi_format *f, const void *data, const void *meta,
-		     uint32_t nlb, const struct nvmeta_pi_tags *t, struct nvmeta_pi_report *rep)
+/* The message of a verification that found bad blocks: the first, and
+ * how many in all. */
+static int bad_blocks(const struct nvmeta_pi_report *rep)
 {
+	char more[48] = "";
+
+	if (rep->bad > 1)
+		snprintf(more, sizeof(more), " (%u bad blocks in all)", rep->bad);
+	return nvmeta_fail(-EILSEQ, "block %u: %s 0x%llx, expected 0x%llx%s", rep->block,
+			   nvmeta_pi_field_name(rep->field), (unsigned long long)rep->found,
+			   (unsigned long long)rep->expected, more);
+}
+
+int nvmeta_pi_verify_list(const struct nvmeta_pi_format *f, const void *data, const void *meta,
+			  uint32_t nlb, const struct nvmeta_pi_tags *t,
+			  struct nvmeta_pi_report *rep, struct nvmeta_pi_error *errors,
+			  uint32_t max)
+{
+	struct pi_list l = { rep, errors, errors ? max : 0, t->lba };
 	struct pi_walk w;
 	uint32_t i;
 	int ret;
@@ -405,12 +446,15 @@ int nvmeta_pi_verify(const struct nvmeta_pi_format *f, const void *data, const v
 		ret = check_tags(&w, t);
 	if (ret)
 		return ret;
-	for (i = 0; i < nlb; i++) {
-		ret = verify_block(&w, t, i, rep);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	for (i = 0; i < nlb; i++)
+		verify_block(&w, t, i, &l);
+	return rep->bad ? bad_blocks(rep) : 0;
+}
+
+int nvmeta_pi_verify(const struct nvmeta_pi_format *f, const void *data, const void *meta,
+		     uint32_t nlb, const struct nvmeta_pi_tags *t, struct nvmeta_pi_report *rep)
+{
+	return nvmeta_pi_verify_list(f, data, meta, nlb, t, rep, NULL, 0);
 }
 
 /* Give block @i reference tag @ref.  The guard does not cover the tags:
@@ -547,13 +591,15 @@ void nvmeta_pi_decide(struct nvmeta_dev *dev)
 	dev->has_pi = !nvmeta_pi_format_of(&dev->info, &dev->pi);
 }
 
-/* The tags an I/O asks for, in the terms of <nvmeta/pi.h>. */
-static struct nvmeta_pi_tags io_tags(const struct nvmeta_io *io)
+/* The tags an I/O asks for, in the terms of <nvmeta/pi.h>: given once,
+ * in the command, and used by the encoder, generation and verification. */
+struct nvmeta_pi_tags nvmeta_pi_io_tags(const struct nvmeta_io *io)
 {
 	struct nvmeta_pi_tags t = {
 		.ref_tag = io->reftag, .storage_tag = io->storage_tag, .app_tag = io->apptag,
 		.app_mask = io->appmask,
 		.checks = io->pi_checks ? io->pi_checks : NVMETA_PI_CHECK_ALL,
+		.lba = io->slba,
 	};
 	return t;
 }
@@ -570,22 +616,39 @@ static int refuse_pi(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 			   what, io->opcode == NVMETA_OP_READ ? "read" : "write");
 }
 
-static uint64_t pi_data_bytes(const struct nvmeta_dev *dev, uint32_t nlb)
+static uint64_t pi_data_bytes(const struct nvmeta_pi_format *f, uint32_t nlb)
 {
-	const struct nvmeta_pi_format *f = &dev->pi;
-
 	return (uint64_t)nlb * (f->block_size + (f->extended ? f->ms : 0));
 }
 
-static uint64_t pi_meta_bytes(const struct nvmeta_dev *dev, uint32_t nlb)
+static uint64_t pi_meta_bytes(const struct nvmeta_pi_format *f, uint32_t nlb)
 {
-	return dev->pi.extended ? 0 : (uint64_t)nlb * dev->pi.ms;
+	return f->extended ? 0 : (uint64_t)nlb * f->ms;
 }
 
-static bool pi_short(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
+static bool pi_short(const struct nvmeta_pi_format *f, const struct nvmeta_io *io)
 {
-	return !io->data || io->data_len < pi_data_bytes(dev, io->nlb) ||
-	       (!dev->pi.extended && (!io->meta || io->meta_len < pi_meta_bytes(dev, io->nlb)));
+	return !io->data || io->data_len < pi_data_bytes(f, io->nlb) ||
+	       (!f->extended && (!io->meta || io->meta_len < pi_meta_bytes(f, io->nlb)));
+}
+
+int nvmeta_pi_io_fits(const struct nvmeta_pi_format *f, const char *name,
+		      const struct nvmeta_io *io)
+{
+	if (io->pi_checks & ~NVMETA_PI_CHECK_ALL)
+		return nvmeta_fail(-EINVAL, "%s: pi_checks 0x%x: unknown bits", name, io->pi_checks);
+	if (io->prinfo & NVMETA_PRACT)
+		return nvmeta_fail(-EINVAL, "%s: PRACT set: the controller inserts and strips the PI, so the host has none to generate or verify",
+				   name);
+	/* RAW commands skip validation, and the inline encoder checks
+	 * nothing, but the host's own PI work must never reach past the
+	 * buffers it was given. */
+	if (!io->nlb || pi_short(f, io))
+		return nvmeta_fail(-EOVERFLOW, "%s: %u blocks of PI need %llu data and %llu metadata bytes; the buffers hold %u and %u",
+				   name, io->nlb, (unsigned long long)pi_data_bytes(f, io->nlb),
+				   (unsigned long long)pi_meta_bytes(f, io->nlb), io->data_len,
+				   io->meta_len);
+	return 0;
 }
 
 /* Before submission, off the path of commands without PI: check that PI
@@ -593,45 +656,45 @@ static bool pi_short(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 int nvmeta_pi_prepare(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 {
 	bool write = io->opcode == NVMETA_OP_WRITE || io->opcode == NVMETA_OP_COMPARE;
+	int ret;
 
 	if (!dev->has_pi || ((io->flags & NVMETA_IO_PI_GENERATE) && !write) ||
 	    ((io->flags & NVMETA_IO_PI_VERIFY) && io->opcode != NVMETA_OP_READ))
 		return refuse_pi(dev, io);
-	if (io->pi_checks & ~NVMETA_PI_CHECK_ALL)
-		return nvmeta_fail(-EINVAL, "pi_checks 0x%x: unknown bits", io->pi_checks);
-	if (io->prinfo & NVMETA_PRACT)
-		return nvmeta_fail(-EINVAL, "PRACT set: the controller inserts and strips the PI, so the host has none to generate or verify");
-	/* RAW commands skip validation, but the host's own PI work must
-	 * never reach past the buffers it was given. */
-	if (pi_short(dev, io))
-		return nvmeta_fail(-EOVERFLOW, "%u blocks of PI need %llu data and %llu metadata bytes; the buffers hold %u and %u",
-				   io->nlb, (unsigned long long)pi_data_bytes(dev, io->nlb),
-				   (unsigned long long)pi_meta_bytes(dev, io->nlb), io->data_len,
-				   io->meta_len);
-	if (!(io->flags & NVMETA_IO_PI_GENERATE))
-		return 0;
+	ret = nvmeta_pi_io_fits(&dev->pi, dev->info.generic_path, io);
+	if (ret || !(io->flags & NVMETA_IO_PI_GENERATE))
+		return ret;
 	return nvmeta_pi_generate_io(dev, io);
 }
 
 int nvmeta_pi_generate_io(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 {
-	struct nvmeta_pi_tags t = io_tags(io);
+	struct nvmeta_pi_tags t = nvmeta_pi_io_tags(io);
 
 	return nvmeta_pi_generate(&dev->pi, io->data, io->meta, io->nlb, &t);
+}
+
+int nvmeta_pi_verify_io_list(const struct nvmeta_pi_format *f, const char *name,
+			     const struct nvmeta_io *io, struct nvmeta_pi_report *rep,
+			     struct nvmeta_pi_error *errors, uint32_t max)
+{
+	struct nvmeta_pi_tags t = nvmeta_pi_io_tags(io);
+	char more[48] = "";
+	int ret;
+
+	ret = nvmeta_pi_verify_list(f, io->data, io->meta, io->nlb, &t, rep, errors, max);
+	if (ret != -EILSEQ)
+		return ret;
+	if (rep->bad > 1)
+		snprintf(more, sizeof(more), "; %u of %u blocks bad", rep->bad, io->nlb);
+	return nvmeta_fail(ret, "%s: LBA %llu: %s 0x%llx, expected 0x%llx (host PI verification%s)",
+			   name, (unsigned long long)(io->slba + rep->block),
+			   nvmeta_pi_field_name(rep->field), (unsigned long long)rep->found,
+			   (unsigned long long)rep->expected, more);
 }
 
 int nvmeta_pi_verify_io(const struct nvmeta_dev *dev, const struct nvmeta_io *io,
 			struct nvmeta_pi_report *rep)
 {
-	struct nvmeta_pi_tags t = io_tags(io);
-	int ret;
-
-	ret = nvmeta_pi_verify(&dev->pi, io->data, io->meta, io->nlb, &t, rep);
-	if (ret == -EILSEQ)
-		return nvmeta_fail(ret, "%s: LBA %llu: %s 0x%llx, expected 0x%llx (host PI verification)",
-				   dev->info.generic_path,
-				   (unsigned long long)(io->slba + rep->block),
-				   nvmeta_pi_field_name(rep->field), (unsigned long long)rep->found,
-				   (unsigned long long)rep->expected);
-	return ret;
+	return nvmeta_pi_verify_io_list(&dev->pi, dev->info.generic_path, io, rep, NULL, 0);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "internal.h"
+#include "complete.h"
 
 #define BIG_RING (IORING_SETUP_SQE128 | IORING_SETUP_CQE32)
 
@@ -168,7 +169,7 @@ int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
 
 static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 		    const struct nvmeta_io *io, struct nvmeta_status *st,
-		    struct nvmeta_pi_report *rep)
+		    struct nvmeta_pi_report *rep, struct nvmeta_pi_error *errors, uint32_t max)
 {
 	struct io_uring_cqe cqe[2];
 	struct nvmeta_own own;
@@ -196,11 +197,7 @@ static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 	if (ret == -EPERM || ret == -EACCES)
 		return nvmeta_explain_denied(ret, "the passthrough command", &dev->info,
 					     io->opcode != NVMETA_OP_READ);
-	if (ret)
-		return nvmeta_explain_failure(ret, st, &dev->info, io);
-	if (io->flags & NVMETA_IO_PI_VERIFY)
-		return nvmeta_pi_verify_io(dev, io, rep);
-	return ret;
+	return nvmeta_finish(dev, io, ret, st, rep, errors, max);
 }
 
 int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
@@ -214,7 +211,7 @@ int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 	if (ret)
 		return ret;
 	ring_enter(ring);
-	ret = sync_one(dev, ring, io, st ? st : &local, &rep);
+	ret = sync_one(dev, ring, io, st ? st : &local, &rep, NULL, 0);
 	ring_leave(ring);
 	return ret;
 }
@@ -231,7 +228,8 @@ int nvmeta_request_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 	rq->dev = dev;
 	memset(&rq->pi, 0, sizeof(rq->pi));
 	ring_enter(ring);
-	ret = sync_one(dev, ring, &rq->io, st ? st : &local, &rq->pi);
+	ret = sync_one(dev, ring, &rq->io, st ? st : &local, &rq->pi, rq->pi_errors,
+		       rq->pi_errors ? rq->pi_errors_max : 0);
 	ring_leave(ring);
 	return ret;
 }
@@ -260,16 +258,15 @@ int nvmeta_queue_request(const struct nvmeta_dev *dev, struct io_uring *ring,
 	return ret;
 }
 
-/* A request's completion: the caller's tag, and the host's PI check. */
+/* A request's completion: the caller's tag, then what nvmeta_complete()
+ * does (complete.c): the status explained, the host's PI check. */
 static void complete_request(const struct io_uring_cqe *cqe, struct nvmeta_request *rq,
 			     struct nvmeta_completion *out)
 {
 	out->user_data = rq->user_data;
 	out->ret = nvmeta_status_decode(cqe, &out->status);
-	if (out->ret)
-		out->ret = nvmeta_explain_failure(out->ret, &out->status, &rq->dev->info, &rq->io);
-	if (!out->ret && (rq->io.flags & NVMETA_IO_PI_VERIFY))
-		out->ret = nvmeta_pi_verify_io(rq->dev, &rq->io, &rq->pi);
+	out->ret = nvmeta_finish(rq->dev, &rq->io, out->ret, &out->status, &rq->pi,
+				 rq->pi_errors, rq->pi_errors ? rq->pi_errors_max : 0);
 }
 
 /* An attribute-road command's completion: bytes moved, or an errno. */
@@ -374,31 +371,6 @@ int nvmeta_explain_denied(int err, const char *what, const struct nvmeta_dev_inf
 	return nvmeta_fail(err, "%s on %s refused (%s): %sthe node's permissions, CAP_SYS_ADMIN, or a security module (SELinux or Smack deny io_uring commands through the uring_cmd hook)",
 			   what, dev, strerror(-err),
 			   writes ? "commands that write need the device opened for writing; check " : "check ");
-}
-
-int nvmeta_explain_failure(int ret, const struct nvmeta_status *st,
-			   const struct nvmeta_dev_info *info, const struct nvmeta_io *io)
-{
-	const char *dev = info->generic_path[0] ? info->generic_path : "the device";
-	char state[32], what[192];
-
-	/* What nvmeta_status_decode() said, kept before it is replaced. */
-	snprintf(what, sizeof(what), "%s", nvmeta_last_error());
-	/* nvme_ns_head_chr_uring_cmd() answers EINVAL when no path is
-	 * usable: every controller resetting, removed or not yet live. */
-	if (st->err == -EINVAL && info->subsys_name[0])
-		return nvmeta_fail(ret, "%s: %s; namespace %u is a native multipath head of %s, which answers so when no controller has a usable path (controller %s: %s)",
-				   dev, what, info->nsid, info->subsys_name, info->ctrl_name,
-				   nvmeta_ctrl_state(info->ctrl_name, state, sizeof(state)));
-	/* The lab's linux-6.1-fixed-buf-registration: 6.1 counts the pages
-	 * of the whole registered buffer against max_segments. */
-	if (st->err == -EINVAL && (io->flags & NVMETA_IO_FIXED_BUF) &&
-	    !NVMETA_KERNEL_AT_LEAST(&info->kernel, 6, 12))
-		return nvmeta_fail(ret, "%s: %s; the data is in registered buffer %u: Linux %u.%u refuses a passthrough command when the whole registered buffer spans more pages than the queue's max_segments (%u), whatever part the command uses (seen on 6.1; 6.12 takes it): register buffers of at most %u pages",
-				   dev, what, io->buf_index, info->kernel.major, info->kernel.minor,
-				   info->limits.max_segments, info->limits.max_segments);
-	snprintf(what, sizeof(what), "%s: ", dev);
-	return nvmeta_fail_unless_live(ret, what, info);
 }
 
 /* The flags nvmeta_ring_setup() knows, and their io_uring names. */

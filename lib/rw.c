@@ -19,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "internal.h"
+#include "complete.h"
 
 /* From the kernel's uapi, for headers older than 6.14 (Debian 12 has 6.1). */
 #ifndef IORING_RW_ATTR_FLAG_PI
@@ -28,6 +29,9 @@
 #define NVMETA_CHK_GUARD		(1U << 0)	/* IO_INTEGRITY_CHK_GUARD */
 #define NVMETA_CHK_REFTAG		(1U << 1)	/* IO_INTEGRITY_CHK_REFTAG */
 #define NVMETA_CHK_APPTAG		(1U << 2)	/* IO_INTEGRITY_CHK_APPTAG */
+
+/* Host PI work the road takes, as passthrough does. */
+#define RW_PI_FLAGS	(NVMETA_IO_PI_GENERATE | NVMETA_IO_PI_VERIFY)
 
 /* The kernel's struct logical_block_metadata_cap and its ioctl. */
 struct lbmd_cap {
@@ -371,10 +375,10 @@ static int check_rw(const struct nvmeta_bdev *b, const struct nvmeta_rw *rw)
 	if (io->opcode != NVMETA_OP_READ && io->opcode != NVMETA_OP_WRITE)
 		return nvmeta_fail(-EINVAL, "the attribute road carries reads and writes only (opcode 0x%x)",
 				   io->opcode);
-	if (io->flags & ~(NVMETA_IO_FUA) || io->prinfo & NVMETA_PRACT || io->resv0 ||
+	if (io->flags & ~(NVMETA_IO_FUA | RW_PI_FLAGS) || io->prinfo & NVMETA_PRACT || io->resv0 ||
 	    io->resv[0] || io->resv[1] || io->resv[2] || rw->resv[0] || rw->resv[1] ||
 	    rw->resv[2])
-		return nvmeta_fail(-EINVAL, "the attribute road takes no flags but FUA, no PRACT, and zero reserved fields");
+		return nvmeta_fail(-EINVAL, "the attribute road takes no flags but FUA and NVMETA_IO_PI_GENERATE or _VERIFY, no PRACT, and zero reserved fields");
 	if (!io->nlb || io->nlb > NVMETA_MAX_NLB)
 		return nvmeta_fail(-EDOM, "nlb %u: must be 1 to %u", io->nlb, NVMETA_MAX_NLB);
 	if (io->slba > UINT64_MAX / in->lba_size - io->nlb)
@@ -410,11 +414,52 @@ static uint16_t check_flags(uint8_t prinfo)
 	       (prinfo & NVMETA_PRCHK_APP ? NVMETA_CHK_APPTAG : 0);
 }
 
+/* The PI layout of the block device, as the kernel shows it. */
+static int rw_pi_format(const struct nvmeta_bdev *b, struct nvmeta_pi_format *f)
+{
+	if (!b->info.pi_type || !b->info.guard_bits)
+		return nvmeta_fail(-EPROTO, "%s: host PI work, but the kernel shows no NVMe protection information on it (integrity profile %s)",
+				   b->info.block_name, b->info.limits.integrity_format);
+	return nvmeta_pi_format_of(&b->info, f);
+}
+
+/* Host PI work asked of @rw: the shape checked, a write's PI generated
+ * with the tags of rw->io (the reference tag is the attribute's seed). */
+static int rw_pi_prepare(const struct nvmeta_bdev *b, const struct nvmeta_rw *rw)
+{
+	const struct nvmeta_io *io = &rw->io;
+	bool write = io->opcode == NVMETA_OP_WRITE;
+	struct nvmeta_pi_format f;
+	struct nvmeta_pi_tags t;
+	int ret;
+
+	if (((io->flags & NVMETA_IO_PI_GENERATE) && !write) ||
+	    ((io->flags & NVMETA_IO_PI_VERIFY) && write))
+		return nvmeta_fail(-EINVAL, "%s: %s on a %s: generation is for writes, verification for reads",
+				   b->info.block_name,
+				   write ? "NVMETA_IO_PI_VERIFY" : "NVMETA_IO_PI_GENERATE",
+				   write ? "write" : "read");
+	if (!io->meta)
+		return nvmeta_fail(-ENODATA, "%s: host PI work needs a metadata buffer", b->info.block_name);
+	ret = rw_pi_format(b, &f);
+	if (!ret)
+		ret = nvmeta_pi_io_fits(&f, b->info.block_name, io);
+	if (ret || !(io->flags & NVMETA_IO_PI_GENERATE))
+		return ret;
+	t = nvmeta_pi_io_tags(io);
+	return nvmeta_pi_generate(&f, io->data, io->meta, io->nlb, &t);
+}
+
 static int rw_ready(const struct nvmeta_bdev *b, const struct nvmeta_rw *rw)
 {
+	int ret;
+
 	if (rw->io.meta && b->road)
 		return nvmeta_bdev_road(b);
-	return check_rw(b, rw);
+	ret = check_rw(b, rw);
+	if (ret || !(rw->io.flags & RW_PI_FLAGS))
+		return ret;
+	return rw_pi_prepare(b, rw);
 }
 
 static void fill_rw(const struct nvmeta_bdev *b, struct io_uring_sqe *sqe, struct nvmeta_rw *rw)
@@ -450,14 +495,43 @@ int nvmeta_prep_rw(const struct nvmeta_bdev *b, struct io_uring_sqe *sqe, struct
 	return 0;
 }
 
+/*
+ * EILSEQ in words: the block layer's BLK_STS_PROTECTION, which the nvme
+ * driver gives for the end-to-end statuses (0x282 guard, 0x283
+ * application tag, 0x284 reference tag) and 0x181 alike.  Which checks
+ * the command asked for is known; the field and the block are not.
+ */
+static int integrity_failed(const struct nvmeta_rw *rw, const char *what)
+{
+	const struct nvmeta_io *io = &rw->io;
+	uint8_t p = io->prinfo;
+	char asked[200];
+
+	if (!io->meta)
+		snprintf(asked, sizeof(asked), "without a metadata buffer the kernel generated and checked the PI itself (its integrity profile)");
+	else if (!(p & (NVMETA_PRCHK_GUARD | NVMETA_PRCHK_REF | NVMETA_PRCHK_APP)))
+		snprintf(asked, sizeof(asked), "the command asked for no check (PRINFO 0x%x): the device refused the PI as invalid for its format", p);
+	else
+		snprintf(asked, sizeof(asked), "the device checked%s%s%s%s%s",
+			 p & NVMETA_PRCHK_GUARD ? " the guard" : "",
+			 (p & NVMETA_PRCHK_GUARD) && (p & (NVMETA_PRCHK_REF | NVMETA_PRCHK_APP)) ? "," : "",
+			 p & NVMETA_PRCHK_REF ? " the reference tag (the kernel maps the seed to each block's LBA)" : "",
+			 (p & NVMETA_PRCHK_REF) && (p & NVMETA_PRCHK_APP) ? "," : "",
+			 p & NVMETA_PRCHK_APP ? " the application tag" : "");
+	return nvmeta_fail(-EILSEQ, "%s of blocks %llu+%u: integrity check failed: %s (seed 0x%llx, application tag 0x%04x); the errno names neither the field nor the block: read the range back with NVMETA_IO_PI_VERIFY and no device check to find them",
+			   what, (unsigned long long)io->slba, io->nlb, asked,
+			   (unsigned long long)io->reftag, io->apptag);
+}
+
 int nvmeta_rw_complete(const struct nvmeta_rw *rw, int res)
 {
 	const char *what = rw->io.opcode == NVMETA_OP_READ ? "read" : "write";
 
+	if (res == -EILSEQ)
+		return integrity_failed(rw, what);
 	if (res < 0)
-		return nvmeta_fail(res, "%s of blocks %llu+%u: %s%s", what,
-				   (unsigned long long)rw->io.slba, rw->io.nlb, strerror(-res),
-				   res == -EILSEQ ? " (an integrity check failed)" : "");
+		return nvmeta_fail(res, "%s of blocks %llu+%u: %s", what,
+				   (unsigned long long)rw->io.slba, rw->io.nlb, strerror(-res));
 	if ((uint32_t)res != rw->io.data_len)
 		return nvmeta_fail(-EIO, "%s of blocks %llu+%u: short transfer, %d of %u bytes",
 				   what, (unsigned long long)rw->io.slba, rw->io.nlb, res,
@@ -465,11 +539,49 @@ int nvmeta_rw_complete(const struct nvmeta_rw *rw, int res)
 	return 0;
 }
 
+/* A read's PI verified on the host once it came back. */
+static int rw_verify(const struct nvmeta_bdev *b, const struct nvmeta_rw *rw,
+		     struct nvmeta_pi_report *rep, struct nvmeta_pi_error *errors, uint32_t max)
+{
+	struct nvmeta_pi_format f;
+	int ret;
+
+	ret = rw_pi_format(b, &f);
+	if (!ret)
+		ret = nvmeta_pi_io_fits(&f, b->info.block_name, &rw->io);
+	if (!ret)
+		ret = nvmeta_pi_verify_io_list(&f, b->info.block_name, &rw->io, rep, errors, max);
+	return ret;
+}
+
+int nvmeta_complete_rw(const struct nvmeta_bdev *b, const struct nvmeta_rw *rw,
+		       const struct io_uring_cqe *cqe, struct nvmeta_result *res)
+{
+	int ret;
+
+	memset(&res->status, 0, sizeof(res->status));
+	memset(&res->pi, 0, sizeof(res->pi));
+	res->resv0 = 0;
+	memset(res->resv, 0, sizeof(res->resv));
+	res->status.err = cqe->res < 0 ? cqe->res : 0;
+	res->status.result = cqe->res < 0 ? 0 : (uint64_t)cqe->res;
+	ret = nvmeta_rw_complete(rw, cqe->res);
+	if (ret)
+		return nvmeta_fail_prefix(ret, "%s", b->info.block_name);
+	if (!(rw->io.flags & NVMETA_IO_PI_VERIFY))
+		return 0;
+	return rw_verify(b, rw, &res->pi, res->errors, res->errors ? res->max_errors : 0);
+}
+
 int nvmeta_queue_rw(const struct nvmeta_bdev *b, struct io_uring *ring, struct nvmeta_rw *rw)
 {
 	struct nvmeta_own cmd;
 	int ret;
 
+	/* nvmeta_reap() keeps no device for a command of this road. */
+	if (rw->io.flags & NVMETA_IO_PI_VERIFY)
+		return nvmeta_fail(-EINVAL, "%s: NVMETA_IO_PI_VERIFY with nvmeta_queue_rw(): reap the command yourself and finish it with nvmeta_complete_rw(), which verifies, or use nvmeta_rw_sync()",
+				   b->info.block_name);
 	/* Checks first: an SQE taken from the ring cannot be given back. */
 	ret = rw_ready(b, rw);
 	if (!ret)
@@ -502,5 +614,12 @@ int nvmeta_rw_sync(const struct nvmeta_bdev *b, struct io_uring *ring, struct nv
 	ret = nvmeta_own_wait(ring, &own, cqe);
 	if (!ret)
 		ret = nvmeta_rw_complete(rw, cqe[0].res);
-	return ret ? nvmeta_fail_prefix(ret, "%s", b->info.block_name) : 0;
+	if (ret)
+		return nvmeta_fail_prefix(ret, "%s", b->info.block_name);
+	if (rw->io.flags & NVMETA_IO_PI_VERIFY) {
+		struct nvmeta_pi_report rep;
+
+		return rw_verify(b, rw, &rep, NULL, 0);
+	}
+	return 0;
 }

@@ -98,13 +98,17 @@ enum nvmeta_pi_checks {
 /* The tags to write into a range, or to find there. */
 struct nvmeta_pi_tags {
 	uint64_t ref_tag;	/* of the first block: types 1 and 2 count up
-				 * from it (type 1: the low bits of its LBA),
-				 * type 3 keeps it for every block */
+				 * from it (type 1: the low bits of its LBA,
+				 * nvmeta_pi_ref_tag()), type 3 keeps it for
+				 * every block */
 	uint64_t storage_tag;	/* every block's */
 	uint16_t app_tag;	/* every block's */
 	uint16_t app_mask;	/* verify: the app tag bits compared */
 	uint32_t checks;	/* verify: enum nvmeta_pi_checks */
-	uint64_t resv[2];	/* zero: room to grow */
+	uint64_t lba;		/* verify: the range's first LBA, which the
+				 * reports add to a block's index (0: blocks
+				 * are named by index); not a tag (0.4) */
+	uint64_t resv[1];	/* zero: room to grow */
 };
 
 enum nvmeta_pi_field {
@@ -116,7 +120,8 @@ enum nvmeta_pi_field {
 	NVMETA_PI_FIELD_DATA,	/* error injection only */
 };
 
-/* What a verification found. */
+/* What a verification found.  Output only: the library writes every
+ * field, so it need not be initialised. */
 struct nvmeta_pi_report {
 	uint32_t block;		/* first failing block, from the range's start */
 	uint32_t field;		/* enum nvmeta_pi_field; NONE when all passed */
@@ -124,8 +129,62 @@ struct nvmeta_pi_report {
 	uint32_t unwritten;	/* blocks with all-ones PI: never written or
 				 * deallocated, not checked */
 	uint32_t escaped;	/* blocks whose tags disable checking */
-	uint64_t resv[2];	/* zeroed: room to grow */
+	uint32_t bad;		/* blocks that failed a check, every one (0.4) */
+	uint32_t listed;	/* of those, how many were written to the
+				 * caller's array of struct nvmeta_pi_error (0.4) */
+	uint64_t resv[1];	/* zeroed: room to grow */
 };
+
+/* One bad block, as a verification lists it (SPDK's spdk_dif_error, with
+ * the LBA): the first of its fields that failed, in the order guard,
+ * application tag, reference tag, storage tag, as a controller checks. */
+struct nvmeta_pi_error {
+	uint64_t lba;		/* the block's LBA: nvmeta_pi_tags.lba + block */
+	uint32_t block;		/* from the range's start */
+	uint32_t field;		/* enum nvmeta_pi_field */
+	uint64_t expected, found;
+	uint64_t resv;		/* zeroed: room to grow */
+};
+
+/*
+ * nvmeta_pi_ref_bits - how many bits of the tag space format @f gives the
+ * reference tag: the space (32 bits with the 16-bit guard, 48 with the
+ * 64-bit guard, 80 with the 32-bit guard) less the storage tag's @f->sts
+ * top bits, at most 64.  No check, no failure.
+ */
+static inline unsigned int nvmeta_pi_ref_bits(const struct nvmeta_pi_format *f)
+{
+	unsigned int space = f->guard_bits == 32 ? 80 : f->guard_bits == 64 ? 48 : 32;
+	unsigned int bits = space > f->sts ? space - f->sts : 0;
+
+	return bits > 64 ? 64 : bits;
+}
+
+/*
+ * nvmeta_pi_ref_tag - the reference tag to give a command (its initial
+ * logical block reference tag) whose first block is @lba, on format @f:
+ * the LBA's low nvmeta_pi_ref_bits() bits, so that the count wraps where
+ * the field does.  Types 1 and 2 give block i of the range this tag + i.
+ *  - Type 1 requires it: the controller compares the command's tag with
+ *    the LBA's low bits and fails the command with 0x181 (Invalid
+ *    Protection Information) when the reference check is asked and they
+ *    differ; each block's stored tag must be its own LBA's low bits.
+ *  - Type 2 allows any initial tag (the controller checks block i against
+ *    the command's tag + i, wherever the range lies); the LBA's low bits
+ *    are the usual choice, and what the kernel's own I/O on the block
+ *    device uses, so the blocks read back through either road.
+ *  - Type 3 has no reference tag check and no count: the tag is stored
+ *    as it is in every block of the command.  The LBA is as good a value
+ *    as any; a host check of the reference tag (NVMETA_PI_CHECK_REF) then
+ *    holds for ranges read back as they were written.
+ * Use it for nvmeta_io.reftag and nvmeta_pi_tags.ref_tag alike.
+ */
+static inline uint64_t nvmeta_pi_ref_tag(const struct nvmeta_pi_format *f, uint64_t lba)
+{
+	unsigned int bits = nvmeta_pi_ref_bits(f);
+
+	return bits >= 64 ? lba : lba & ((1ull << bits) - 1);
+}
 
 /*
  * nvmeta_pi_format_of - the PI layout of the namespace @info describes.
@@ -155,12 +214,31 @@ int nvmeta_pi_generate(const struct nvmeta_pi_format *f, void *data, void *meta,
  * deallocated) are counted in rep->unwritten and not checked; blocks
  * whose tags disable checking (app tag 0xFFFF on types 1 and 2; with an
  * all-ones reference tag too on type 3) are counted in rep->escaped.
- * Returns 0, -EILSEQ at the first mismatch with @rep naming the block,
- * the field and the expected and found values, or -EINVAL as
+ * Every block is checked: rep->bad counts the blocks that failed (0.4;
+ * nvmeta_pi_verify_list() also lists them).
+ * Returns 0, -EILSEQ when a block failed, with @rep naming the first:
+ * the block, the field and the expected and found values, or -EINVAL as
  * nvmeta_pi_generate().
  */
 int nvmeta_pi_verify(const struct nvmeta_pi_format *f, const void *data, const void *meta,
 		     uint32_t nlb, const struct nvmeta_pi_tags *t, struct nvmeta_pi_report *rep);
+
+/*
+ * nvmeta_pi_verify_list - nvmeta_pi_verify(), listing the bad blocks in
+ * @errors, up to @max of them (@errors may be NULL when @max is 0): each
+ * one's LBA (t->lba + block), index, first failing field, and expected
+ * and found values.  Every block is checked whatever fails: rep->bad
+ * counts the bad ones, rep->listed those written to @errors, and the
+ * first bad block is in rep->block and rep->field as for
+ * nvmeta_pi_verify().  No allocation, no system call; the message is
+ * built only when a block is bad.
+ * Returns 0, -EILSEQ when a block is bad (the message names the first
+ * and how many there are), or -EINVAL as nvmeta_pi_verify().
+ */
+int nvmeta_pi_verify_list(const struct nvmeta_pi_format *f, const void *data, const void *meta,
+			  uint32_t nlb, const struct nvmeta_pi_tags *t,
+			  struct nvmeta_pi_report *rep, struct nvmeta_pi_error *errors,
+			  uint32_t max);
 
 /*
  * nvmeta_pi_remap - give @nlb blocks the reference tags a range starting
@@ -216,8 +294,46 @@ struct nvmeta_request {
 	uint64_t user_data;		/* the caller's tag, reported by nvmeta_reap() */
 	const struct nvmeta_dev *dev;	/* set by nvmeta_queue_request() */
 	struct nvmeta_pi_report pi;	/* NVMETA_IO_PI_VERIFY: what the check found */
-	uint64_t resv[4];		/* zero: room to grow */
+	/* NVMETA_IO_PI_VERIFY: room for every bad block, or NULL (0.4) */
+	struct nvmeta_pi_error *pi_errors;
+	uint32_t pi_errors_max;		/* entries in pi_errors */
+	uint32_t resv0;			/* zero: room to grow */
+	uint64_t resv[2];		/* zero: room to grow */
 };
+
+/* What nvmeta_complete() and nvmeta_complete_rw() found.  Zero it (or set
+ * errors and max_errors) first: those two are read, the rest written. */
+struct nvmeta_result {
+	struct nvmeta_status status;	/* out: the completion, decoded */
+	struct nvmeta_pi_report pi;	/* out: NVMETA_IO_PI_VERIFY's verdict */
+	struct nvmeta_pi_error *errors;	/* in: room for every bad block, or NULL */
+	uint32_t max_errors;		/* in: entries in errors */
+	uint32_t resv0;			/* zeroed: room to grow */
+	uint64_t resv[4];		/* zeroed: room to grow */
+};
+
+/*
+ * nvmeta_complete - finish a passthrough command the caller queued on its
+ * own ring (nvmeta_prep(), nvmeta_prep_cmd()) and reaped itself: decode
+ * @cqe into res->status and, for a read with NVMETA_IO_PI_VERIFY in
+ * @io->flags, verify its PI on the host against @io's tags (reftag,
+ * apptag under appmask, storage_tag; io->pi_checks, 0 for all), listing
+ * every bad block in res->errors.  @io is the command as it was queued;
+ * its buffers hold what the read brought.  The same code finishes
+ * nvmeta_reap()'s requests and nvmeta_io_sync().
+ * No system call, no allocation, no string unless it fails.  A failure's
+ * message (nvmeta_last_error()) names the device and the status, and an
+ * end-to-end status (0x282 guard, 0x283 application tag, 0x284 reference
+ * tag, 0x288 storage tag) or 0x181 (Invalid Protection Information) is
+ * explained in words with what the format expects.
+ * Returns 0, the errno the kernel failed the command with, -EIO for an
+ * NVMe error status (res->status), -EILSEQ when host verification found
+ * a bad block (res->pi, res->errors), or -EINVAL when verification was
+ * asked of a command that cannot have it (not a read, PRACT, no PI on
+ * the namespace, buffers shorter than nlb blocks).
+ */
+int nvmeta_complete(const struct nvmeta_dev *dev, const struct nvmeta_io *io,
+		    const struct io_uring_cqe *cqe, struct nvmeta_result *res);
 
 /*
  * nvmeta_queue_request - as nvmeta_queue(), for a command the caller keeps

@@ -11,6 +11,7 @@
 #define NVMETA_RW_H
 
 #include <nvmeta/core.h>
+#include <nvmeta/pi.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -93,7 +94,11 @@ struct nvmeta_rw {
 	struct nvmeta_io io;	/* READ or WRITE; slba, nlb, data, meta; the
 				 * PRCHK bits of prinfo become the check flags,
 				 * apptag the app tag, reftag the seed; the
-				 * metadata buffer is optional */
+				 * metadata buffer is optional; flags FUA and
+				 * NVMETA_IO_PI_GENERATE (a write's PI made on
+				 * the host from these tags) or
+				 * NVMETA_IO_PI_VERIFY (a read's checked by
+				 * nvmeta_complete_rw() or nvmeta_rw_sync()) */
 	struct nvmeta_attr_pi attr;	/* filled by nvmeta_prep_rw() */
 	uint64_t user_data;	/* nvmeta_queue_rw(): reported by nvmeta_reap() */
 	uint64_t resv[3];	/* zero: room to grow */
@@ -103,13 +108,18 @@ struct nvmeta_rw {
  * nvmeta_prep_rw - check @rw against @b and fill @sqe (64 or 128 bytes)
  * with IORING_OP_READ or IORING_OP_WRITE of nlb blocks at slba, the data
  * buffer, and, when rw->io.meta is set, the PI attribute pointing at
- * rw->attr.  The caller sets user_data.
+ * rw->attr.  With NVMETA_IO_PI_GENERATE the write's PI is generated into
+ * the metadata buffer first (guard over each block, rw->io's tags, the
+ * reference tag counting up from the seed).  The caller sets user_data,
+ * and finishes the completion with nvmeta_complete_rw().
  * Returns 0, or -EOPNOTSUPP (the kernel does not honour the attribute:
  * see nvmeta_bdev_road()), -EINVAL (not a read or write, flags this road
  * has no use for, reserved fields), -ERANGE, -E2BIG, -EMSGSIZE (data not
  * nlb blocks), -EOVERFLOW (metadata not nlb x ms: the kernel wants
  * exactly that), -EPROTO (metadata on a device without an integrity
- * profile), -EFAULT (data not aligned as O_DIRECT needs).
+ * profile), -EFAULT (data not aligned as O_DIRECT needs), -ENODATA (host
+ * PI work without a metadata buffer), -EPROTO (host PI work on a device
+ * whose kernel shows no NVMe PI).
  */
 int nvmeta_prep_rw(const struct nvmeta_bdev *b, struct io_uring_sqe *sqe, struct nvmeta_rw *rw);
 
@@ -117,15 +127,38 @@ int nvmeta_prep_rw(const struct nvmeta_bdev *b, struct io_uring_sqe *sqe, struct
  * nvmeta_rw_complete - what the completion result @res (cqe->res) of
  * @rw's command means: a READ or WRITE completes with the bytes it
  * moved, not with an NVMe status.  Returns 0 when all of the data moved,
- * -EIO for a short transfer, or the kernel's negative errno (-EILSEQ: an
- * integrity check failed), with a message naming the blocks.
+ * -EIO for a short transfer, or the kernel's negative errno, with a
+ * message naming the blocks; -EILSEQ reads "integrity check failed:" and
+ * names the checks the device was asked for, the seed and the app tag
+ * (the errno itself names neither the field nor the block).  No host PI
+ * verification: nvmeta_complete_rw() adds it.
  */
 int nvmeta_rw_complete(const struct nvmeta_rw *rw, int res);
+
+/*
+ * nvmeta_complete_rw - finish an attribute-road command the caller queued
+ * with nvmeta_prep_rw() on its own ring and reaped itself, as
+ * nvmeta_complete() does for passthrough: @cqe's result decoded as
+ * nvmeta_rw_complete() decodes it (res->status.err: the errno, or 0;
+ * res->status.result: the bytes moved), then, for a read with
+ * NVMETA_IO_PI_VERIFY, its PI verified on the host against rw->io's tags
+ * (the reference tag is the seed, as the kernel hands tuples back), every
+ * bad block listed in res->errors.  No system call, no allocation, no
+ * string unless it fails.
+ * Returns 0, -EIO for a short transfer, the kernel's negative errno
+ * (-EILSEQ: "integrity check failed: ..."), -EILSEQ when host
+ * verification found a bad block (res->pi, res->errors), or -EPROTO,
+ * -EOVERFLOW for verification the device or buffers cannot have.
+ */
+int nvmeta_complete_rw(const struct nvmeta_bdev *b, const struct nvmeta_rw *rw,
+		       const struct io_uring_cqe *cqe, struct nvmeta_result *res);
 
 /*
  * nvmeta_queue_rw - nvmeta_prep_rw() into an SQE of @ring, tagged so that
  * nvmeta_reap() knows the command's road: its completion is reported with
  * rw->user_data and decoded by nvmeta_rw_complete().  Keep @rw until then.
+ * NVMETA_IO_PI_VERIFY is refused (-EINVAL): nvmeta_reap() keeps no device
+ * to verify against; reap such reads yourself with nvmeta_complete_rw().
  * Returns 0, the errors of nvmeta_prep_rw(), -EBUSY when the submission
  * queue is full or as many of the library's commands are in flight on
  * the ring as its completion queue has entries.
@@ -137,8 +170,10 @@ int nvmeta_queue_rw(const struct nvmeta_bdev *b, struct io_uring *ring, struct n
  * completion alone (as nvmeta_io_sync() does, with the same promise: a
  * call that fails leaves nothing that reaches the device later).
  * Returns 0 when all of the data moved, -EIO for a short transfer, the
- * errors of nvmeta_prep_rw(), -EBUSY (as nvmeta_io_sync()), or the
- * kernel's negative errno (-EILSEQ: an integrity check failed).
+ * errors of nvmeta_prep_rw(), -EBUSY (as nvmeta_io_sync()), the
+ * kernel's negative errno (-EILSEQ: an integrity check failed), or
+ * -EILSEQ when NVMETA_IO_PI_VERIFY found a bad block (the message names
+ * the first and how many; nvmeta_complete_rw() lists them all).
  */
 int nvmeta_rw_sync(const struct nvmeta_bdev *b, struct io_uring *ring, struct nvmeta_rw *rw);
 

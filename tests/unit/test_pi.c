@@ -464,6 +464,35 @@ Test(pi, pi_work_that_does_not_fit_the_command_is_refused, .init = pidev_setup,
 	io_uring_queue_exit(&ring);
 }
 
+/* A request lists every bad block where the caller gave it room, through
+ * the same code as nvmeta_complete(). */
+Test(pi, a_reaped_request_lists_every_bad_block, .init = pidev_setup, .fini = pidev_teardown)
+{
+	struct nvmeta_pi_error errs[4];
+	struct nvmeta_request rq = { .io = pi_io(NVMETA_OP_READ, NVMETA_IO_PI_VERIFY),
+				     .pi_errors = errs, .pi_errors_max = 4 };
+	struct nvmeta_pi_tags t = { .ref_tag = 1000, .app_tag = 0x42 };
+	struct nvmeta_completion c;
+	struct io_uring ring;
+
+	fill(pidata, sizeof(pidata), 6);
+	cr_assert_eq(nvmeta_pi_generate(&pidev.pi, pidata, pimeta, 4, &t), 0);
+	pidata[0 * 4096 + 9] ^= 1;
+	pimeta[3 * 16 + 15] ^= 1;	/* block 3's reference tag, low byte */
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	cr_assert_eq(reap_one_request(&ring, &rq, &c), 1);
+	cr_assert_eq(c.ret, -EILSEQ);
+	cr_assert_eq(rq.pi.bad, 2);
+	cr_assert_eq(rq.pi.listed, 2);
+	cr_assert_eq(errs[0].lba, 1000);
+	cr_assert_eq(errs[0].field, NVMETA_PI_FIELD_GUARD);
+	cr_assert_eq(errs[1].lba, 1003);
+	cr_assert_eq(errs[1].field, NVMETA_PI_FIELD_REF);
+	cr_assert_eq(errs[1].expected, 1003);
+	cr_assert(strstr(nvmeta_last_error(), "2 of 4 blocks bad"), "%s", nvmeta_last_error());
+	nvmeta_ring_exit(&ring);
+}
+
 /* The sync road keeps the report in the request. */
 Test(pi, a_sync_request_keeps_its_report, .init = pidev_setup, .fini = pidev_teardown)
 {

@@ -556,15 +556,26 @@ Test(ring, unknown_io_flags_are_refused_on_every_road)
 }
 
 /* Issue 16, item 6: nvmeta_prep() took NVMETA_IO_PI_VERIFY, and nothing
- * verified the SQE it filled. */
-Test(ring, prep_refuses_a_verification_nobody_would_do)
+ * verified the SQE it filled.  Issue 17, item 4: the caller who reaps
+ * finishes it with nvmeta_complete(), which verifies, so nvmeta_prep()
+ * takes the flag where PI can be verified (test_complete.c); here, on a
+ * namespace without PI, it is refused for that.  nvmeta_queue() still
+ * refuses it: nvmeta_reap() would return its completion unverified. */
+Test(ring, prep_takes_a_verification_the_caller_finishes)
 {
 	struct nvmeta_io io = read_one();
 	struct io_uring_sqe sqe[2];
+	struct io_uring ring;
 
 	io.flags = NVMETA_IO_PI_VERIFY;
-	cr_assert_eq(nvmeta_prep(&dev, sqe, &io), -EINVAL);
+	cr_assert_eq(nvmeta_prep(&dev, sqe, &io), -EPROTO);
+	cr_assert(strstr(nvmeta_last_error(), "no protection information"), "%s",
+		  nvmeta_last_error());
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, 1), -EINVAL);
 	cr_assert(strstr(nvmeta_last_error(), "nvmeta_queue_request"), "%s", nvmeta_last_error());
+	cr_assert(strstr(nvmeta_last_error(), "nvmeta_complete"), "%s", nvmeta_last_error());
+	nvmeta_ring_exit(&ring);
 }
 
 Test(ring, permission_errors_name_their_likely_causes)
