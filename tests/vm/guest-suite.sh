@@ -52,6 +52,26 @@ ring_modes() {
 	[ "$r_bad" -eq 0 ]
 }
 
+# The application example (examples/nvmeta-blockstore.c): 64 blocks of 8
+# LBAs from LBA 13568 (between guest_edges and nvmeta-ring) with PI on its
+# own ring at QD 32.  Its two injected errors must be reported with the
+# right block and field: the guard of LBA 13568 + 43 refused by the device
+# (0x282), and the reference tag of LBA 13568 + 270 named by host
+# verification.  Namespaces without PI skip it (exit 77).
+blockstore() {
+	b_out=$("$B/examples/nvmeta-blockstore" --slba 13568 "$DEV" 2>&1)
+	b_rc=$?
+	echo "$b_out"
+	[ "$b_rc" -eq 77 ] && return 0
+	[ "$b_rc" -eq 0 ] || { echo "FAIL: nvmeta-blockstore: exit $b_rc"; return 1; }
+	echo "$b_out" | grep -q '^inject 1: guard of LBA 13611 .*NVMe status 0x282 .*guard check failed' ||
+		{ echo "FAIL: the refused write is not reported as a guard error"; return 1; }
+	echo "$b_out" | grep -q '^  bad block: LBA 13838, reference tag: expected 0x[0-9a-f]*, found 0x[0-9a-f]*$' ||
+		{ echo "FAIL: the stored reference tag error is not reported at LBA 13838"; return 1; }
+	[ "$(echo "$b_out" | grep -c '^  bad block:')" -eq 1 ] ||
+		{ echo "FAIL: more bad blocks reported than injected"; return 1; }
+}
+
 step guest_dev "$B/tests/guest_dev"
 step guest_roundtrip "$B/tests/guest_roundtrip"
 step guest_quirks "$B/tests/guest_quirks"
@@ -79,6 +99,7 @@ step nvmeta-info "$B/examples/nvmeta-info" "$DEV"
 step kill-cleanup sh "$(dirname "$0")/kill-cleanup.sh" "$B"
 step cli-errors sh "$(dirname "$0")/cli-errors.sh" "$B"
 step nvmeta-ring ring_modes
+step nvmeta-blockstore blockstore
 # --reformat: the namespace formatted under an open handle and back.
 # --kernel-weakness: the RAW short-metadata probes, which only a lab guest
 # may run; the one that overruns the kernel heap skips itself unless the
