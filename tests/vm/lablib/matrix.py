@@ -32,7 +32,7 @@ def run_row(dir_, tag, k, q, p, words, timeout, files, cmd):
     """One lab run of the matrix, its output in DIR/TAG.*; returns whether
     the guest hung before /init."""
     env = dict(os.environ, NVMETA_LAB_RESULT="%s/%s.result" % (dir_, tag))
-    argv = [LAB, "run", "--kernel", k, "--qemu", q, "--preset", p, "--timeout", timeout,
+    argv = [sys.executable, LAB, "run", "--kernel", k, "--qemu", q, "--preset", p, "--timeout", timeout,
             "--log", "%s/%s.serial" % (dir_, tag)] + (["--append", words] if words else [])
     argv += [w for f in files for w in ("--file", f)] + ["--"] + cmd
     with open("%s/%s.out" % (dir_, tag), "wb") as out, open("%s/%s.err" % (dir_, tag), "wb") as err:
