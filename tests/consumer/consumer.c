@@ -1,13 +1,60 @@
 // SPDX-License-Identifier: MIT
 /*
- * A small program that links the installed library and calls it: the
- * version check, the kernel, and the inline encoder from the installed
- * headers alone.
+ * An application's view of the installed libnvmeta: it links the
+ * application library alone (pkg-config nvmeta) and calls it: the version
+ * check, the kernel, and the inline encoder from the installed headers.
+ *
+ * Given a namespace (consumer /dev/ng0n1, as the lab's guest suite runs
+ * it), it also opens it and counts this process's threads before and
+ * after: the library must start none, and nvmeta_dev_check() must answer
+ * without one.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <nvmeta.h>
 
-int main(void)
+static int threads(void)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Open @path, check its format, close it: no thread may appear. */
+static int no_thread_on(const char *path)
+{
+	int before = threads(), after, ret;
+	struct nvmeta_dev *dev;
+
+	if (nvmeta_dev_open(path, &dev)) {
+		fprintf(stderr, "consumer: %s\n", nvmeta_last_error());
+		return 1;
+	}
+	ret = nvmeta_dev_check(dev);
+	after = threads();
+	nvmeta_dev_close(dev);
+	if (ret) {
+		fprintf(stderr, "consumer: nvmeta_dev_check: %s\n", nvmeta_last_error());
+		return 1;
+	}
+	if (before < 1 || after != before) {
+		fprintf(stderr, "consumer: %d threads before nvmeta_dev_open(), %d after\n",
+			before, after);
+		return 1;
+	}
+	printf("consumer: %s opened and checked, still %d thread%s\n", path, after,
+	       after == 1 ? "" : "s");
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct nvmeta_dev_info in = { .nsid = 1, .guard_bits = 16 };
 	struct nvmeta_io io = { .opcode = NVMETA_OP_READ, .slba = 8, .nlb = 2 };
@@ -31,7 +78,8 @@ int main(void)
 	c = (struct nvme_uring_cmd *)sqe->cmd;
 	if (sqe->opcode != IORING_OP_URING_CMD || c->cdw10 != 8 || c->cdw12 != 1)
 		return 1;
+	nvmeta_ring_exit(&ring);
 	io_uring_queue_exit(&ring);
 	printf("nvmeta %s on kernel %u.%u\n", nvmeta_version(), k.major, k.minor);
-	return 0;
+	return argc > 1 ? no_thread_on(argv[1]) : 0;
 }
