@@ -87,9 +87,11 @@ static void need_road(void)
 {
 	if (!ng->ms)
 		cr_skip_test("%s has no metadata: the road carries none", where());
-	if (!road_expected())
+	if (!NVMETA_KERNEL_AT_LEAST(&bi->kernel, 6, 14))
 		cr_skip_test("Linux %u.%u has no PI attribute (6.14): %s", bi->kernel.major,
 			     bi->kernel.minor, where());
+	if (!road_expected())
+		cr_skip_test("extended LBA: the kernel gives it no integrity profile: %s", where());
 	cr_assert_eq(nvmeta_bdev_road(bd), 0, "%s; %s", nvmeta_last_error(), where());
 }
 
@@ -346,14 +348,18 @@ Test(rw, old_kernel_refuses_metadata_before_any_io)
 	     where());
 }
 
-/* Why the probe reads instead of trusting the SQE: an old kernel takes
- * the attribute's fields and ignores them. */
+/* Why the probe reads instead of trusting the SQE: an old kernel (no
+ * IORING_FEAT_RW_ATTR, before 6.14) takes the attribute's fields and
+ * ignores them: the READ moves its block and the metadata buffer stays
+ * as it was.  A newer kernel without the road here (extended LBA, no
+ * integrity profile) is only noted. */
 Test(rw, old_kernel_ignores_a_hand_made_attribute)
 {
 	struct nvmeta_attr_pi attr;
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	unsigned char *d, m[64];
+	bool untouched;
 	int res;
 
 	if (road_expected())
@@ -372,9 +378,15 @@ Test(rw, old_kernel_ignores_a_hand_made_attribute)
 	cr_assert_eq(io_uring_wait_cqe(&rring, &cqe), 0);
 	res = cqe->res;
 	io_uring_cqe_seen(&rring, cqe);
+	untouched = m[0] == 0x5a && !memcmp(m, m + 1, sizeof(m) - 1);
 	FACT("%s: a READ with a hand-made PI attribute returned %d (%s), metadata buffer %s",
-	     where(), res, res < 0 ? strerror(-res) : "bytes",
-	     m[0] == 0x5a && !memcmp(m, m + 1, sizeof(m) - 1) ? "untouched" : "changed");
+	     where(), res, res < 0 ? strerror(-res) : "bytes", untouched ? "untouched" : "changed");
+	if (NVMETA_KERNEL_AT_LEAST(&bi->kernel, 6, 14))
+		return;
+	cr_assert_eq(res, (int)bi->lba_size, "Linux %s: the READ with an attribute returned %d (%s), not its %u bytes",
+		     bi->kernel.release, res, res < 0 ? strerror(-res) : "bytes", bi->lba_size);
+	cr_assert(untouched, "Linux %s: the ignored attribute's metadata buffer changed",
+		  bi->kernel.release);
 }
 
 /* -------------------------------------------- every layout, both ways */
@@ -516,32 +528,258 @@ Test(rw, every_layout_round_trips_with_the_predicted_path, .timeout = 300)
 
 /* ------------------------------------------------------- semantics */
 
-/* A write through the road with reference tags counting from @tag0 and
- * the attribute's seed @seed; returns the write's result and notes what
- * the device stored and what a read through the road returns. */
-static int seed_case(const char *name, uint64_t slba, uint64_t tag0, uint64_t seed, uint8_t prinfo,
-		     size_t moff)
+/*
+ * The NVMe rules for the seed test, computed here from the preset the lab
+ * booted (NVMETA_EXPECT_*), not by the library: where the tuple sits, its
+ * guard (CRC16 T10-DIF, polynomial 0x8BB7; or the NVMe CRC64, reflected
+ * polynomial 0x9A6C9329AC4BC9B5, inverted in and out) over the block's
+ * data and, when the PI is last in larger metadata, the metadata bytes
+ * before it; the application tag; the reference tag (32 bits beside a
+ * 16-bit guard, 48 beside a 64-bit one), big-endian.
+ */
+struct spec {
+	uint32_t lba, ms, pi_size, off;
+	unsigned int guard_bits;
+	uint64_t mask;
+};
+
+static uint16_t spec_crc16(uint16_t crc, const unsigned char *p, size_t n)
+{
+	int b;
+
+	while (n--) {
+		crc ^= (uint16_t)(*p++ << 8);
+		for (b = 0; b < 8; b++)
+			crc = (uint16_t)(crc & 0x8000 ? crc << 1 ^ 0x8bb7 : crc << 1);
+	}
+	return crc;
+}
+
+/* The CRC64's running state: start at ~0, invert at the end. */
+static uint64_t spec_crc64(uint64_t crc, const unsigned char *p, size_t n)
+{
+	int b;
+
+	while (n--) {
+		crc ^= *p++;
+		for (b = 0; b < 8; b++)
+			crc = crc & 1 ? crc >> 1 ^ 0x9a6c9329ac4bc9b5ull : crc >> 1;
+	}
+	return crc;
+}
+
+static void spec_of_preset(struct spec *s)
+{
+	long pif = expect_num("NVMETA_EXPECT_PIF");
+
+	cr_assert(pif == 0 || pif == 2, "preset guard format %ld: no rule here", pif);
+	s->lba = (uint32_t)expect_num("NVMETA_EXPECT_LBA");
+	s->ms = (uint32_t)expect_num("NVMETA_EXPECT_MS");
+	s->guard_bits = pif == 2 ? 64 : 16;
+	s->pi_size = pif == 2 ? 16 : 8;
+	s->off = expect_num("NVMETA_EXPECT_PIL") ? 0 : s->ms - s->pi_size;
+	s->mask = pif == 2 ? 0xffffffffffffull : 0xffffffffull;
+	/* The check values of "123456789" (lab notes): the rules are right. */
+	cr_assert_eq(spec_crc16(0, (const unsigned char *)"123456789", 9), 0xd0db);
+	cr_assert_eq(~spec_crc64(~0ull, (const unsigned char *)"123456789", 9),
+		     0xae8b14860a799888ull);
+}
+
+static void put_be(unsigned char *p, uint64_t v, unsigned int n)
+{
+	while (n--) {
+		p[n] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+enum spec_field { SF_GUARD, SF_APP, SF_REF };
+static const char *const spec_field_name[] = { "guard", "app tag", "ref tag" };
+
+static uint64_t spec_get(const struct spec *s, const unsigned char *m, uint32_t blk,
+			 enum spec_field f)
+{
+	const unsigned char *t = m + (size_t)blk * s->ms + s->off;
+
+	if (s->guard_bits == 16)
+		return f == SF_GUARD ? be(t, 2) : f == SF_APP ? be(t + 2, 2) : be(t + 4, 4);
+	return f == SF_GUARD ? be(t, 8) : f == SF_APP ? be(t + 8, 2) : be(t + 10, 6);
+}
+
+static void spec_set(const struct spec *s, unsigned char *m, uint32_t blk, enum spec_field f,
+		     uint64_t v)
+{
+	unsigned char *t = m + (size_t)blk * s->ms + s->off;
+
+	if (s->guard_bits == 16)
+		put_be(f == SF_GUARD ? t : f == SF_APP ? t + 2 : t + 4, v, f == SF_REF ? 4 : 2);
+	else
+		put_be(f == SF_GUARD ? t : f == SF_APP ? t + 8 : t + 10, v,
+		       f == SF_GUARD ? 8 : f == SF_APP ? 2 : 6);
+}
+
+/* The guard of block @blk of @d and @m, by the spec. */
+static uint64_t spec_guard(const struct spec *s, const unsigned char *d, const unsigned char *m,
+			   uint32_t blk)
+{
+	const unsigned char *bd = d + (size_t)blk * s->lba, *bm = m + (size_t)blk * s->ms;
+
+	if (s->guard_bits == 16)
+		return spec_crc16(spec_crc16(0, bd, s->lba), bm, s->off);
+	return ~spec_crc64(spec_crc64(~0ull, bd, s->lba), bm, s->off);
+}
+
+/* Tuples of @nlb blocks: the guard, APPTAG, reference tags from @ref0. */
+static void spec_tuples(const struct spec *s, const unsigned char *d, unsigned char *m,
+			uint32_t nlb, uint64_t ref0)
+{
+	uint32_t b;
+
+	for (b = 0; b < nlb; b++) {
+		spec_set(s, m, b, SF_GUARD, spec_guard(s, d, m, b));
+		spec_set(s, m, b, SF_APP, APPTAG);
+		spec_set(s, m, b, SF_REF, (ref0 + b) & s->mask);
+	}
+}
+
+/* Blocks @got against @want, field by field; names the case, the read,
+ * the block, the field, what was expected and what was found. */
+static void spec_same(const char *cname, const char *what, const struct spec *s, uint32_t nlb,
+		      const unsigned char *wd, const unsigned char *wm, const unsigned char *gd,
+		      const unsigned char *gm)
+{
+	uint32_t b, i;
+	int f;
+
+	for (b = 0; b < nlb; b++) {
+		for (i = 0; wd && i < s->lba; i++) {
+			size_t k = (size_t)b * s->lba + i;
+
+			cr_assert_eq(gd[k], wd[k],
+				     "seed case '%s', %s: block %u, data byte %u: expected 0x%02x, found 0x%02x",
+				     cname, what, b, i, wd[k], gd[k]);
+		}
+		for (f = SF_GUARD; f <= SF_REF; f++) {
+			uint64_t e = spec_get(s, wm, b, (enum spec_field)f);
+			uint64_t g = spec_get(s, gm, b, (enum spec_field)f);
+
+			cr_assert_eq(g, e, "seed case '%s', %s: block %u, %s: expected %llu (0x%llx), found %llu (0x%llx)",
+				     cname, what, b, spec_field_name[f], (unsigned long long)e,
+				     (unsigned long long)e, (unsigned long long)g,
+				     (unsigned long long)g);
+		}
+		for (i = 0; i < s->ms; i++) {
+			size_t k = (size_t)b * s->ms + i;
+
+			if (i >= s->off && i < s->off + s->pi_size)
+				continue;
+			cr_assert_eq(gm[k], wm[k],
+				     "seed case '%s', %s: block %u, metadata byte %u (outside the PI): expected 0x%02x, found 0x%02x",
+				     cname, what, b, i, wm[k], gm[k]);
+		}
+	}
+}
+
+/*
+ * One case of the seed test: a write through the road of 4 blocks at
+ * @slba whose tuples' reference tags count from @tag0, with the
+ * attribute's seed @seed and check flags @prinfo, metadata at @moff
+ * bytes past a page; then what the device stored (passthrough, no
+ * checks) and two reads through the road.  Expected, by the rules the
+ * README measured on 7.2.13 and the NVMe spec (type 1, and type 2 as
+ * Linux drives it, the LBA as the initial reference tag):
+ *  - write: the kernel rewrites each tuple whose tag is seed + i into
+ *    LBA + i; the device checks the tag against LBA + i when the ref
+ *    check is asked, and a tag that is neither fails the write, -EILSEQ,
+ *    and stores nothing (the blocks keep what was there before);
+ *  - stored: the data, the metadata bytes, the guard (computed here),
+ *    APPTAG and the rewritten tags;
+ *  - read with the same seed and checks: what is stored, each tag LBA + i
+ *    rewritten into seed + i;
+ *  - read with seed = LBA and no checks: what is stored, exactly;
+ *  - the write's metadata source: unchanged when bounced (@moff 1); when
+ *    pinned the kernel may rewrite it in place (7.2.13 does), so it holds
+ *    either the source or exactly the tuples the device stored.
+ * Every value is asserted; the notes (RW-FACT) keep what was seen.
+ */
+static void seed_case(const struct spec *s, const char *name, uint64_t slba, uint64_t tag0,
+		      uint64_t seed, uint8_t prinfo, size_t moff)
 {
 	const uint32_t nlb = 4;
-	size_t dlen = (size_t)nlb * bi->lba_size, mlen = (size_t)nlb * bi->ms;
+	size_t dlen = (size_t)nlb * s->lba, mlen = (size_t)nlb * s->ms;
 	unsigned char *d = alloc(dlen), *mem = alloc(mlen + moff), *m = mem + moff;
-	unsigned char *src = alloc(mlen), *sd = alloc(dlen), *sm = alloc(mlen);
-	int wret, r1, r2;
+	unsigned char *src = alloc(mlen), *pd = alloc(dlen), *pm = alloc(mlen);
+	unsigned char *sd = alloc(dlen), *sm = alloc(mlen), *xd, *xm, *rm = alloc(mlen);
+	struct nvmeta_io io;
+	bool refused = false, in_place;
+	int wret, r1, r2, want;
+	uint32_t b;
 	char after_src[200], st[200], rd_seed[200], rd_slba[200];
 
+	/* What was there before: good tuples of another pattern, tags LBA + i. */
+	fill(pd, pm, slba, nlb, 41);
+	spec_tuples(s, pd, pm, nlb, slba);
+	io = (struct nvmeta_io){ .opcode = NVMETA_OP_WRITE, .slba = slba, .nlb = nlb, .data = pd,
+				 .data_len = dlen, .meta = pm, .meta_len = mlen };
+	cr_assert_eq(nvmeta_io_sync(dev, &pring, &io, NULL), 0, "seed case '%s': passthrough prefill: %s",
+		     name, nvmeta_last_error());
+
 	fill(d, m, slba, nlb, 40);
-	gen_pi(d, m, nlb, tag0);
+	spec_tuples(s, d, m, nlb, tag0);
 	memcpy(src, m, mlen);
+	/* The stored tuples the rules predict. */
+	xm = alloc(mlen);
+	memcpy(xm, src, mlen);
+	for (b = 0; b < nlb; b++) {
+		uint64_t t = spec_get(s, src, b, SF_REF), lba = (slba + b) & s->mask;
+
+		if (t == ((seed + b) & s->mask))
+			t = lba;
+		spec_set(s, xm, b, SF_REF, t);
+		refused |= (prinfo & NVMETA_PRCHK_REF) && t != lba;
+	}
+	xd = d;
+	want = refused ? -EILSEQ : 0;
+
 	wret = road(NVMETA_OP_WRITE, slba, nlb, d, m, prinfo, seed);
-	snprintf(after_src, sizeof(after_src), "%s", memcmp(src, m, mlen) ? refs(m, nlb) : "unchanged");
+	in_place = memcmp(src, m, mlen) != 0;
+	snprintf(after_src, sizeof(after_src), "%s", in_place ? refs(m, nlb) : "unchanged");
 	stored(slba, nlb, sd, sm);
 	snprintf(st, sizeof(st), "%s", refs(sm, nlb));
+	cr_assert_eq(wret, want, "seed case '%s': write returned %d (%s), expected %d; stored %s",
+		     name, wret, wret ? strerror(-wret) : "success", want, st);
+	if (moff)
+		spec_same(name, "the bounced write's source", s, nlb, NULL, src, NULL, m);
+	else if (in_place)
+		spec_same(name, "the pinned write's source, rewritten in place", s, nlb, NULL, xm, NULL, m);
+	if (refused) {
+		xd = pd;
+		memcpy(xm, pm, mlen);
+	}
+	spec_same(name, "stored (passthrough read)", s, nlb, xd, xm, sd, sm);
+
+	/* Read, same seed and checks: tags LBA + i come back as seed + i. */
+	memcpy(rm, xm, mlen);
+	for (b = 0; b < nlb; b++)
+		if (spec_get(s, xm, b, SF_REF) == ((slba + b) & s->mask))
+			spec_set(s, rm, b, SF_REF, (seed + b) & s->mask);
+	memset(sd, 0xee, dlen);
 	memset(m, 0xee, mlen);
-	r1 = road(NVMETA_OP_READ, slba, nlb, d, m, prinfo, seed);
+	r1 = road(NVMETA_OP_READ, slba, nlb, sd, m, prinfo, seed);
 	snprintf(rd_seed, sizeof(rd_seed), "%s", r1 ? strerror(-r1) : refs(m, nlb));
+	cr_assert_eq(r1, 0, "seed case '%s': road read with seed %llu, checks 0x%x: %d (%s)", name,
+		     (unsigned long long)seed, prinfo, r1, r1 ? nvmeta_last_error() : "success");
+	spec_same(name, "road read, same seed and checks", s, nlb, xd, rm, sd, m);
+
+	/* Read, seed = LBA, no checks: what is stored, exactly. */
+	memset(sd, 0xee, dlen);
 	memset(m, 0xee, mlen);
-	r2 = road(NVMETA_OP_READ, slba, nlb, d, m, 0, slba);
+	r2 = road(NVMETA_OP_READ, slba, nlb, sd, m, 0, slba);
 	snprintf(rd_slba, sizeof(rd_slba), "%s", r2 ? strerror(-r2) : refs(m, nlb));
+	cr_assert_eq(r2, 0, "seed case '%s': road read with seed = LBA, no checks: %d (%s)", name,
+		     r2, r2 ? nvmeta_last_error() : "success");
+	spec_same(name, "road read, seed = LBA, no checks", s, nlb, xd, xm, sd, m);
+
 	FACT("seed %s, metadata at +%zu: LBA %llu, tuples' ref tags from %llu, seed %llu, checks 0x%x: write %d%s%s; write source after: %s; stored (passthrough): %s; road read, same seed and checks: %s; road read, seed=slba, no checks: %s",
 	     name, moff, (unsigned long long)slba, (unsigned long long)tag0, (unsigned long long)seed,
 	     prinfo, wret, wret ? " " : "", wret ? strerror(-wret) : "", after_src, st, rd_seed,
@@ -549,33 +787,41 @@ static int seed_case(const char *name, uint64_t slba, uint64_t tag0, uint64_t se
 	free(d);
 	free(mem);
 	free(src);
+	free(pd);
+	free(pm);
 	free(sd);
 	free(sm);
-	return wret;
+	free(xm);
+	free(rm);
 }
 
+/* Ten cases, every one asserted in full (seed_case): the write's result,
+ * what the device stored, both reads and the write's source. */
 Test(rw, seed_and_reference_tags, .timeout = 120)
 {
 	const uint8_t ref = NVMETA_PRCHK_REF, all = prchk_all();
 	uint64_t s = SLBA + 300;
+	struct spec sp;
 
 	need_road();
 	if (!has_pi)
 		cr_skip_test("no PI on %s: no reference tags", where());
 	if (pf.pi_type == 3)
 		cr_skip_test("type 3: the reference tag is the application's");
-	/* The baseline: tags = LBA, seed = LBA, every check: must work. */
-	cr_assert_eq(seed_case("=slba, tags=LBA", s, s, s, all, 0), 0, "%s", nvmeta_last_error());
-	seed_case("=0, tags=LBA", s + 8, s + 8, 0, all, 0);
-	seed_case("=0, tags from 0", s + 16, 0, 0, all, 0);
+	spec_of_preset(&sp);
+	cr_assert(sp.lba == bi->lba_size && sp.ms == bi->ms,
+		  "preset %u+%u, block device %u+%u", sp.lba, sp.ms, bi->lba_size, bi->ms);
+	seed_case(&sp, "=slba, tags=LBA", s, s, s, all, 0);
+	seed_case(&sp, "=0, tags=LBA", s + 8, s + 8, 0, all, 0);
+	seed_case(&sp, "=0, tags from 0", s + 16, 0, 0, all, 0);
 	/* Misaligned: bounced, so the kernel remaps its own copy. */
-	seed_case("=0, tags from 0, bounced", s + 72, 0, 0, all, 1);
-	seed_case("=0, tags from 0, ref check only", s + 24, 0, 0, ref, 0);
-	seed_case("=0, tags from 0, no checks", s + 32, 0, 0, 0, 0);
-	seed_case("=777, tags from 777", s + 40, 777, 777, all, 0);
-	seed_case("=777, tags from 777, no checks", s + 48, 777, 777, 0, 0);
-	seed_case("=slba, tags from 5 (wrong), ref check", s + 56, 5, s + 56, ref, 0);
-	seed_case("=slba, tags from 5 (wrong), no checks", s + 64, 5, s + 64, 0, 0);
+	seed_case(&sp, "=0, tags from 0, bounced", s + 72, 0, 0, all, 1);
+	seed_case(&sp, "=0, tags from 0, ref check only", s + 24, 0, 0, ref, 0);
+	seed_case(&sp, "=0, tags from 0, no checks", s + 32, 0, 0, 0, 0);
+	seed_case(&sp, "=777, tags from 777", s + 40, 777, 777, all, 0);
+	seed_case(&sp, "=777, tags from 777, no checks", s + 48, 777, 777, 0, 0);
+	seed_case(&sp, "=slba, tags from 5 (wrong), ref check", s + 56, 5, s + 56, ref, 0);
+	seed_case(&sp, "=slba, tags from 5 (wrong), no checks", s + 64, 5, s + 64, 0, 0);
 }
 
 /*
