@@ -491,11 +491,12 @@ Test(failed_submit, a_write_reported_failed_never_reaches_the_disk)
 	};
 	unsigned char *d = map(1 << 16), *m = map(4096);
 	struct io_uring ring, off;
+	const struct nvmeta_dev_info *in;
 	struct nvmeta_dev *dev;
 	size_t len, i;
 	int ret;
 
-	guest_open(&dev, &ring, 8);
+	in = guest_open(&dev, &ring, 8);
 	cr_assert_eq(io_uring_queue_init_params(8, &off, &p), 0);
 	cr_assert_eq(write_block(dev, &ring, FAILED_LBA, d, m, 0x11, false), 0, "%s",
 		     nvmeta_last_error());
@@ -511,11 +512,16 @@ Test(failed_submit, a_write_reported_failed_never_reaches_the_disk)
 	cr_assert_eq(write_block(dev, &off, FAILED_LBA + 8, d + 8192, m + 2048, 0, true), 0,
 		     "the unrelated read: %s", nvmeta_last_error());
 	memset(d, 0, len);
+	memset(m, 0, 4096);
 	cr_assert_eq(write_block(dev, &ring, FAILED_LBA, d, m, 0, true), 0, "%s",
 		     nvmeta_last_error());
 	for (i = 0; i < len; i++)
 		cr_assert_eq(d[i], 0x11, "byte %zu of LBA %u is 0x%02x: the failed write (0x22) or the reused buffer (0x33) reached the disk",
 			     i, FAILED_LBA, d[i]);
+	/* The block's separate metadata too (extended LBA: inside d). */
+	for (i = 0; !in->extended_lba && i < in->ms; i++)
+		cr_assert_eq(m[i], 0x11, "metadata byte %zu of LBA %u is 0x%02x: the failed write (0x22) or the reused buffer (0x33) reached the disk",
+			     i, FAILED_LBA, m[i]);
 	nvmeta_ring_exit(&off);
 	guest_close(dev, &ring);
 }

@@ -78,8 +78,13 @@ Test(dev, protection_information_matches_preset)
 
 	cr_assert_eq(info->pi_type, pi);
 	cr_assert_eq(info->guard_bits, guard_of_pif[expect_num("NVMETA_EXPECT_PIF")]);
-	if (pi)
-		cr_assert_eq(info->pi_first, expect_num("NVMETA_EXPECT_PIL"));
+	if (!pi)
+		return;
+	cr_assert_eq(info->pi_first, expect_num("NVMETA_EXPECT_PIL"));
+	/* The tuple: 8 bytes beside a 16-bit guard, 16 beside a 32- or
+	 * 64-bit one (NVM Command Set, 5.3.1). */
+	cr_assert_eq(info->pi_size, info->guard_bits == 16 ? 8 : 16, "pi_size %u with a %u-bit guard",
+		     info->pi_size, info->guard_bits);
 }
 
 Test(dev, controller_sgl_matches_qemu)

@@ -86,19 +86,30 @@ Test(roundtrip, write_then_read_matches_byte_for_byte)
 	roundtrip(2);	/* a second pattern: the first could not have lingered */
 }
 
+/* Before submission: nothing reaches the ring, and neither buffer is
+ * read into (LBAs SLBA.. hold roundtrip()'s patterns, never 0x5a). */
 Test(roundtrip, short_metadata_is_refused_before_submission)
 {
 	unsigned char *d = alloc(info->lba_size * 2), *m = alloc(4096);
 	struct nvmeta_io io = {
-		.opcode = NVMETA_OP_READ, .slba = 0, .nlb = 2,
+		.opcode = NVMETA_OP_READ, .slba = SLBA, .nlb = 2,
 		.data = d, .data_len = info->lba_size * 2,
 		.meta = m, .meta_len = info->ms * 2 - 1,
 	};
+	size_t i;
 
 	if (!info->ms || info->extended_lba)
 		cr_skip_test("no separate metadata on this preset");
+	roundtrip(3);		/* something on the blocks that differs from 0x5a */
+	memset(d, 0x5a, info->lba_size * 2);
+	memset(m, 0x5a, 4096);
 	cr_assert_eq(nvmeta_io_sync(dev, &ring, &io, NULL), -EOVERFLOW);
-	cr_assert(strstr(nvmeta_last_error(), "short"));
+	cr_assert(strstr(nvmeta_last_error(), "short"), "%s", nvmeta_last_error());
+	cr_assert_eq(io_uring_sq_ready(&ring), 0, "the refusal left an SQE in the ring");
+	for (i = 0; i < info->lba_size * 2; i++)
+		cr_assert_eq(d[i], 0x5a, "data byte %zu changed: the read went out", i);
+	for (i = 0; i < 4096; i++)
+		cr_assert_eq(m[i], 0x5a, "metadata byte %zu changed: the read went out", i);
 	free(d);
 	free(m);
 }

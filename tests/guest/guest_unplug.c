@@ -14,9 +14,11 @@
  *     (pinned from 6.8).
  *   - No hang: every thread returns within 60 s of the removal, so every
  *     command it sent completed.
- *   - Every failure is a negative errno from a small set, and its message
- *     names the device; no round trip that completed read back other
- *     bytes than it wrote.
+ *   - Every failure is a negative errno from a small set, and every
+ *     message the library wrote for one names the device (a completion's
+ *     errno from nvmeta_reap(), or a failed io_uring_submit(), comes
+ *     without a message of its own: only its errno is judged); no round
+ *     trip that completed read back other bytes than it wrote.
  *   - Afterwards a command fails at once, naming the device;
  *     nvmeta_dev_refresh() and opening the path again fail with a message;
  *     nvmeta_dev_close() returns.
@@ -52,8 +54,10 @@ struct worker {
 	unsigned char *d, *m;	/* data and metadata, QD slots each */
 	/* results */
 	unsigned int ok, ok_before, failed, inexact;
+	unsigned int unnamed;	/* messages that did not name the device */
 	int first_err;
 	char first_msg[256];
+	char unnamed_msg[256];
 	unsigned int errs[8];	/* distinct errnos seen */
 	unsigned int nerrs;
 	_Atomic bool done;
@@ -111,7 +115,8 @@ static struct nvmeta_io io_of(struct worker *w, unsigned int slot, uint8_t opcod
 	return io;
 }
 
-static void note_failure(struct worker *w, int err)
+/* A failure; @msg: nvmeta_last_error() is this failure's message. */
+static void note_failure(struct worker *w, int err, bool msg)
 {
 	unsigned int i;
 
@@ -119,6 +124,8 @@ static void note_failure(struct worker *w, int err)
 		w->first_err = err;
 		snprintf(w->first_msg, sizeof(w->first_msg), "%s", nvmeta_last_error());
 	}
+	if (msg && !strstr(nvmeta_last_error(), info->generic_path) && !w->unnamed++)
+		snprintf(w->unnamed_msg, sizeof(w->unnamed_msg), "%s", nvmeta_last_error());
 	for (i = 0; i < w->nerrs; i++)
 		if (w->errs[i] == (unsigned int)-err)
 			return;
@@ -144,7 +151,7 @@ static void *sync_worker(void *arg)
 	bool seen = false;
 
 	if (nvmeta_ring_init(&ring, 4)) {
-		note_failure(w, -ENOMEM);
+		note_failure(w, -ENOMEM, false);
 		goto out;
 	}
 	for (;; gen++) {
@@ -168,7 +175,7 @@ static void *sync_worker(void *arg)
 			ret = nvmeta_io_sync(dev, &ring, &rd, NULL);
 		}
 		if (ret) {
-			note_failure(w, ret);
+			note_failure(w, ret, true);
 			continue;
 		}
 		w->ok++;
@@ -191,7 +198,7 @@ static void *queued_worker(void *arg)
 	int n;
 
 	if (nvmeta_ring_init(&ring, 2 * QD)) {
-		note_failure(w, -ENOMEM);
+		note_failure(w, -ENOMEM, false);
 		goto out;
 	}
 	/* Known contents to read back: one synchronous write a slot. */
@@ -202,7 +209,7 @@ static void *queued_worker(void *arg)
 		if (separate)
 			fill((unsigned char *)wr.meta, mlen, w->id * 100 + i + 7);
 		if (nvmeta_io_sync(dev, &ring, &wr, NULL)) {
-			note_failure(w, -EIO);
+			note_failure(w, -EIO, true);
 			goto exit;
 		}
 	}
@@ -223,14 +230,14 @@ static void *queued_worker(void *arg)
 				memset((void *)rq[i].io.meta, 0, mlen);
 			n = nvmeta_queue_request(dev, &ring, &rq[i]);
 			if (n) {
-				note_failure(w, n);
+				note_failure(w, n, true);
 				continue;
 			}
 			inflight++;
 		}
 		n = inflight ? io_uring_submit(&ring) : 0;
 		if (n < 0) {
-			note_failure(w, n);
+			note_failure(w, n, false);
 			break;	/* what was queued is not known to be in flight */
 		}
 		while (inflight) {
@@ -238,7 +245,7 @@ static void *queued_worker(void *arg)
 			if (n == -EINTR)
 				continue;
 			if (n < 0) {
-				note_failure(w, n);
+				note_failure(w, n, false);	/* io_uring_wait_cqe_nr */
 				goto exit;
 			}
 			for (i = 0; i < (unsigned int)n; i++) {
@@ -247,7 +254,7 @@ static void *queued_worker(void *arg)
 
 				inflight--;
 				if (c[i].ret) {
-					note_failure(w, c[i].ret);
+					note_failure(w, c[i].ret, false);
 					continue;
 				}
 				w->ok++;
@@ -338,6 +345,8 @@ static void check_worker(struct worker *w)
 	cr_assert(strstr(w->first_msg, info->generic_path),
 		  "worker %u: the message does not name %s: %s", w->id, info->generic_path,
 		  w->first_msg);
+	cr_assert_eq(w->unnamed, 0, "worker %u: %u of its failures' messages do not name %s; the first: %s",
+		     w->id, w->unnamed, info->generic_path, w->unnamed_msg);
 }
 
 /* After the removal: what a caller meets next. */
