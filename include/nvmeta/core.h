@@ -248,10 +248,12 @@ enum nvmeta_io_flags {
 	 * not set. */
 	NVMETA_IO_PI_GENERATE	= 1 << 5,
 	/* Verify a read's protection information on the host when it
-	 * completes: nvmeta_io_sync() and, for commands queued with
-	 * nvmeta_queue_request(), nvmeta_reap(); a mismatch fails the
-	 * command with -EILSEQ naming the block and field.  Checks
-	 * io->pi_checks (0: every field; the app tag under appmask).
+	 * completes: nvmeta_io_sync(); for commands queued with
+	 * nvmeta_queue_request(), nvmeta_reap(); for SQEs the caller filled
+	 * with nvmeta_prep() and reaped itself, nvmeta_complete().  A
+	 * mismatch fails the command with -EILSEQ naming the block and
+	 * field.  Checks io->pi_checks (0: every field; the app tag under
+	 * appmask).
 	 * Apart from NVMETA_IO_PI_GENERATE: each is asked for by itself. */
 	NVMETA_IO_PI_VERIFY	= 1 << 6,
 };
@@ -349,10 +351,9 @@ uint32_t nvmeta_io_block_bytes(const struct nvmeta_dev_info *info, const struct 
  * device whose kernel pins a read's metadata without write access, the
  * pages are populated for writing first (see NVMETA_IO_NO_PREFAULT).
  * The SQE is filled as nvmeta_prep_cmd() fills it.  NVMETA_IO_PI_GENERATE
- * generates a write's PI here; NVMETA_IO_PI_VERIFY is refused, since
- * nothing would verify an SQE the caller reaps itself: queue such reads
- * with nvmeta_queue_request().  Returns 0, the errors of
- * nvmeta_io_validate(), -EINVAL for NVMETA_IO_PI_VERIFY or flags
+ * generates a write's PI here; NVMETA_IO_PI_VERIFY is taken on a read:
+ * the caller finishes its CQE with nvmeta_complete(), which verifies.
+ * Returns 0, the errors of nvmeta_io_validate(), -EINVAL for flags
  * outside NVMETA_IO_FLAGS_KNOWN,
  * -ESTALE when the namespace's format changed since it was identified
  * (see nvmeta_dev_check()), or -EFAULT when the metadata buffer of a read
@@ -416,8 +417,8 @@ static inline void nvmeta_encode_tags(struct nvme_uring_cmd *cmd,
  * (sqe->flags |= ..., so as to keep IOSQE_FIXED_FILE).
  *
  * No PI work is done here: NVMETA_IO_PI_GENERATE and NVMETA_IO_PI_VERIFY
- * are ignored (nvmeta_pi_generate() and nvmeta_pi_verify() do it, or
- * nvmeta_prep() and nvmeta_queue_request()).
+ * are ignored (nvmeta_pi_generate() and nvmeta_complete() or
+ * nvmeta_pi_verify() do it, or nvmeta_prep() and nvmeta_queue_request()).
  *
  * Nothing is checked: a command the namespace cannot take, or a metadata
  * buffer shorter than nlb x ms (which the kernel does not check either:
@@ -627,7 +628,10 @@ int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
  * nvmeta_queue - validate @io and queue it on @ring without entering the
  * kernel; io_uring_submit() sends everything queued.  For many commands
  * in flight.  Returns 0, -EINVAL for a ring without SQE128 and CQE32 or
- * for a @user_data in the NVMETA_TAG_USER_DATA range, the errors of
+ * for a @user_data in the NVMETA_TAG_USER_DATA range or for
+ * NVMETA_IO_PI_VERIFY (nvmeta_reap() hands its completion back
+ * unverified: queue it with nvmeta_queue_request(), or fill the SQE with
+ * nvmeta_prep() and finish the CQE with nvmeta_complete()), the errors of
  * nvmeta_prep(), or
  * -EBUSY when the submission queue is full (submit, reap, then retry).
  */
