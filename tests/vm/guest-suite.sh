@@ -73,6 +73,9 @@ blockstore() {
 }
 
 step guest_dev "$B/tests/guest_dev"
+# An application on libnvmeta alone: no thread appears when it opens and
+# checks the namespace (tests/consumer/consumer.c).
+step consumer "$B/tests/consumer_app" "$DEV"
 step guest_roundtrip "$B/tests/guest_roundtrip"
 step guest_quirks "$B/tests/guest_quirks"
 step guest_io "$B/tests/guest_io"
