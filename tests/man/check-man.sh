@@ -1,11 +1,28 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# The man pages against the built library and tools:
-#   - every symbol the shared library exports, every static inline function
-#     of the public headers, and NVMETA_VERSION_CHECK have man3/<name>.3;
-#   - a page that is a ".so" link points to a page that exists, and the page
-#     it lands on names the symbol in its NAME section;
+# The man pages against the two libraries' headers, version scripts and
+# built objects, and against the tools:
+#   - libnvmeta's functions are what lib/libnvmeta.map exports, what the
+#     built libnvmeta.so exports, the static inline functions of
+#     <nvmeta.h> and <nvmeta/*.h>, and NVMETA_VERSION_CHECK;
+#     libnvmeta-check's are what lib/check/libnvmeta-check.map exports,
+#     what the built libnvmeta-check.so exports (when it is found next to
+#     libnvmeta.so) and the static inline functions of <nvmeta-check.h>;
+#     no name is in both;
+#   - every one of them has man3/<name>.3; a page that is a ".so" link
+#     points to a page that exists, and the page it lands on names the
+#     function in its NAME section;
+#   - the SYNOPSIS of that page includes the function's own header:
+#     <nvmeta.h> (or <nvmeta/*.h>) for libnvmeta, <nvmeta-check.h> and
+#     -lnvmeta-check for libnvmeta-check, and not the other library's;
+#   - every man3 page of its own documents at least one of them (no page
+#     left behind by a function that is gone);
+#   - the section lists: the FUNCTIONS section of nvmeta(7) lists every
+#     function of libnvmeta and nothing else (so none of libnvmeta-check),
+#     and nvmeta(7) points to nvmeta-check(7); the FUNCTIONS section of
+#     nvmeta-check(7) lists every function of libnvmeta-check and nothing
+#     else.  An entry is a ".BR name (3)" (or ".B"/".IR") line there;
 #   - a page of its own has the sections of its kind (man3: NAME, SYNOPSIS,
 #     DESCRIPTION, RETURN VALUE, SEE ALSO);
 #   - every tool (nvmeta-* executable in the given directories) has man1;
@@ -13,6 +30,7 @@
 #     passes mandoc -Tlint where mandoc is installed).
 #
 # usage: check-man.sh MANDIR INCLUDEDIR LIBNVMETA.so [TOOLDIR...]
+# The version scripts are found from INCLUDEDIR: INCLUDEDIR/../lib/.
 set -u
 
 if [ $# -lt 3 ]; then
@@ -32,13 +50,62 @@ for tool in nm groff; do
 done
 [ -d "$man/man3" ] || { echo "check-man: no $man/man3" >&2; exit 2; }
 [ -f "$lib" ] || { echo "check-man: no $lib" >&2; exit 2; }
+map=$inc/../lib/libnvmeta.map
+checkmap=$inc/../lib/check/libnvmeta-check.map
+for f in "$map" "$checkmap" "$inc/nvmeta.h" "$inc/nvmeta-check.h"; do
+	[ -f "$f" ] || { echo "check-man: no $f" >&2; exit 2; }
+done
+
+# The global names of a version script: the lines "name;" between
+# "global:" and "local:" or the node's end.
+map_globals() {
+	sed 's/#.*//' "$1" | awk '
+		/global:/ { g = 1; next }
+		/local:/ || /}/ { g = 0; next }
+		g && /^[ \t]*[A-Za-z_][A-Za-z_0-9]*;[ \t]*$/ { gsub(/[ \t;]/, ""); print }'
+}
 
 # Exported functions and objects: version nodes (NVMETA_0.1, type A) are
 # not symbols a program calls.  Names come as nvmeta_prep@@NVMETA_0.1.
-exported=$(nm -D --defined-only "$lib" | awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' | sort -u)
-[ -n "$exported" ] || { echo "check-man: $lib exports nothing" >&2; exit 2; }
-inline=$(grep -ho 'static inline [a-z_ 0-9*]*[ *]\(nvmeta_[a-z_0-9]*\)(' "$inc"/nvmeta.h "$inc"/nvmeta/*.h |
-	sed 's/.*[ *]\(nvmeta_[a-z_0-9]*\)(/\1/' | sort -u)
+exports() {
+	nm -D --defined-only "$1" | awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }'
+}
+
+# The static inline functions a header defines.
+inlines() {
+	grep -ho 'static inline [a-z_ 0-9*]*[ *]\(nvmeta_[a-z_0-9]*\)(' "$@" |
+		sed 's/.*[ *]\(nvmeta_[a-z_0-9]*\)(/\1/'
+}
+
+libexp=$(exports "$lib")
+[ -n "$libexp" ] || { echo "check-man: $lib exports nothing" >&2; exit 2; }
+libmap=$(map_globals "$map")
+[ -n "$libmap" ] || { echo "check-man: $map exports nothing" >&2; exit 2; }
+libfuncs=$( { echo "$libexp"; echo "$libmap"; inlines "$inc"/nvmeta.h "$inc"/nvmeta/*.h;
+	echo NVMETA_VERSION_CHECK; } | sort -u)
+
+# libnvmeta-check.so, where the build puts it: next to libnvmeta.so or in
+# check/ below it.  Without it the version script alone speaks.
+checklib=
+for d in "$(dirname "$lib")/check" "$(dirname "$lib")"; do
+	[ -f "$d/libnvmeta-check.so" ] && { checklib=$d/libnvmeta-check.so; break; }
+done
+chkmap=$(map_globals "$checkmap")
+[ -n "$chkmap" ] || { echo "check-man: $checkmap exports nothing" >&2; exit 2; }
+chkexp=
+[ -n "$checklib" ] && chkexp=$(exports "$checklib")
+chkfuncs=$( { echo "$chkmap"; [ -n "$chkexp" ] && echo "$chkexp"; inlines "$inc"/nvmeta-check.h; } |
+	sed '/^$/d' | sort -u)
+
+# A name in both libraries is an error of the version scripts themselves.
+for sym in $(printf '%s\n%s\n' "$libfuncs" "$chkfuncs" | sort | uniq -d); do
+	err "$sym: exported by both libnvmeta and libnvmeta-check"
+done
+
+# What a program includes and links for a function of one library or the
+# other, as its page's SYNOPSIS must say.
+is_lib() { echo "$libfuncs" | grep -qx -- "$1"; }
+is_chk() { echo "$chkfuncs" | grep -qx -- "$1"; }
 
 # The page a name lands on: a ".so man3/x.3" link is followed, once.
 resolve() {
@@ -49,26 +116,58 @@ resolve() {
 	esac
 }
 
-# The NAME section of a page: the lines between ".SH NAME" and the next .SH.
-name_section() {
-	sed -n '/^\.SH NAME/,/^\.SH/p' "$1" | sed '1d;$d'
+# A section of a page: the lines between ".SH NAME" (quoted or not) and
+# the next .SH, without roff's \- escapes.
+section() {
+	awk -v want="$2" '
+		/^\.SH/ { s = $0; sub(/^\.SH[ \t]+/, "", s); gsub(/"/, "", s); in_s = (s == want); next }
+		in_s' "$1" | sed 's/\\-/-/g'
+}
+
+# The names a section list holds: ".BR name (3)" and the like.
+list_entries() {
+	section "$1" FUNCTIONS | sed -n 's/^\.[BI]R\{0,1\} \([A-Za-z_][A-Za-z_0-9]*\) (3).*/\1/p' | sort -u
 }
 
 nsyms=0
-for sym in $exported $inline NVMETA_VERSION_CHECK; do
+documented=
+check_page() {	# name, library ("nvmeta" or "nvmeta-check")
+	sym=$1 which=$2
 	nsyms=$((nsyms + 1))
 	page=$man/man3/$sym.3
 	if [ ! -f "$page" ]; then
-		err "$sym: no man page ($page)"
-		continue
+		err "$sym ($which): no man page ($page)"
+		return
 	fi
 	target=$(resolve "$page")
 	if [ ! -f "$target" ]; then
 		err "$page: .so link to $target, which does not exist"
-		continue
+		return
 	fi
-	name_section "$target" | grep -qw -- "$sym" ||
+	documented="$documented $target"
+	section "$target" NAME | grep -qw -- "$sym" ||
 		err "$sym: $target does not name it in its NAME section"
+	syn=$(section "$target" SYNOPSIS)
+	case $which in
+	nvmeta)
+		echo "$syn" | grep -q '#include <nvmeta\(/[a-z]*\)\{0,1\}\.h>' ||
+			err "$sym: the SYNOPSIS of $target does not include <nvmeta.h>"
+		echo "$syn" | grep -q 'nvmeta-check' &&
+			err "$sym: the SYNOPSIS of $target names libnvmeta-check, which $sym is not part of"
+		;;
+	nvmeta-check)
+		echo "$syn" | grep -q '#include <nvmeta-check\.h>' ||
+			err "$sym: the SYNOPSIS of $target does not include <nvmeta-check.h>"
+		echo "$syn" | grep -q -- '-lnvmeta-check' ||
+			err "$sym: the SYNOPSIS of $target does not say to link with -lnvmeta-check"
+		;;
+	esac
+}
+for sym in $libfuncs; do
+	check_page "$sym" nvmeta
+done
+for sym in $chkfuncs; do
+	check_page "$sym" nvmeta-check
 done
 
 # Pages of their own: the sections of their kind.  Links: one line.
@@ -90,7 +189,50 @@ for page in "$man"/man[137]/*.[137]; do
 			err "$page: no $(echo $s | tr _ ' ') section"
 	done
 	grep -q '^\.TH ' "$page" || err "$page: no .TH line"
+	case $page in
+	*.3)
+		case " $documented " in
+		*" $page "*) ;;
+		*) err "$page: documents no function of libnvmeta or libnvmeta-check" ;;
+		esac
+		;;
+	esac
 done
+
+# The section lists of the two overviews.
+seven=$man/man7/nvmeta.7 chkseven=$man/man7/nvmeta-check.7
+for page in "$seven" "$chkseven"; do
+	[ -f "$page" ] || err "no $(basename "$page" .7)(7) ($page)"
+done
+if [ -f "$seven" ]; then
+	listed=$(list_entries "$seven")
+	[ -n "$listed" ] || err "$seven: no FUNCTIONS section listing the functions"
+	for sym in $libfuncs; do
+		echo "$listed" | grep -qx -- "$sym" ||
+			err "$sym: not in the FUNCTIONS list of nvmeta(7)"
+	done
+	for sym in $listed; do
+		if is_chk "$sym"; then
+			err "$sym: in the FUNCTIONS list of nvmeta(7), but it is libnvmeta-check's: list it in nvmeta-check(7)"
+		elif ! is_lib "$sym"; then
+			err "$sym: in the FUNCTIONS list of nvmeta(7), but libnvmeta has no such function"
+		fi
+	done
+	sed 's/\\-/-/g' "$seven" | grep -q '^\.BR nvmeta-check (7)' ||
+		err "$seven: no pointer to nvmeta-check(7)"
+fi
+if [ -f "$chkseven" ]; then
+	listed=$(list_entries "$chkseven")
+	[ -n "$listed" ] || err "$chkseven: no FUNCTIONS section listing the functions"
+	for sym in $chkfuncs; do
+		echo "$listed" | grep -qx -- "$sym" ||
+			err "$sym: not in the FUNCTIONS list of nvmeta-check(7)"
+	done
+	for sym in $listed; do
+		is_chk "$sym" ||
+			err "$sym: in the FUNCTIONS list of nvmeta-check(7), but libnvmeta-check has no such function"
+	done
+fi
 
 # Tools: every nvmeta-* executable built.
 ntools=0
@@ -102,7 +244,6 @@ for dir in "$@"; do
 			err "$(basename "$exe"): no man page ($man/man1/$(basename "$exe").1)"
 	done
 done
-[ -f "$man/man7/nvmeta.7" ] || err "no nvmeta(7) ($man/man7/nvmeta.7)"
 
 # Formatting: groff resolves .so against the current directory, as man(1)
 # does against the manual's root.  Any warning fails the page.
@@ -122,5 +263,5 @@ if [ $fail -ne 0 ]; then
 	echo "check-man: FAILED" >&2
 	exit 1
 fi
-echo "check-man: $nsyms symbols with a page, $ntools tools with a page, $npages pages format cleanly"
+echo "check-man: $nsyms functions with a page and in their library's list, $ntools tools with a page, $npages pages format cleanly"
 exit 0
