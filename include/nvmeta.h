@@ -35,7 +35,10 @@
  *   - a buffer (struct nvmeta_buf): one command in flight at a time, and
  *     freed only after its completion was reaped.
  * The library keeps no mutable global state apart from the per-thread
- * error message (and, with NVMETA_DEBUG, the table of busy rings).
+ * error message, the table of its own commands in flight on each ring
+ * (lib/tags.c: made by nvmeta_ring_init()/nvmeta_ring_setup(), found by
+ * the ring's descriptor, freed by nvmeta_ring_exit()) and, with
+ * NVMETA_DEBUG, the table of busy rings.
  */
 #ifndef NVMETA_H
 #define NVMETA_H

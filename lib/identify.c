@@ -107,15 +107,5 @@ int nvmeta_parse_identify(const struct nvme_id_ctrl *ctrl, const struct nvme_id_
 
 unsigned int nvmeta_tag_field_bits(const struct nvmeta_dev_info *info)
 {
-	/* The storage and reference tag space of the PI format: CDW14 alone
-	 * (16-bit guard), plus CDW3 bits 15:0 (64-bit guard), plus all of
-	 * CDW3 and CDW2 bits 15:0 (32-bit guard). */
-	switch (info->guard_bits) {
-	case 32:
-		return 80;
-	case 64:
-		return 48;
-	default:
-		return 32;
-	}
+	return nvmeta_pi_tag_space(info->guard_bits);
 }

@@ -158,7 +158,7 @@ static const char *guard_crc(const struct nvmeta_pi_format *f)
 
 static unsigned int space_bits(const struct nvmeta_pi_format *f)
 {
-	return f->guard_bits == 32 ? 80 : f->guard_bits == 64 ? 48 : 32;
+	return nvmeta_pi_tag_space(f->guard_bits);
 }
 
 /* Without a format or a command: what the code means, no more. */

@@ -147,6 +147,19 @@ struct nvmeta_pi_error {
 };
 
 /*
+ * nvmeta_pi_tag_space - the bits of the storage and reference tag space
+ * that a PI format with a guard of @guard_bits has: 32 with the 16-bit
+ * guard (CDW14), 48 with the 64-bit guard (CDW14 and CDW3 bits 15:0), 80
+ * with the 32-bit guard (CDW14, CDW3 and CDW2 bits 15:0).  The one place
+ * of this rule: the encoder, the validation, the status words and
+ * nvmeta_pi_ref_bits() all use it.
+ */
+static inline unsigned int nvmeta_pi_tag_space(unsigned int guard_bits)
+{
+	return guard_bits == 32 ? 80 : guard_bits == 64 ? 48 : 32;
+}
+
+/*
  * nvmeta_pi_ref_bits - how many bits of the tag space format @f gives the
  * reference tag: the space (32 bits with the 16-bit guard, 48 with the
  * 64-bit guard, 80 with the 32-bit guard) less the storage tag's @f->sts
@@ -154,7 +167,7 @@ struct nvmeta_pi_error {
  */
 static inline unsigned int nvmeta_pi_ref_bits(const struct nvmeta_pi_format *f)
 {
-	unsigned int space = f->guard_bits == 32 ? 80 : f->guard_bits == 64 ? 48 : 32;
+	unsigned int space = nvmeta_pi_tag_space(f->guard_bits);
 	unsigned int bits = space > f->sts ? space - f->sts : 0;
 
 	return bits > 64 ? 64 : bits;

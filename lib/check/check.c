@@ -658,19 +658,10 @@ bool nvmeta_check_pi_verdict(const struct nvmeta_dev_info *info, const struct ch
 	return true;
 }
 
-/* The reference tag bits of the format: its tag space less the storage tag. */
-static unsigned int pi_ref_bits(const struct nvmeta_pi_format *f)
-{
-	unsigned int space = f->guard_bits == 16 ? 32 : f->guard_bits == 64 ? 48 : 80;
-
-	return space - f->sts;
-}
-
 /* A PI case: learn the format and the tags, or skip where there is no PI. */
 static bool pi_setup(struct check *c)
 {
 	const struct nvmeta_dev_info *in = c->info;
-	unsigned int bits;
 
 	if (!(c->tc->flags & NVMETA_CHECK_PI))
 		return true;
@@ -684,11 +675,10 @@ static bool pi_setup(struct check *c)
 	/* Type 3 has no reference tag to check: it is the application's. */
 	c->prchk = NVMETA_PRCHK_GUARD | NVMETA_PRCHK_APP |
 		   (c->pi_fmt.pi_type != 3 ? NVMETA_PRCHK_REF : 0);
-	bits = pi_ref_bits(&c->pi_fmt);
 	/* Type 1: the low bits of the LBA, as the device checks them; types
 	 * 2 and 3 take any value, and the same does. */
 	c->pi_tags = (struct nvmeta_pi_tags){
-		.ref_tag = bits >= 64 ? c->res->slba : c->res->slba & ((1ull << bits) - 1),
+		.ref_tag = nvmeta_pi_ref_tag(&c->pi_fmt, c->res->slba),
 		.app_tag = PI_APP_TAG, .app_mask = 0xffff, .checks = NVMETA_PI_CHECK_ALL,
 	};
 	return true;
