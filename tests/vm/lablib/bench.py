@@ -37,7 +37,7 @@ exit $rc'''
 # nvmeta-bench's progress line (on stderr, a terminal's "\r" updates):
 # "PHASE I/N ...", where PHASE is "setting up", "warm-up" or "round R/N".
 # Its own words, not a result: the results come back as its --json file.
-PROGRESS = re.compile(r"^(setting up|warm-up|round ([0-9]+)/[0-9]+) ([0-9]+)/([0-9]+) ")
+PROGRESS = re.compile(r"^(setting up|warm-up|round [0-9]+/[0-9]+) ([0-9]+)/([0-9]+) ")
 
 
 def progress(t0):
@@ -54,11 +54,9 @@ def progress(t0):
         line = m.group(1)
         p = PROGRESS.match(line)
         if p:
-            if p.group(3) == p.group(4):
-                phase = p.group(1)
-                log("bench: %s done (%s s)" % ("set-up" if phase == "setting up" else
-                                               "round " + p.group(2) if p.group(2) else phase,
-                                               elapsed(t0)))
+            if p.group(2) == p.group(3):
+                phase = "set-up" if p.group(1) == "setting up" else p.group(1)
+                log("bench: %s done (%s s)" % (phase, elapsed(t0)))
         elif re.match(r"^(nvmeta-bench|lab-bench):", line):
             log("bench: " + line)
     return on_line

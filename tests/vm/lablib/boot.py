@@ -257,7 +257,7 @@ class Boot:
                 pass
             self.poll()
             t = time.monotonic() - self.t0
-            if kill_at is None and (t >= self.timeout or self.hung):
+            if kill_at is None and (0 < self.timeout <= t or self.hung):  # 0: none
                 self.timed_out = not self.hung
                 kill_group(self.proc, signal.SIGTERM)
                 kill_at = t + 5
@@ -371,9 +371,14 @@ def run_boot(k, p, q, timeout, logf, append, files, cmd, nometa=False, out=None,
         qrc = boot.wait()
         return run_result(logf, token, boot, qrc, label, t0, k, out or sys.stdout)
     finally:
+        # No second signal cuts the cleanup short.
+        held = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM,
+                                                              signal.SIGHUP)}
         if boot:
             boot.close()
         shutil.rmtree(tmp, ignore_errors=True)
+        for s, handler in held.items():
+            signal.signal(s, handler)
 
 
 # ------------------------------------------------------------- results
