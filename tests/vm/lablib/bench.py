@@ -182,6 +182,9 @@ def cmd_bench(args, usage):
     got = bench_split(out + "/guest.out", out)
     txt = read_text(out + "/bench.txt")
     if opts["summary"]:
+        # nvmeta-bench's summary as it printed it, from its "Summary" line
+        # on: shown, not read (its --json file holds the figures, not the
+        # ratios report.c derives from them).
         lines = txt.splitlines(keepends=True)
         txt = "".join(next((lines[i:] for i, x in enumerate(lines) if x.startswith("Summary")), []))
     sys.stdout.write(txt)
