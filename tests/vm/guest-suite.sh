@@ -107,8 +107,9 @@ step nvmeta-blockstore blockstore
 # --kernel-weakness: the RAW short-metadata probes, which only a lab guest
 # may run; the one that overruns the kernel heap skips itself unless the
 # guest booted with red zones (lab: slub_debug=FZ).
-# --json: the lab reads the cases from it (one case a line, so a guest that
-# dies mid-run still leaves the cases before).
+# --json: the lab reads the cases from it, one a line.  The tool ends a
+# case's line when it prints the next, so a guest that dies mid-case loses
+# the case before it too (the text table lost none).
 step nvmeta-check "$B/examples/nvmeta-check" -q --json --reformat --kernel-weakness "$DEV"
 echo "@@SUITE-END $failed"
 [ "$failed" -eq 0 ]
