@@ -60,8 +60,8 @@ def cmd_matrix(args, usage):
         mfile = LAB_DIR + "/matrix-default.tsv"
     if mfile and not os.path.isfile(mfile):
         die("no matrix file " + mfile)
-    rows = matrix_rows((opts["kernels"] or " ".join(SUITES)).split(),
-                       (opts["qemus"] or " ".join(QEMUS)).split(),
+    given = lambda key, default: (default if opts[key] is None else opts[key].split())  # noqa: E731
+    rows = matrix_rows(given("kernels", SUITES), given("qemus", QEMUS),
                        (opts["presets"] or " ".join(p["name"] for p in presets())).split(), mfile)
     if not rows:
         die("matrix: nothing to run")
