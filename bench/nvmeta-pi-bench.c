@@ -30,7 +30,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -554,45 +553,9 @@ static void targets_table(FILE *f)
 			t[i].ratio >= t[i].goal ? "met" : "NOT met");
 }
 
-static void cpu_model(char *buf, size_t len)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[256];
-
-	snprintf(buf, len, "unknown");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *c = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) || !c)
-			continue;
-		c += 1 + strspn(c + 1, " \t");
-		c[strcspn(c, "\n")] = 0;
-		snprintf(buf, len, "%s", c);
-		break;
-	}
-	fclose(f);
-}
-
-/* JSON has no NaN or infinity: a figure that is not finite is null. */
-static void json_num(FILE *f, double x)
-{
-	if (isfinite(x))
-		fprintf(f, "%.4f", x);
-	else
-		fputs("null", f);
-}
-
 static void json_mmm(FILE *f, const char *key, struct mmm m)
 {
-	fprintf(f, "\"%s\": {\"median\": ", key);
-	json_num(f, m.med);
-	fputs(", \"min\": ", f);
-	json_num(f, m.min);
-	fputs(", \"max\": ", f);
-	json_num(f, m.max);
-	fputc('}', f);
+	report_json_mmm(f, key, m.med, m.min, m.max);
 }
 
 static void json_variant(FILE *f, const struct variant *v)
@@ -608,7 +571,7 @@ static void json_variant(FILE *f, const struct variant *v)
 	fprintf(f, ", \"gbps_rounds\": [");
 	for (r = 0; r < v->rounds; r++) {
 		fputs(r ? ", " : "", f);
-		json_num(f, v->gbps[r]);
+		report_json_num(f, v->gbps[r]);
 	}
 	fprintf(f, "],\n     ");
 	json_mmm(f, "ratio_crc", ratio_of(v, v->crc));
@@ -621,7 +584,7 @@ static void json_target(FILE *f, const struct target *t, bool more)
 {
 	fprintf(f, "    {\"format\": \"%s\", \"op\": \"%s\", \"ratio_crc16\": ", t->v->fmt->name,
 		op_names[t->v->op]);
-	json_num(f, t->ratio);
+	report_json_num(f, t->ratio);
 	fprintf(f, ", \"goal\": %.2f, \"met\": %s}%s\n", t->goal,
 		t->ratio >= t->goal ? "true" : "false", more ? "," : "");
 }
@@ -638,7 +601,7 @@ static int json(const char *path, const struct opts *o)
 		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	cpu_model(cpu, sizeof(cpu));
+	report_cpu_model(cpu, sizeof(cpu));
 	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	fprintf(f, "{\n  \"tool\": \"" PROG "\", \"date\": \"%s\", \"cpu\": ", date);
 	report_json_string(f, cpu);	/* /proc/cpuinfo's text, as it is */
@@ -756,7 +719,7 @@ int main(int argc, char **argv)
 		if (fmt_setup(&fmts[i], o.size))
 			return 1;
 	plan();
-	cpu_model(cpu, sizeof(cpu));
+	report_cpu_model(cpu, sizeof(cpu));
 	if (!o.quiet)
 		fprintf(stderr, PROG ": %s, CRC64 %s, %zu KiB of data a format, %u rounds of %u ms slices\n",
 			cpu, nvmeta_crc64_impl(), o.size / 1024, o.rounds, o.slice_ms);

@@ -6,7 +6,6 @@
  * against the group's reference, then summarised the same way.
  */
 #include <errno.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -187,24 +186,9 @@ static void json_str(FILE *f, const char *key, const char *s)
 	report_json_string(f, s);
 }
 
-/* JSON has no NaN or infinity: a figure that is not finite is null. */
-static void json_num(FILE *f, double x)
-{
-	if (isfinite(x))
-		fprintf(f, "%.6g", x);
-	else
-		fputs("null", f);
-}
-
 static void json_mmm(FILE *f, const char *key, struct mmm m)
 {
-	fprintf(f, "\"%s\":{\"median\":", key);
-	json_num(f, m.med);
-	fputs(",\"min\":", f);
-	json_num(f, m.min);
-	fputs(",\"max\":", f);
-	json_num(f, m.max);
-	fputc('}', f);
+	report_json_mmm(f, key, m.med, m.min, m.max);
 }
 
 static void json_variant(FILE *f, const struct variant *v, const struct variant *ref)
@@ -266,7 +250,7 @@ int report_json(const char *path, struct variant *vs, unsigned int n,
 		   "\"rounds\":%u,\"slice_ms\":%u,\"bookkeeping_us_per_io\":",
 		info->lba_size, info->ms, info->extended_lba ? "true" : "false", info->pi_type,
 		o->rounds, o->slice_ms);
-	json_num(f, bookkeeping_us);
+	report_json_num(f, bookkeeping_us);
 	fputs(",\"variants\":[", f);
 	for (i = 0; i < n; i++) {
 		if (i)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <inttypes.h>
+#include <math.h>
+#include <string.h>
 #include "report.h"
 
 /* The length of the well-formed UTF-8 sequence at @s, or 0 (RFC 3629:
@@ -132,4 +134,45 @@ void report_bool(struct report *r, const char *k, bool val)
 	key(r, k);
 	fprintf(r->out, r->json ? "%s" : "%s\n", val ? (r->json ? "true" : "yes") :
 		(r->json ? "false" : "no"));
+}
+
+void report_json_num(FILE *out, double x)
+{
+	if (isfinite(x))
+		fprintf(out, "%.6g", x);
+	else
+		fputs("null", out);
+}
+
+void report_json_mmm(FILE *out, const char *k, double med, double min, double max)
+{
+	report_json_string(out, k);
+	fputs(":{\"median\":", out);
+	report_json_num(out, med);
+	fputs(",\"min\":", out);
+	report_json_num(out, min);
+	fputs(",\"max\":", out);
+	report_json_num(out, max);
+	fputc('}', out);
+}
+
+void report_cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256];
+
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) || !c)
+			continue;
+		c += 1 + strspn(c + 1, " \t");
+		c[strcspn(c, "\n")] = 0;
+		snprintf(buf, len, "%s", c);
+		break;
+	}
+	fclose(f);
 }

@@ -27,4 +27,13 @@ void report_hex(struct report *r, const char *key, uint64_t val);
 void report_bool(struct report *r, const char *key, bool val);
 void report_json_string(FILE *out, const char *s);
 
+/* Helpers of the benchmarks' JSON (bench/): a number, null when it is
+ * not finite (JSON has no NaN or infinity), and "KEY":{"median":..,
+ * "min":..,"max":..}. */
+void report_json_num(FILE *out, double x);
+void report_json_mmm(FILE *out, const char *key, double med, double min, double max);
+
+/* The CPU's "model name" from /proc/cpuinfo into @buf, or "unknown". */
+void report_cpu_model(char *buf, size_t len);
+
 #endif
