@@ -534,6 +534,8 @@ static int fake_dev(struct nvmeta_dev *dev)
 	in->limits.max_hw_sectors_kb = 512;
 	in->limits.logical_block_size = 512;
 	snprintf(in->limits.integrity_format, sizeof(in->limits.integrity_format), "none");
+	/* What nvmeta_dev_open() decides once per device. */
+	nvmeta_fast_decide(dev);
 	return 0;
 }
 

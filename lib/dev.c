@@ -339,6 +339,7 @@ int nvmeta_dev_open(const char *path, struct nvmeta_dev **devp)
 		goto err;
 	nvmeta_quirks_decide(dev);
 	nvmeta_pi_decide(dev);
+	nvmeta_fast_decide(dev);
 	nvmeta_format_open(dev);
 	*devp = dev;
 	return 0;
@@ -375,6 +376,7 @@ int nvmeta_dev_refresh(struct nvmeta_dev *dev)
 	if (changed)
 		nvmeta_quirks_decide(dev);
 	nvmeta_pi_decide(dev);
+	nvmeta_fast_decide(dev);
 	nvmeta_format_open(dev);
 	atomic_store_explicit(&dev->stale, 0, memory_order_release);
 	return changed;

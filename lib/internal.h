@@ -23,6 +23,25 @@ struct nvmeta_fingerprint {
 	char text[160];
 };
 
+/*
+ * validate.c: the bounds of a plain command on a device, decided once per
+ * open and refresh by nvmeta_fast_decide().  A read or write inside them
+ * (no RAW, no PI work, no PRACT) passes every check nvmeta_io_validate()
+ * makes, so the hot path compares a few numbers instead of running the
+ * checks one by one; anything else, and every refusal, takes the checks,
+ * which say what is wrong.
+ */
+struct nvmeta_fast {
+	bool ready;
+	uint32_t lba_bytes;	/* bytes a block takes in the data buffer */
+	uint32_t ms;		/* separate metadata bytes a block; 0: none passed */
+	uint32_t max_nlb;	/* within NVMETA_MAX_NLB, MDTS and max_hw_sectors */
+	uint32_t max_meta;	/* meta_len at most (max_hw_sectors) */
+	uint64_t nsze;
+	uint64_t ref_mask;	/* bits a reference tag must not have */
+	uint64_t sts_mask;	/* bits a storage tag must not have */
+};
+
 struct nvmeta_dev {
 	int fd;
 	struct nvmeta_dev_info info;
@@ -41,6 +60,7 @@ struct nvmeta_dev {
 	/* The namespace's PI layout, decided at open and refresh (pi.c). */
 	bool has_pi;
 	struct nvmeta_pi_format pi;
+	struct nvmeta_fast fast;	/* validate.c */
 };
 
 /* rw.c: a block device for the attribute road. */
@@ -258,6 +278,34 @@ int nvmeta_pi_generate_io(const struct nvmeta_dev *dev, const struct nvmeta_io *
 /* pi.c: verify a completed read's PI; -EILSEQ names the LBA and field. */
 int nvmeta_pi_verify_io(const struct nvmeta_dev *dev, const struct nvmeta_io *io,
 			struct nvmeta_pi_report *rep) NVMETA_HIDDEN;
+
+/* validate.c: decide @dev->fast from its info (open, refresh). */
+void nvmeta_fast_decide(struct nvmeta_dev *dev) NVMETA_HIDDEN;
+
+/* validate.c: whether @io is a plain command inside @f: then it passes
+ * every check of nvmeta_validate_info(). */
+bool nvmeta_io_plain(const struct nvmeta_fast *f, const struct nvmeta_io *io) NVMETA_HIDDEN;
+
+/* status.c: nvmeta_status_decode() without its message, for completions
+ * nvmeta_reap() hands back as they are: no string is formatted there. */
+static inline int nvmeta_status_fill(const struct io_uring_cqe *cqe, struct nvmeta_status *st)
+{
+	int res = cqe->res;
+
+	*st = (struct nvmeta_status){ .result = cqe->big_cqe[0] };
+	if (res < 0) {
+		st->err = res;
+		return res;
+	}
+	if (!res)
+		return 0;
+	st->status = res & 0x7ff;
+	st->sc = res & 0xff;
+	st->sct = (res >> 8) & 0x7;
+	st->more = res & (1 << 13);
+	st->dnr = res & (1 << 14);
+	return st->status ? -EIO : 0;
+}
 
 /* validate.c: nvmeta_io_validate() against an info struct alone. */
 int nvmeta_validate_info(const struct nvmeta_dev_info *info,

@@ -290,8 +290,16 @@ static bool complete_one(struct nvmeta_tags *t, const struct io_uring_cqe *cqe,
 {
 	struct nvmeta_tag_slot *s = nvmeta_tag_slot(t, cqe->user_data);
 
+	/* The application's, the common case: its tag and status as they
+	 * are, decoded without a message (none is formatted on reap). */
+	if (!s) {
+		out->user_data = cqe->user_data;
+		out->ret = nvmeta_status_fill(cqe, &out->status);
+		memset(out->resv, 0, sizeof(out->resv));
+		return true;
+	}
 	memset(out, 0, sizeof(*out));
-	switch (s ? s->kind : NVMETA_TAG_FREE) {
+	switch (s->kind) {
 	case NVMETA_TAG_ABANDONED:
 		nvmeta_tag_release(t, s);
 		return false;
@@ -304,11 +312,11 @@ static bool complete_one(struct nvmeta_tags *t, const struct io_uring_cqe *cqe,
 		nvmeta_tag_release(t, s);
 		return true;
 	default:
-		/* Not a command of the library's; a sync call's would be
-		 * another thread's inside a call on this ring, which the
-		 * debug build refuses: either way not for reap to take. */
+		/* A sync call's would be another thread's inside a call on
+		 * this ring, which the debug build refuses: not for reap to
+		 * take, and handed back as the application's would be. */
 		out->user_data = cqe->user_data;
-		out->ret = nvmeta_status_decode(cqe, &out->status);
+		out->ret = nvmeta_status_fill(cqe, &out->status);
 		return true;
 	}
 }
@@ -318,12 +326,17 @@ static unsigned int take_ready(struct io_uring *ring, struct nvmeta_tags *t,
 			       struct nvmeta_completion *out, unsigned int n, unsigned int max)
 {
 	struct io_uring_cqe *cqe;
+	unsigned int head, seen = 0;
 
-	while (n < max && !io_uring_peek_cqe(ring, &cqe)) {
+	/* One move of the head for all of them, as a reap loop does. */
+	io_uring_for_each_cqe(ring, head, cqe) {
+		if (n == max)
+			break;
 		if (complete_one(t, cqe, &out[n]))
 			n++;
-		io_uring_cqe_seen(ring, cqe);
+		seen++;
 	}
+	io_uring_cq_advance(ring, seen);
 	return n;
 }
 

@@ -18,20 +18,12 @@
  */
 int nvmeta_status_decode(const struct io_uring_cqe *cqe, struct nvmeta_status *st)
 {
-	memset(st, 0, sizeof(*st));
-	st->result = cqe->big_cqe[0];
-	if (cqe->res < 0) {
-		st->err = cqe->res;
-		return nvmeta_fail(cqe->res, "command failed in the kernel: %s",
-				   strerror(-cqe->res));
-	}
-	st->status = cqe->res & 0x7ff;
-	st->sc = cqe->res & 0xff;
-	st->sct = (cqe->res >> 8) & 0x7;
-	st->more = cqe->res & (1 << 13);
-	st->dnr = cqe->res & (1 << 14);
-	if (!st->status)
+	int ret = nvmeta_status_fill(cqe, st);
+
+	if (!ret)
 		return 0;
+	if (st->err)
+		return nvmeta_fail(ret, "command failed in the kernel: %s", strerror(-ret));
 	return nvmeta_fail(-EIO, "NVMe status 0x%03x (%s)%s", st->status,
 			   nvmeta_status_name(st), st->dnr ? ", do not retry" : "");
 }

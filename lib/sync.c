@@ -53,7 +53,11 @@ static void take_at(struct io_uring *ring, unsigned int pos, struct io_uring_cqe
 	unsigned int head = *ring->cq.khead, i;
 	size_t sz = sizeof(struct io_uring_cqe) << cqe_shift(ring);
 
-	memcpy(out, cqe_at(ring, head + pos), sz);
+	/* Ours first in line, the common case: a copy of fixed size. */
+	if (!pos && sz == 2 * sizeof(*out))
+		memcpy(out, cqe_at(ring, head), 2 * sizeof(*out));
+	else
+		memcpy(out, cqe_at(ring, head + pos), sz);
 	for (i = pos; i > 0; i--)
 		memcpy(cqe_at(ring, head + i), cqe_at(ring, head + i - 1), sz);
 	io_uring_cq_advance(ring, 1);
@@ -140,16 +144,31 @@ static int withdraw(struct io_uring *ring, struct nvmeta_own *own, int err)
 
 int nvmeta_own_submit(struct io_uring *ring, struct nvmeta_own *own)
 {
+	unsigned int want = io_uring_cq_ready(ring) + 1;
 	int ret;
 
 	own->sqe->user_data = own->tag;
+	/*
+	 * The common case in one system call: submit and wait until one more
+	 * completion is there, likely our own (nvmeta_own_wait() then finds
+	 * it without entering the kernel again).  cq_room() left room for
+	 * it.  When the kernel took every entry it answers their number even
+	 * if a signal cut the wait short; anything else (an error, a partial
+	 * submission) goes the long way, which retries and withdraws.
+	 */
+	if (!(ring->flags & IORING_SETUP_SQPOLL)) {
+		ret = io_uring_submit_and_wait(ring, want);
+		if (ret > 0 && !io_uring_sq_ready(ring))
+			return 0;
+	}
 	ret = nvmeta_submit_all(ring);
 	return ret ? withdraw(ring, own, ret) : 0;
 }
 
 int nvmeta_own_wait(struct io_uring *ring, struct nvmeta_own *own, struct io_uring_cqe *out)
 {
-	struct nvmeta_tag_slot *s = nvmeta_tag_slot(own->tags, own->tag);
+	/* The slot claimed for it: in flight until this returns. */
+	struct nvmeta_tag_slot *s = &own->tags->slot[own->tag & NVMETA_TAG_INDEX_MASK];
 	struct io_uring_cqe *cqe;
 	unsigned int ready, pos;
 	int ret;

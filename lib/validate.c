@@ -200,8 +200,66 @@ uint32_t nvmeta_io_block_bytes(const struct nvmeta_dev_info *info, const struct 
 	return info->lba_size + info->ms;
 }
 
+/* The flags a plain command may carry: none asks for a check or PI work. */
+#define FAST_FLAGS (NVMETA_IO_FUA | NVMETA_IO_NO_PREFAULT | NVMETA_IO_FIXED_BUF | NVMETA_IO_FIXED_FILE)
+
+void nvmeta_fast_decide(struct nvmeta_dev *dev)
+{
+	const struct nvmeta_dev_info *in = &dev->info;
+	struct nvmeta_fast *f = &dev->fast;
+	uint64_t hw_max = (uint64_t)in->limits.max_hw_sectors_kb * 1024;
+	unsigned int ref_bits = nvmeta_tag_field_bits(in) - in->sts;
+	uint64_t max = NVMETA_MAX_NLB;
+
+	memset(f, 0, sizeof(*f));
+	if (!in->lba_size || !in->nsze || in->sts > nvmeta_tag_field_bits(in))
+		return;
+	/* What nvmeta_io_block_bytes() gives a command without PRACT. */
+	f->lba_bytes = in->lba_size + (in->extended_lba ? in->ms : 0);
+	f->ms = in->extended_lba ? 0 : in->ms;
+	if (in->mdts_bytes && in->mdts_bytes / f->lba_bytes < max)
+		max = in->mdts_bytes / f->lba_bytes;
+	if (hw_max && hw_max / f->lba_bytes < max)
+		max = hw_max / f->lba_bytes;
+	f->max_nlb = max;
+	f->max_meta = hw_max && hw_max < UINT32_MAX ? hw_max : UINT32_MAX;
+	f->nsze = in->nsze;
+	f->ref_mask = ref_bits < 64 ? ~0ull << ref_bits : 0;
+	f->sts_mask = in->sts < 64 ? ~0ull << in->sts : 0;
+	f->ready = max > 0;
+}
+
+/*
+ * A read or write inside the device's bounds (nvmeta_fast_decide()): true
+ * only where every check of nvmeta_validate_info() passes (the unit tests
+ * hold the two to that, command by command).  False says nothing: the
+ * checks then decide.
+ */
+bool nvmeta_io_plain(const struct nvmeta_fast *f, const struct nvmeta_io *io)
+{
+	uint64_t meta_need = (uint64_t)io->nlb * f->ms;
+
+	if (!f->ready || (io->opcode != NVMETA_OP_READ && io->opcode != NVMETA_OP_WRITE))
+		return false;
+	_Static_assert(ARRAY_SIZE(io->resv) == 3, "every reserved field is looked at");
+	if ((io->flags & ~FAST_FLAGS) || (io->prinfo & ~0x7) || io->resv0 ||
+	    (io->resv[0] | io->resv[1] | io->resv[2]))
+		return false;
+	if ((io->reftag & f->ref_mask) || (io->storage_tag & f->sts_mask))
+		return false;
+	if (!io->nlb || io->nlb > f->max_nlb || io->slba >= f->nsze || io->nlb > f->nsze - io->slba)
+		return false;
+	if (!io->data || io->data_len != (uint64_t)io->nlb * f->lba_bytes)
+		return false;
+	if (!f->ms)
+		return !io->meta && !io->meta_len;
+	return io->meta && io->meta_len >= meta_need && io->meta_len <= f->max_meta;
+}
+
 int nvmeta_io_validate(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 {
+	if (nvmeta_io_plain(&dev->fast, io))
+		return 0;
 	if (io->flags & NVMETA_IO_RAW)
 		return nvmeta_check_encodable(&dev->info, io);
 	return nvmeta_validate_info(&dev->info, io);

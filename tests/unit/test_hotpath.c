@@ -296,6 +296,8 @@ static void fake_dev(struct nvmeta_dev *dev, bool populate)
 	dev->info.ms = MS;
 	dev->info.guard_bits = 16;
 	dev->populate_reads = populate;
+	/* As nvmeta_dev_open() decides it: the hot path's own bounds. */
+	nvmeta_fast_decide(dev);
 }
 
 static void child(enum hot_what what, bool populate)
