@@ -674,6 +674,22 @@ static int ctx_open(struct ctx *c, const struct opts *o, struct nvmeta_dev *fake
 	return ret ? ret : probe_answer(c);
 }
 
+/* Everything ctx_open() made, whatever it got to. */
+static void ctx_close(struct ctx *c, struct nvmeta_dev *fake)
+{
+	if (c->ring.ring_fd > 0) {
+		nvmeta_ring_exit(&c->ring);
+		io_uring_queue_exit(&c->ring);
+	}
+	free(c->data);
+	free(c->meta);
+	if (c->dev == fake)
+		close(fake->fd);
+	else
+		nvmeta_dev_close((struct nvmeta_dev *)c->dev);
+	memset(c, 0, sizeof(*c));
+}
+
 /* ------------------------------------------------------------------ */
 /* The plan, calibration and rounds                                    */
 /* ------------------------------------------------------------------ */
@@ -1428,12 +1444,15 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct ctx c;
 	FILE *out = stdout;
+	int ret;
 
 	if (parse(argc, argv, &o))
 		return usage(2);
 	as_success = !o.dev_path && !o.as_is;
-	if (ctx_open(&c, &o, &fake))
+	if (ctx_open(&c, &o, &fake)) {
+		ctx_close(&c, &fake);
 		return 1;
+	}
 	plan(&o, &c);
 	if (!uname(&u))
 		snprintf(m.kernel, sizeof(m.kernel), "%s", u.release);
@@ -1443,8 +1462,10 @@ int main(int argc, char **argv)
 	if (!o.quiet)
 		fprintf(stderr, PROG ": %u variants, %u rounds of ~%u ms slices, %s\n", nvars,
 			o.rounds, o.slice_ms, c.native ? "native (/dev/null)" : o.dev_path);
-	if (run_rounds(&c, &o))
+	if (run_rounds(&c, &o)) {
+		ctx_close(&c, &fake);
 		return 1;
+	}
 	if (!o.quiet)
 		fprintf(stderr, PROG ": counting system calls%s\n", o.no_count ? " (skipped)" : "");
 	count_pass(&c, &o);
@@ -1457,7 +1478,7 @@ int main(int argc, char **argv)
 	describe(out, &c, &o, &m);
 	table(out, &c);
 	targets_table(out);
-	if (o.json_path && json(o.json_path, &c, &o, &m))
-		return 1;
-	return c.bad ? 1 : 0;
+	ret = o.json_path && json(o.json_path, &c, &o, &m) ? 1 : c.bad ? 1 : 0;
+	ctx_close(&c, &fake);
+	return ret;
 }
