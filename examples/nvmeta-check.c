@@ -117,9 +117,14 @@ static void print_row(const struct nvmeta_check_result *r)
 	       nvmeta_verdict_name(r->verdict), r->detail);
 }
 
+/*
+ * One case a line, ended and flushed as soon as the case is judged: a
+ * guest that dies in the next case (a kernel oops) loses only that one.
+ * The separator therefore starts the next line.
+ */
 static void print_json_case(const struct nvmeta_check_result *r, unsigned int run, bool first)
 {
-	printf("%s\n    {\"case\": ", first ? "" : ",");
+	printf("%s{\"case\": ", first ? "    " : "  , ");
 	report_json_string(stdout, r->tc->name);
 	printf(", \"run\": %u, \"subject\": \"%s\", \"dir\": \"%s\", \"slba\": %llu, \"nlb\": %u, "
 	       "\"layout\": \"%s\", \"predicted\": \"%s\", \"prediction_assumed\": %s, "
@@ -139,7 +144,8 @@ static void print_json_case(const struct nvmeta_check_result *r, unsigned int ru
 		       "\"expected_byte\": %u, \"found_byte\": %u", r->where,
 		       (unsigned long long)r->bad_lba, r->bad_offset, r->expected, r->found);
 	}
-	printf("}");
+	printf("}\n");
+	fflush(stdout);
 }
 
 static void print_header(const struct options *o, const struct nvmeta_dev_info *in, int n)
@@ -153,6 +159,8 @@ static void print_header(const struct options *o, const struct nvmeta_dev_info *
 		       "\"pi_type\": %u},\n  \"road\": \"%s\",\n  \"cases\": [", in->lba_size,
 		       in->ms, in->extended_lba ? "true" : "false", in->pi_type,
 		       o->road_rw ? "rw" : "passthrough");
+		printf("\n");
+		fflush(stdout);
 		return;
 	}
 	printf("nvmeta-check %s: kernel %s, format %u+%u%s pi %u, road %s, %d cases x %u run%s\n\n",
@@ -174,7 +182,7 @@ static void print_footer(const struct options *o, const unsigned int *counts,
 			 const char *stopped, bool whole)
 {
 	if (o->json) {
-		printf("\n  ],\n  \"summary\": {\"pass\": %u, \"skip\": %u, \"fail\": %u, "
+		printf("  ],\n  \"summary\": {\"pass\": %u, \"skip\": %u, \"fail\": %u, "
 		       "\"kernel_defect\": %u, \"device_error\": %u}", counts[0], counts[1],
 		       counts[2], counts[3], counts[4]);
 		if (stopped) {

@@ -86,7 +86,9 @@ def parse_output(lines):
         elif line.startswith("@@SUITE-END ") and len(w) > 1:
             suite_end = int(w[1])
         elif step == "nvmeta-check":
-            member = line.strip().rstrip(",")
+            # nvmeta-check ends each case's line at once, the separator
+            # before the next: ",  {...}" (older builds: "{...},").
+            member = line.strip().lstrip(", ").rstrip(",")
             try:
                 if member.startswith('{"case": '):
                     cases.append(json.loads(member))
