@@ -14,16 +14,6 @@ void nvmeta_fill_sqe(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 	nvmeta_prep_cmd(sqe, dev->fd, &dev->info, io);
 }
 
-/* Off the hot path: the message is built only here. */
-int nvmeta_refuse_stale(const struct nvmeta_dev *dev)
-{
-	int state = atomic_load_explicit(&dev->stale, memory_order_acquire);
-
-	return nvmeta_fail(-ESTALE, "%s: %s; commands are refused until nvmeta_dev_refresh()",
-			   dev->info.generic_path,
-			   state == 1 ? dev->stale_why : "the namespace's format changed");
-}
-
 int nvmeta_io_ready(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 {
 	int ret;

@@ -186,6 +186,16 @@ void nvmeta_format_open(struct nvmeta_dev *dev)
 			dev->attr_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
 }
 
+/* Off the hot path: the message is built only here. */
+int nvmeta_refuse_stale(const struct nvmeta_dev *dev)
+{
+	int state = atomic_load_explicit(&dev->stale, memory_order_acquire);
+
+	return nvmeta_fail(-ESTALE, "%s: %s; commands are refused until nvmeta_dev_refresh()",
+			   dev->info.generic_path,
+			   state == 1 ? dev->stale_why : "the namespace's format changed");
+}
+
 int nvmeta_dev_check(struct nvmeta_dev *dev)
 {
 	int ret = nvmeta_format_check(dev);

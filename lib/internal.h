@@ -139,7 +139,7 @@ void nvmeta_format_close(struct nvmeta_dev *dev) NVMETA_HIDDEN;
  * device stale on a difference.  Returns 1 when stale, 0, or -errno. */
 int nvmeta_format_check(struct nvmeta_dev *dev) NVMETA_HIDDEN;
 
-/* cmd.c: the -ESTALE failure of a device whose format changed. */
+/* format.c: the -ESTALE failure of a device whose format changed. */
 int nvmeta_refuse_stale(const struct nvmeta_dev *dev) NVMETA_HIDDEN;
 
 /* ring.c: refuse a ring without big SQEs and CQEs. */
