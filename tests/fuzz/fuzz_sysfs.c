@@ -118,29 +118,25 @@ static bool is_watched(const char *file)
 	return false;
 }
 
-/* The watcher's view from descriptors must equal the view at open when
- * nothing changed in between. */
+/* nvmeta_dev_check()'s view from descriptors must equal the view at open
+ * when nothing changed in between. */
 static void check_watch(const struct nvmeta_fingerprint *seen)
 {
 	struct nvmeta_dev *dev = calloc(1, sizeof(*dev));
-	struct nvmeta_watch w = { 0 };
 	char path[PATH_MAX + 64];
 	size_t i;
 	int ret;
 
 	if (!dev)
 		abort();
-	for (i = 0; i < ARRAY_SIZE(w.fds); i++) {
+	for (i = 0; i < ARRAY_SIZE(dev->attr_fds); i++) {
 		snprintf(path, sizeof(path), "%s/block/" BLOCK "/%s", root, watched[i]);
-		w.fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		dev->attr_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
 	}
 	dev->seen = *seen;
-	dev->watch = &w;
-	ret = nvmeta_watch_check(dev);
-	FUZZ_ASSERT(ret == 0, "watch_check %d on an unchanged tree: %s", ret, dev->stale_why);
-	for (i = 0; i < ARRAY_SIZE(w.fds); i++)
-		if (w.fds[i] >= 0)
-			close(w.fds[i]);
+	ret = nvmeta_format_check(dev);
+	FUZZ_ASSERT(ret == 0, "format check %d on an unchanged tree: %s", ret, dev->stale_why);
+	nvmeta_format_close(dev);
 	free(dev);
 }
 
