@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * nvmeta-blockstore: a block store with end-to-end protection information
- * on its own io_uring, the example to copy.  A command's tags are set once
+ * on its own io_uring, the example to copy.  Tags are set once per command
  * (nvmeta_pi_ref_tag()); nvmeta_prep() makes a write's PI and fills the
  * SQE; nvmeta_complete() decodes each CQE and verifies a read's PI.  It
- * writes COUNT blocks of 8 LBAs at queue depth 32 and reads them back, then
- * (1) corrupts a guard after generation: the device refuses the write; and
- * (2) stores a wrong reference tag: host verification of the read names
- * its LBA and field.  The store writes again, repairs, and goes on.
- * Exit 0 when all went so, 1 if not, 77 without PI.  It writes to the
- * namespace: use a scratch one.
+ * writes COUNT blocks of 8 LBAs at QD 32, reads them back, then injects
+ * (1) a bad guard the device refuses and (2) a wrong stored reference tag
+ * the host names, repairs and goes on.  Exit 0, 1, or 77 without PI.  It
+ * writes the namespace: use a scratch one.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -66,7 +65,7 @@ static int pass(struct store *s, uint8_t op, uint32_t first, uint32_t n, uint8_t
 	struct io_uring_cqe *cqe;
 	int failed = 0;
 
-	for (i = 0; i < QD; i++)
+	for (i = 0; i < QD; i++)	/* slots of s->io free to take */
 		free_slot[i] = i;
 	while (done < n) {
 		while (next < n && nfree) {
@@ -74,10 +73,8 @@ static int pass(struct store *s, uint8_t op, uint32_t first, uint32_t n, uint8_t
 			uint32_t slot = free_slot[--nfree];
 
 			s->io[slot] = block_io(s, op, first + next, prchk);
-			if (nvmeta_prep(s->dev, sqe, &s->io[slot])) {	/* checks, makes PI */
-				fprintf(stderr, "nvmeta-blockstore: %s\n", nvmeta_last_error());
-				exit(1);
-			}
+			if (nvmeta_prep(s->dev, sqe, &s->io[slot]))	/* checks, makes PI */
+				exit((fprintf(stderr, "nvmeta-blockstore: %s\n", nvmeta_last_error()), 1));
 			if (inj && inj->block / NLB == first + next) {
 				struct nvmeta_pi_injection one = *inj;
 
@@ -105,42 +102,52 @@ static int pass(struct store *s, uint8_t op, uint32_t first, uint32_t n, uint8_t
 	return failed;
 }
 
+static const char usage[] = "usage: nvmeta-blockstore [--slba LBA] [--count 4..4096] /dev/ngXnY\n";
+
+/* A whole number (decimal or 0x) up to @max, else the usage and exit 2. */
+static uint64_t number(const char *arg, uint64_t max)
+{
+	char *end;
+	unsigned long long v = (errno = 0, strtoull(arg, &end, 0));
+
+	if (*arg < '0' || *arg > '9' || *end || errno || v > max)
+		exit((fprintf(stderr, "nvmeta-blockstore: bad number '%s'\n%s", arg, usage), 2));
+	return v;
+}
+
 static void *buffer(size_t len)
 {
 	void *p = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	/* Faulted in for writing once: no work per read (NVMETA_IO_NO_PREFAULT). */
 	if (p != MAP_FAILED && (!len || !nvmeta_mem_prepare(p, len)))
 		return p;
-	fprintf(stderr, "nvmeta-blockstore: %zu bytes of memory\n", len);
-	exit(1);
+	exit((fprintf(stderr, "nvmeta-blockstore: %zu bytes of memory\n", len), 1));
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "slba", required_argument, NULL, 's' }, { "count", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct store s = { .count = 64 };
 	struct nvmeta_pi_injection guard = { .field = NVMETA_PI_FIELD_GUARD };
 	struct nvmeta_pi_injection ref = { .field = NVMETA_PI_FIELD_REF };
 	const struct nvmeta_dev_info *in;
-	char why1[512] = "NOT refused";
-	int c, failed, refused, ok;
-	uint8_t chk;
+	char why1[512];
+	int c, failed, refused, ok, chk;
 	uint32_t i;
 
-	while ((c = getopt_long(argc, argv, "s:n:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:n:h", opts, NULL)) != -1) {
 		if (c == 's')
-			s.slba = strtoull(optarg, NULL, 0);
+			s.slba = number(optarg, UINT64_MAX);
 		else if (c == 'n')
-			s.count = strtoul(optarg, NULL, 0);
+			s.count = number(optarg, 4096);
 		else
-			optind = argc + 1;
+			return fputs(usage, c == 'h' ? stdout : stderr), c == 'h' ? 0 : 2;
 	}
 	if (optind + 1 != argc || s.count < 4 || s.count > 4096)
-		return fprintf(stderr, "usage: nvmeta-blockstore [--slba LBA] [--count 4..4096] /dev/ngXnY\n"), 2;
+		return fputs(usage, stderr), 2;
 	if (nvmeta_dev_open(argv[optind], &s.dev))
 		return fprintf(stderr, "nvmeta-blockstore: %s\n", nvmeta_last_error()), 2;
 	in = nvmeta_dev_info(s.dev);
@@ -148,8 +155,7 @@ int main(int argc, char **argv)
 		return printf("nvmeta-blockstore: skipped: %s\n", nvmeta_last_error()), 77;
 	/* Type 3 has no reference tag for the device to check. */
 	chk = NVMETA_PRCHK_GUARD | NVMETA_PRCHK_APP | (s.pf.pi_type != 3 ? NVMETA_PRCHK_REF : 0);
-	/* The application's own ring: liburing, big entries for passthrough. */
-	if (io_uring_queue_init(QD, &s.ring, IORING_SETUP_SQE128 | IORING_SETUP_CQE32))
+	if (io_uring_queue_init(QD, &s.ring, IORING_SETUP_SQE128 | IORING_SETUP_CQE32)) /* 128/32 B */
 		return fprintf(stderr, "nvmeta-blockstore: io_uring setup failed\n"), 1;
 	s.dbytes = NLB * (in->lba_size + (in->extended_lba ? in->ms : 0));
 	s.mbytes = in->extended_lba ? 0 : NLB * in->ms;
@@ -157,19 +163,15 @@ int main(int argc, char **argv)
 	s.meta = buffer((size_t)s.count * s.mbytes);
 	for (i = 0; i < s.count * s.dbytes; i++)
 		s.data[i] = (unsigned char)(i * 7 + i / 4093);
-
 	/* Write everything, read it back, verify every block's PI. */
 	failed = pass(&s, NVMETA_OP_WRITE, 0, s.count, chk, NULL);
 	failed += pass(&s, NVMETA_OP_READ, 0, s.count, chk, NULL);
-
 	/* 1: a guard corrupted after generation: the device refuses it. */
 	guard.block = 5 * NLB + 3;
 	refused = pass(&s, NVMETA_OP_WRITE, 0, 8, chk, &guard);
-	if (refused)
-		snprintf(why1, sizeof(why1), "%s", s.why);
+	snprintf(why1, sizeof(why1), "%s", refused ? s.why : "NOT refused");
 	refused = refused == 1 && strstr(why1, "guard check failed") &&
 		  !pass(&s, NVMETA_OP_WRITE, 0, 8, chk, NULL);		/* written again */
-
 	/* 2: a wrong reference tag stored (no device check on the write, none
 	 * on the read): host verification names the block and the field. */
 	ref.block = (s.count / 2 + 1) * NLB + 6;
@@ -180,14 +182,12 @@ int main(int argc, char **argv)
 	/* The store repairs the block and carries on. */
 	ok = ok && !pass(&s, NVMETA_OP_WRITE, ref.block / NLB, 1, chk, NULL) &&
 	     !pass(&s, NVMETA_OP_READ, 0, s.count, chk, NULL) && refused && !failed;
-
 	printf("%s: %u blocks of %u LBAs (%u+%u, PI type %u, %u-bit guard) from LBA %" PRIu64 " at QD %u: %d failed\n",
 	       in->generic_path, s.count, NLB, in->lba_size, in->ms, s.pf.pi_type,
 	       s.pf.guard_bits, s.slba, QD, failed);
-	printf("inject 1: guard of LBA %" PRIu64 " corrupted before the write: %s\n",
-	       s.slba + guard.block, why1);
-	printf("inject 2: reference tag of LBA %" PRIu64 " stored wrong: %s\n",
-	       s.slba + ref.block, s.why);
+	printf("inject 1: guard of LBA %" PRIu64 " corrupted before the write: %s\n"
+	       "inject 2: reference tag of LBA %" PRIu64 " stored wrong: %s\n",
+	       s.slba + guard.block, why1, s.slba + ref.block, s.why);
 	for (i = 0; i < s.nbad; i++)
 		printf("  bad block: LBA %" PRIu64 ", %s: expected 0x%" PRIx64 ", found 0x%" PRIx64 "\n",
 		       s.bad[i].lba, nvmeta_pi_field_name(s.bad[i].field), s.bad[i].expected,

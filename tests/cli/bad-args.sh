@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# No device needed: nvmeta-io and nvmeta-check refuse numbers they cannot
+# No device needed: nvmeta-io, nvmeta-check and nvmeta-blockstore refuse numbers they cannot
 # represent and files they cannot use, with exit status 2 and a message
 # naming the option and the bad text, before they open the device (the
 # device path given here does not exist).
@@ -117,6 +117,17 @@ echo keep >"$W/keep"
 expect 1 "$DEV" "$IO" $DEV read -d "$W/keep" -M "$W/new"
 [ "$(cat "$W/keep")" = keep ] || fail "a failed read truncated $W/keep"
 [ -e "$W/new" ] && fail "a failed read left $W/new behind"
+
+# The example block store: its numbers whole, its --help a success (the
+# install check starts every tool with --help; a bad option once made it
+# spin forever).
+BS=$X/nvmeta-blockstore
+expect 2 "bad number '12abc'" "$BS" --slba 12abc $DEV
+expect 2 "bad number '18446744073709551616'" "$BS" --slba 18446744073709551616 $DEV
+expect 2 "bad number '4097'" "$BS" --count 4097 $DEV
+expect 2 "usage: nvmeta-blockstore" "$BS" --bogus $DEV
+timeout 10 "$BS" --help </dev/null | grep -q "^usage: nvmeta-blockstore" ||
+	fail "nvmeta-blockstore --help: no usage on stdout, or not within 10 s"
 
 echo "bad-args: $failed failed"
 [ "$failed" -eq 0 ]
