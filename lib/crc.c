@@ -3,7 +3,8 @@
  * The CRCs of the protection information guards: CRC-16/T10-DIF and
  * CRC-32C from ISA-L, and the NVMe CRC64 from ISA-L where the installed
  * version has it (2.31 and later), else from carry-less multiply folding
- * where the CPU has PCLMULQDQ, else from tables.
+ * where the CPU has PCLMULQDQ (512 bits at a time where it also has
+ * VPCLMULQDQ and AVX-512), else from tables.
  *
  * Conventions of the public functions (nvmeta/pi.h): a running CRC goes in
  * and comes out, 0 to start.  For the reflected CRCs with an all-ones
@@ -205,8 +206,9 @@ static bool crc64_always(void)
  * q * (P - x^64) are the product's bits 63..126.  mu' reflected is
  * 0x13F67D194D77CFBB.  The register is that remainder ^ Yhi.
  *
- * Lengths that are not a multiple of 16 leave 1..15 bytes after the
- * reduction; the tables finish them, as they do messages under 64 bytes.
+ * Messages under 16 bytes go to the tables; from 16 to 63 bytes there is
+ * one accumulator.  A length that is not a multiple of 16 leaves 1..15
+ * bytes, folded in before the reduction (crc64_clmul_finish()).
  */
 #define CLMUL_TARGET __attribute__((target("pclmul,sse4.1")))
 
@@ -252,17 +254,63 @@ CLMUL_TARGET static uint64_t crc64_reduce(__m128i x)
 	       ((uint64_t)_mm_extract_epi64(c, 1) << 1) ^ low;
 }
 
+/*
+ * The last 1..15 bytes of a message of at least 16, as ISA-L does them:
+ * @x holds the 16 bytes before them, folded.  With r bytes left, the 16
+ * + r bytes x || tail are x's first r bytes, as a polynomial of degree
+ * < 128 (zero bytes in front of them change nothing), followed by 16
+ * bytes: x's last 16 - r and the tail.  The first part folds over those
+ * 128 bits onto the second.  The tail is loaded as the message's last 16
+ * bytes, which lie in the buffer.  The byte shuffles come from sliding a
+ * 16-byte window r bytes along the tables below.
+ */
+static const unsigned char crc64_shuf[48] __attribute__((aligned(16))) = {
+	/* x's bytes r..15 to 0..15-r, then (at +16) its bytes 0..r-1 to
+	 * 16-r..15; 0x80 makes a zero byte */
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+	0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+	0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+	0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+	0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+};
+
+/* The 16-byte folds after the wide ones, the partial last block and the
+ * reduction: @x holds at least 16 bytes of message folded, @p the @len
+ * bytes still to come. */
+CLMUL_TARGET static inline uint64_t crc64_clmul_finish(__m128i x, const unsigned char *p,
+						       size_t len)
+{
+	const __m128i k128 = _mm_set_epi64x((long long)CRC64_X127, (long long)CRC64_X191);
+
+	for (; len >= 16; p += 16, len -= 16)
+		x = _mm_xor_si128(crc64_fold(x, k128), crc64_load(p));
+	if (len) {
+		__m128i lo = _mm_loadu_si128((const __m128i *)(crc64_shuf + len));
+		__m128i hi = _mm_loadu_si128((const __m128i *)(crc64_shuf + 16 + len));
+		/* Where hi moves a byte of x, the tail's byte goes instead. */
+		__m128i tail = _mm_andnot_si128(_mm_cmpeq_epi8(hi, _mm_set1_epi8((char)0x80)),
+						crc64_load(p + len - 16));
+
+		x = _mm_xor_si128(crc64_fold(_mm_shuffle_epi8(x, hi), k128),
+				  _mm_or_si128(_mm_shuffle_epi8(x, lo), tail));
+	}
+	return crc64_reduce(x);
+}
+
 CLMUL_TARGET static uint64_t crc64_clmul_raw(uint64_t reg, const unsigned char *p, size_t len)
 {
 	const __m128i k512 = _mm_set_epi64x((long long)CRC64_X511, (long long)CRC64_X575);
 	const __m128i k128 = _mm_set_epi64x((long long)CRC64_X127, (long long)CRC64_X191);
 	__m128i a0, a1, a2, a3;
 
-	if (len < 64)
+	if (len < 16)
 		return crc64_table_raw(reg, p, len);
-
 	/* The register goes into the message's first 8 bytes. */
 	a0 = _mm_xor_si128(crc64_load(p), crc64_q(reg));
+	if (len < 64)
+		return crc64_clmul_finish(a0, p + 16, len - 16);
+
 	a1 = crc64_load(p + 16);
 	a2 = crc64_load(p + 32);
 	a3 = crc64_load(p + 48);
@@ -275,10 +323,7 @@ CLMUL_TARGET static uint64_t crc64_clmul_raw(uint64_t reg, const unsigned char *
 	a1 = _mm_xor_si128(crc64_fold(a0, k128), a1);
 	a2 = _mm_xor_si128(crc64_fold(a1, k128), a2);
 	a3 = _mm_xor_si128(crc64_fold(a2, k128), a3);
-	for (; len >= 16; p += 16, len -= 16)
-		a3 = _mm_xor_si128(crc64_fold(a3, k128), crc64_load(p));
-
-	return crc64_table_raw(crc64_reduce(a3), p, len);
+	return crc64_clmul_finish(a3, p, len);
 }
 
 static uint64_t crc64_clmul_fn(const void *buf, size_t len, uint64_t crc)
@@ -290,6 +335,104 @@ static bool crc64_clmul_usable(void)
 {
 	__builtin_cpu_init();
 	return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+}
+
+/*
+ * The same folding four 16-byte lanes at a time, with the 512-bit
+ * VPCLMULQDQ of AVX-512 (Ice Lake and later, Zen 4): what ISA-L's own
+ * "by16_10" CRCs do.  Each 128-bit lane of a ZMM register is a folding
+ * register as above; the constants are the same kind, x^(D+63) and
+ * x^(D-1) mod P for a fold over D bits, in every lane:
+ *   D = 2048 (four ZMM accumulators, 256 bytes at once): x^2111, x^2047
+ *   D = 512  (one ZMM, 64 bytes):                        x^575,  x^511
+ * At the end the four lanes of the last ZMM fold into its top one, by
+ * 384, 256 and 128 bits (x^447, x^383; x^319, x^255; x^191, x^127), and
+ * the 128-bit code above finishes: 16-byte folds, the partial last block
+ * and the reduction.  Messages under 64 bytes go to it whole.
+ */
+#define ZMM_TARGET __attribute__((target("avx512f,vpclmulqdq,pclmul,sse4.1")))
+
+#define CRC64_X255 0xe1e0bb9d45d7a44cULL
+#define CRC64_X319 0xb0bc2e589204f500ULL
+#define CRC64_X383 0xa3ffdc1fe8e82a8bULL
+#define CRC64_X447 0xbdd7ac0ee1a4a0f0ULL
+#define CRC64_X2047 0xa043808c0f782663ULL
+#define CRC64_X2111 0x37ccd3e14069cabcULL
+
+ZMM_TARGET static inline __m512i crc64_zfold(__m512i x, __m512i k, __m512i next)
+{
+	/* imm 0x96: the XOR of all three. */
+	return _mm512_ternarylogic_epi64(_mm512_clmulepi64_epi128(x, k, 0x00),
+					 _mm512_clmulepi64_epi128(x, k, 0x11), next, 0x96);
+}
+
+ZMM_TARGET static inline __m512i crc64_zload(const unsigned char *p)
+{
+	return _mm512_loadu_si512((const void *)p);
+}
+
+/* The same 128-bit constant pair in every lane: low quadword first. */
+ZMM_TARGET static inline __m512i crc64_zk(uint64_t lo, uint64_t hi)
+{
+	return _mm512_set_epi64((long long)hi, (long long)lo, (long long)hi, (long long)lo,
+				(long long)hi, (long long)lo, (long long)hi, (long long)lo);
+}
+
+ZMM_TARGET static uint64_t crc64_zmm_raw(uint64_t reg, const unsigned char *p, size_t len)
+{
+	const __m512i k512 = crc64_zk(CRC64_X575, CRC64_X511);
+	__m512i a0, a1, a2, a3, kl;
+	__m128i x;
+
+	if (len < 64)
+		return crc64_clmul_raw(reg, p, len);
+
+	/* The register goes into the message's first 8 bytes. */
+	a3 = _mm512_xor_si512(crc64_zload(p), _mm512_zextsi128_si512(crc64_q(reg)));
+	p += 64, len -= 64;
+	if (len >= 192) {
+		const __m512i k2048 = crc64_zk(CRC64_X2111, CRC64_X2047);
+
+		a0 = a3;
+		a1 = crc64_zload(p);
+		a2 = crc64_zload(p + 64);
+		a3 = crc64_zload(p + 128);
+		for (p += 192, len -= 192; len >= 256; p += 256, len -= 256) {
+			a0 = crc64_zfold(a0, k2048, crc64_zload(p));
+			a1 = crc64_zfold(a1, k2048, crc64_zload(p + 64));
+			a2 = crc64_zfold(a2, k2048, crc64_zload(p + 128));
+			a3 = crc64_zfold(a3, k2048, crc64_zload(p + 192));
+		}
+		a1 = crc64_zfold(a0, k512, a1);
+		a2 = crc64_zfold(a1, k512, a2);
+		a3 = crc64_zfold(a2, k512, a3);
+	}
+	for (; len >= 64; p += 64, len -= 64)
+		a3 = crc64_zfold(a3, k512, crc64_zload(p));
+
+	/* Lanes 0, 1 and 2 onto lane 3; lane 3's own constants are zero. */
+	kl = _mm512_set_epi64(0, 0, (long long)CRC64_X127, (long long)CRC64_X191,
+			      (long long)CRC64_X255, (long long)CRC64_X319,
+			      (long long)CRC64_X383, (long long)CRC64_X447);
+	a0 = crc64_zfold(a3, kl, _mm512_setzero_si512());
+	x = _mm_xor_si128(_mm_xor_si128(_mm512_castsi512_si128(a0),
+					_mm512_extracti32x4_epi32(a0, 1)),
+			  _mm_xor_si128(_mm512_extracti32x4_epi32(a0, 2),
+					_mm512_extracti32x4_epi32(a3, 3)));
+	return crc64_clmul_finish(x, p, len);
+}
+
+static uint64_t crc64_zmm_fn(const void *buf, size_t len, uint64_t crc)
+{
+	return ~crc64_zmm_raw(~crc, buf, len);
+}
+
+/* __builtin_cpu_supports() also asks the kernel (XCR0) whether it saves
+ * the ZMM registers: "avx512f" is false where it does not. */
+static bool crc64_zmm_usable(void)
+{
+	return crc64_clmul_usable() && __builtin_cpu_supports("avx512f") &&
+	       __builtin_cpu_supports("vpclmulqdq");
 }
 #endif /* CRC64_CLMUL */
 
@@ -322,6 +465,9 @@ static const struct crc64_entry crc64_entries[] = {
 	{ { "isa-l", crc64_isal_fn }, crc64_always },
 #endif
 #ifdef CRC64_CLMUL
+	/* Both fold with carry-less multiplies, and both are "clmul" to
+	 * nvmeta_crc64_impl(): the first 512 bits at a time, the second 128. */
+	{ { "clmul", crc64_zmm_fn }, crc64_zmm_usable },
 	{ { "clmul", crc64_clmul_fn }, crc64_clmul_usable },
 #endif
 	{ { "table", crc64_table_fn }, crc64_always },

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <isa-l/crc.h>
 #include "internal.h"
 #include "complete.h"
 
@@ -311,10 +312,152 @@ static void write_tuple(const struct pi_walk *w, uint32_t i, uint64_t guard, uin
 	tuple_store(w, tuple(w, i), tuple_make(w, guard, app, sp));
 }
 
+/*
+ * The fast road of generation and verification: everything a block needs
+ * that does not depend on the block, decided once per call, and one loop
+ * per guard size and PI position, so that inside it the CRC, the tuple's
+ * layout and whether metadata is under the guard are constants.
+ *
+ * A tuple is built from its fixed bits (app tag, storage tag), the guard
+ * at the top of its first word and the reference tag at the bottom of its
+ * last: the 16-bit guard's 8 bytes are one word, guard 63:48 and reference
+ * tag in 31:0; the others' 16 bytes are two, with the guard in 63:32 (32-
+ * bit) or the whole of the first word (64-bit), the reference tag in the
+ * low bits of the second.  Each word is one big-endian 64-bit store.
+ */
+struct pi_plan {
+	const unsigned char *data;	/* block 0's data */
+	const unsigned char *pre;	/* block 0's metadata under the guard */
+	unsigned char *pi;		/* block 0's tuple */
+	size_t data_stride, meta_stride;
+	size_t bs, pre_len;		/* bytes of data, of metadata under the guard */
+	uint64_t w0, w1;		/* the tuple's fixed bits, expected or written */
+	uint64_t m0, m1;		/* verification: the bits compared */
+	uint64_t ref, ref_inc, ref_mask; /* block 0's reference tag, the count */
+	uint64_t (*crc64)(const void *buf, size_t len, uint64_t crc);
+};
+
+#define PI_INLINE static inline __attribute__((always_inline))
+
+/* The fast road passes lengths to ISA-L as int: blocks and metadata under
+ * 1 GiB (every real format), else the general road. */
+static bool plan_fits(const struct pi_walk *w)
+{
+	return w->f.block_size < (1u << 30) && w->pi_offset < (1u << 30);
+}
+
+static void plan_init(struct pi_plan *p, const struct pi_walk *w, const struct nvmeta_pi_tags *t)
+{
+	const struct nvmeta_crc64_variant *c64 = NULL;
+	struct space fixed = space_make(w, t->storage_tag, 0);
+	struct words x = tuple_make(w, 0, t->app_tag, fixed);
+
+	p->data = w->data;
+	p->pi = w->meta + w->pi_offset;
+	p->pre = w->meta;
+	p->data_stride = w->data_stride;
+	p->meta_stride = w->meta_stride;
+	p->bs = w->f.block_size;
+	p->pre_len = w->pi_offset;
+	p->w0 = x.w0;
+	p->w1 = x.w1;
+	p->m0 = p->m1 = 0;
+	p->ref = t->ref_tag;
+	p->ref_inc = w->f.pi_type == 3 ? 0 : 1;
+	p->ref_mask = low_bits(~0ull, w->ref_bits);
+	/* The CRC64 in use is the first of the variants: looked up once a
+	 * call, then called directly a block. */
+	p->crc64 = NULL;
+	if (w->f.guard_bits == 64 && nvmeta_crc64_variants(&c64, 1))
+		p->crc64 = c64->fn;
+}
+
+/* Verification: the bits of the tuple that the checks of @t compare. */
+static void plan_masks(struct pi_plan *p, const struct pi_walk *w, const struct nvmeta_pi_tags *t)
+{
+	struct space ref = { 0, 0 }, sto = { 0, 0 }, sp;
+	struct words m;
+
+	if (t->checks & NVMETA_PI_CHECK_REF)
+		ref = space_make(w, 0, p->ref_mask);
+	if ((t->checks & NVMETA_PI_CHECK_STORAGE) && w->f.sts)
+		sto = space_make(w, low_bits(~0ull, w->f.sts), 0);
+	sp.hi = ref.hi | sto.hi;
+	sp.lo = ref.lo | sto.lo;
+	m = tuple_make(w, low_bits(~0ull, w->f.guard_bits),
+		       t->checks & NVMETA_PI_CHECK_APP ? t->app_mask : 0, sp);
+	p->m0 = m.w0;
+	p->m1 = m.w1;
+}
+
+/* The guard of one block, ISA-L's CRC16 and CRC32C called directly: over
+ * its data, then on from there over the metadata before the PI. */
+PI_INLINE uint64_t plan_guard(const struct pi_plan *p, unsigned int bits, bool pre,
+			      const unsigned char *d, const unsigned char *m)
+{
+	if (bits == 16) {
+		uint16_t crc = crc16_t10dif(0, d, p->bs);
+
+		return pre ? crc16_t10dif(crc, m, p->pre_len) : crc;
+	}
+	if (bits == 32) {
+		/* The raw register, inverted once at each end (crc.c). */
+		uint32_t reg = crc32_iscsi((unsigned char *)d, (int)p->bs, ~0u);
+
+		if (pre)
+			reg = crc32_iscsi((unsigned char *)m, (int)p->pre_len, reg);
+		return (uint32_t)~reg;
+	}
+	{
+		uint64_t crc = p->crc64(d, p->bs, 0);
+
+		return pre ? p->crc64(m, p->pre_len, crc) : crc;
+	}
+}
+
+/* The tuple's first word with guard @g. */
+PI_INLINE uint64_t plan_word0(unsigned int bits, uint64_t fixed, uint64_t g)
+{
+	return (bits == 16 ? g << 48 : bits == 32 ? g << 32 : g) | fixed;
+}
+
+/* Its app tag, from its first (16- and 32-bit guards) or second word. */
+PI_INLINE uint16_t plan_app(unsigned int bits, uint64_t x0, uint64_t x1)
+{
+	return (uint16_t)(bits == 16 ? x0 >> 32 : bits == 32 ? x0 >> 16 : x1 >> 48);
+}
+
+/* The fields are copied into locals: stores through the tuple's
+ * unsigned char pointer could alias the plan, and would reload it. */
+PI_INLINE void plan_generate(const struct pi_plan *p0, uint32_t nlb, unsigned int bits, bool pre)
+{
+	const struct pi_plan p = *p0;
+	const unsigned char *d = p.data, *m = p.pre;
+	unsigned char *pi = p.pi;
+	uint64_t ref = p.ref;
+	uint32_t i;
+
+	for (i = 0; i < nlb; i++) {
+		uint64_t g = plan_guard(&p, bits, pre, d, m);
+
+		if (bits == 16) {
+			store_be64(pi, plan_word0(bits, p.w0, g) | ref);
+		} else {
+			store_be64(pi, plan_word0(bits, p.w0, g));
+			store_be64(pi + 8, p.w1 | ref);
+		}
+		ref = (ref + p.ref_inc) & p.ref_mask;
+		d += p.data_stride;
+		m += p.meta_stride;
+		pi += p.meta_stride;
+	}
+}
+
 int nvmeta_pi_generate(const struct nvmeta_pi_format *f, void *data, void *meta, uint32_t nlb,
 		       const struct nvmeta_pi_tags *t)
 {
 	struct pi_walk w;
+	struct pi_plan p;
 	uint32_t i;
 	int ret;
 
@@ -323,9 +466,21 @@ int nvmeta_pi_generate(const struct nvmeta_pi_format *f, void *data, void *meta,
 		ret = check_tags(&w, t);
 	if (ret)
 		return ret;
-	for (i = 0; i < nlb; i++)
-		write_tuple(&w, i, guard_of(&w, i), t->app_tag,
-			    space_make(&w, t->storage_tag, ref_of(&w, t->ref_tag, i)));
+	if (!plan_fits(&w)) {
+		for (i = 0; i < nlb; i++)
+			write_tuple(&w, i, guard_of(&w, i), t->app_tag,
+				    space_make(&w, t->storage_tag, ref_of(&w, t->ref_tag, i)));
+		return 0;
+	}
+	plan_init(&p, &w, t);
+	switch (f->guard_bits | (p.pre_len ? 1 : 0)) {
+	case 16: plan_generate(&p, nlb, 16, false); break;
+	case 17: plan_generate(&p, nlb, 16, true); break;
+	case 32: plan_generate(&p, nlb, 32, false); break;
+	case 33: plan_generate(&p, nlb, 32, true); break;
+	case 64: plan_generate(&p, nlb, 64, false); break;
+	default: plan_generate(&p, nlb, 64, true); break;
+	}
 	return 0;
 }
 
@@ -417,6 +572,46 @@ static void verify_block(const struct pi_walk *w, const struct nvmeta_pi_tags *t
 	}
 }
 
+/*
+ * The fast road of verification: a block whose app tag is not 0xFFFF (so
+ * neither all ones nor escaped) and whose tuple equals the expected one in
+ * every bit the checks compare has passed them all.  Any other block goes
+ * to verify_block(), which decides as it always has (and runs the CRC
+ * again: bad blocks are rare).  The CRC runs after the app tag is read,
+ * so an unwritten range costs no CRC.
+ */
+PI_INLINE void plan_verify(const struct pi_plan *p0, const struct pi_walk *w,
+			   const struct nvmeta_pi_tags *t, struct pi_list *l, uint32_t nlb,
+			   unsigned int bits, bool pre)
+{
+	const struct pi_plan p = *p0;
+	const unsigned char *d = p.data, *m = p.pre, *pi = p.pi;
+	uint64_t ref = p.ref;
+	uint32_t i;
+
+	for (i = 0; i < nlb; i++) {
+		uint64_t x0 = load_be64(pi), x1 = bits == 16 ? 0 : load_be64(pi + 8);
+
+		if (__builtin_expect(plan_app(bits, x0, x1) != 0xffff, 1)) {
+			uint64_t g = plan_guard(&p, bits, pre, d, m), diff;
+
+			if (bits == 16)
+				diff = (x0 ^ (plan_word0(bits, p.w0, g) | ref)) & p.m0;
+			else
+				diff = ((x0 ^ plan_word0(bits, p.w0, g)) & p.m0) |
+				       ((x1 ^ (p.w1 | ref)) & p.m1);
+			if (__builtin_expect(!diff, 1))
+				goto next;
+		}
+		verify_block(w, t, i, l);
+next:
+		ref = (ref + p.ref_inc) & p.ref_mask;
+		d += p.data_stride;
+		m += p.meta_stride;
+		pi += p.meta_stride;
+	}
+}
+
 /* The message of a verification that found bad blocks: the first, and
  * how many in all. */
 static int bad_blocks(const struct nvmeta_pi_report *rep)
@@ -437,6 +632,7 @@ int nvmeta_pi_verify_list(const struct nvmeta_pi_format *f, const void *data, co
 {
 	struct pi_list l = { rep, errors, errors ? max : 0, t->lba };
 	struct pi_walk w;
+	struct pi_plan p;
 	uint32_t i;
 	int ret;
 
@@ -446,8 +642,23 @@ int nvmeta_pi_verify_list(const struct nvmeta_pi_format *f, const void *data, co
 		ret = check_tags(&w, t);
 	if (ret)
 		return ret;
-	for (i = 0; i < nlb; i++)
-		verify_block(&w, t, i, &l);
+	/* Without the guard check there is no CRC to run: the general
+	 * road is as fast. */
+	if (!(t->checks & NVMETA_PI_CHECK_GUARD) || !plan_fits(&w)) {
+		for (i = 0; i < nlb; i++)
+			verify_block(&w, t, i, &l);
+		return rep->bad ? bad_blocks(rep) : 0;
+	}
+	plan_init(&p, &w, t);
+	plan_masks(&p, &w, t);
+	switch (f->guard_bits | (p.pre_len ? 1 : 0)) {
+	case 16: plan_verify(&p, &w, t, &l, nlb, 16, false); break;
+	case 17: plan_verify(&p, &w, t, &l, nlb, 16, true); break;
+	case 32: plan_verify(&p, &w, t, &l, nlb, 32, false); break;
+	case 33: plan_verify(&p, &w, t, &l, nlb, 32, true); break;
+	case 64: plan_verify(&p, &w, t, &l, nlb, 64, false); break;
+	default: plan_verify(&p, &w, t, &l, nlb, 64, true); break;
+	}
 	return rep->bad ? bad_blocks(rep) : 0;
 }
 

@@ -324,6 +324,27 @@ Test(crc, implementations_agree_on_every_short_length)
 	free(b);
 }
 
+/* The 512-bit folding takes 256 bytes a step, after its first 64: every
+ * length to 1100 (none, one and two steps, each remainder of 64 and of
+ * 16 after them), every implementation against the bit-at-a-time
+ * reference, from a running CRC, at an odd address. */
+Test(crc, implementations_agree_on_every_length_to_1100)
+{
+	const struct nvmeta_crc64_variant *v[4];
+	unsigned int j, n = variants(v, 4);
+	unsigned char *b = random_buf(1103);
+	size_t len;
+
+	for (len = 0; len <= 1100; len++) {
+		uint64_t want = ref_crc64(b + 3, len, 0x0123456789abcdefull);
+
+		for (j = 0; j < n; j++)
+			cr_assert_eq(v[j]->fn(b + 3, len, 0x0123456789abcdefull), want,
+				     "%s (variant %u): len %zu", v[j]->name, j, len);
+	}
+	free(b);
+}
+
 /* ------------------------------------------------------------------ */
 /* Continuation                                                        */
 /* ------------------------------------------------------------------ */
