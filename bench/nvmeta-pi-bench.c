@@ -18,6 +18,16 @@
  *                block: what the library's CRCs are worth
  *   crc16        (32- and 64-bit guards) ISA-L's CRC16 over the same
  *                bytes: what a wider guard costs
+ *   crc64 isa-l  (64-bit guard) the fastest 64-bit CRC the installed ISA-L
+ *                has, one call a block over the same bytes: its NVMe CRC64
+ *                (crc64_rocksoft_refl, 2.31 and later) where it has one,
+ *                else its ECMA one (crc64_ecma_refl: another polynomial,
+ *                the same folding code); where nvmeta's own CRC64 stands
+ *
+ * Targets (reported, never asserted): generate, verify and the two
+ * together at least 0.97 of the bare CRC over the same bytes, for every
+ * format: 512-byte and 4 KiB blocks, 8- and 16-byte tuples, 8, 16 and 64
+ * bytes of metadata, PI first and last.
  *
  * Throughput counts the protected data, block_size bytes a block,
  * metadata excluded, in every variant alike, per second of the thread's
@@ -28,6 +38,7 @@
  * taken round by round (both sides of a ratio ran within one round of
  * each other) before their median.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -41,19 +52,48 @@
 
 #define PROG "nvmeta-pi-bench"
 #define MAX_ROUNDS 32
-#define MAX_VARIANTS 64
+#define MAX_VARIANTS 128
 
-/* Targets of the issue: reported, never asserted. */
-#define TARGET_CRC16 0.9	/* of the bare CRC16, 16-bit guards */
-#define TARGET_WIDE 0.5		/* of the bare CRC16, the 64-bit guard */
+/* The target of issue 18: generate, verify and gen+verify at this much of
+ * the guard's bare CRC over the same bytes, every format.  Reported,
+ * never asserted. */
+#define TARGET 0.97
 
-enum op { OP_GEN, OP_VERIFY, OP_GENVER, OP_CRC, OP_BULK, OP_TABLE, OP_CRC16, OP_COUNT };
+enum op { OP_GEN, OP_VERIFY, OP_GENVER, OP_CRC, OP_BULK, OP_TABLE, OP_CRC16, OP_C64, OP_COUNT };
 
 static const char *const op_names[OP_COUNT] = {
 	[OP_GEN] = "generate", [OP_VERIFY] = "verify", [OP_GENVER] = "gen+verify",
 	[OP_CRC] = "crc", [OP_BULK] = "crc 1 call", [OP_TABLE] = "crc table",
-	[OP_CRC16] = "crc16 isa-l",
+	[OP_CRC16] = "crc16 isa-l", [OP_C64] = "crc64 isa-l",
 };
+
+/* ISA-L's fastest 64-bit CRC, looked up in the library the process runs
+ * with (libnvmeta's own ISA-L), so that the figure is the installed
+ * version's: its signature is the same for every polynomial. */
+typedef uint64_t (*isal_crc64_fn)(uint64_t crc, const unsigned char *buf, uint64_t len);
+
+static isal_crc64_fn isal_crc64;
+static const char *isal_crc64_name = "none";
+
+static void isal_crc64_find(void)
+{
+	static const char *const names[] = { "crc64_rocksoft_refl", "crc64_ecma_refl" };
+	void *h = dlopen("libisal.so.2", RTLD_NOW | RTLD_NOLOAD);
+	unsigned int i;
+
+	if (!h)
+		h = dlopen("libisal.so.2", RTLD_NOW);
+	for (i = 0; h && i < 2 && !isal_crc64; i++) {
+		isal_crc64 = (isal_crc64_fn)dlsym(h, names[i]);
+		if (isal_crc64)
+			isal_crc64_name = names[i];
+	}
+}
+
+static uint64_t isal_c64(const unsigned char *p, size_t n, uint64_t crc)
+{
+	return isal_crc64(crc, p, n);
+}
 
 /* Passes over the bytes an operation makes: gen+verify makes two, so its
  * ratios are taken against two passes of the bare CRC. */
@@ -75,6 +115,7 @@ struct variant {
 	struct fmt *fmt;
 	enum op op;
 	struct variant *crc, *crc16;	/* the references of the ratios */
+	struct variant *c64;		/* 64-bit guard: ISA-L's 64-bit CRC */
 	double gbps[MAX_ROUNDS];
 	unsigned int rounds;
 };
@@ -157,6 +198,13 @@ static int tables_check(void)
 		fprintf(stderr, PROG ": the plain table CRCs disagree with the library's\n");
 		return -1;
 	}
+	/* ISA-L's NVMe CRC64, where it has one, is the same CRC. */
+	if (isal_crc64 && !strcmp(isal_crc64_name, "crc64_rocksoft_refl") &&
+	    (isal_c64(check, 9, 0) != 0xae8b14860a799888ull ||
+	     isal_c64(data, n, 0) != nvmeta_crc64_nvme(data, n, 0))) {
+		fprintf(stderr, PROG ": ISA-L's crc64_rocksoft_refl disagrees with the library's CRC64\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -167,15 +215,24 @@ static int tables_check(void)
 #define FMT(n, bs, m, g, ps, ...) \
 	{ .name = n, .f = { .block_size = bs, .ms = m, .guard_bits = g, .pi_size = ps, __VA_ARGS__ } }
 
+/* 512-byte and 4 KiB blocks; the 8-byte tuple (16-bit guard) in 8, 16
+ * and 64 bytes of metadata, the 16-byte tuples (32- and 64-bit guards) in
+ * 16 and 64; PI last (the default: the guard covers the metadata before
+ * it) and first.  The 80-bit tag space of a 32-bit guard holds at most a
+ * 64-bit reference tag: at least 16 bits of storage tag. */
 static struct fmt fmts[] = {
 	FMT("512+8 crc16", 512, 8, 16, 8),
 	FMT("4096+8 crc16", 4096, 8, 16, 8),
+	FMT("512+16 crc16 last", 512, 16, 16, 8),
+	FMT("512+16 crc64", 512, 16, 64, 16),
 	FMT("4096+16 crc64", 4096, 16, 64, 16),
-	/* The 80-bit tag space of a 32-bit guard holds at most a 64-bit
-	 * reference tag: at least 16 bits of storage tag. */
+	FMT("512+16 crc32c", 512, 16, 32, 16, .sts = 16),
 	FMT("4096+16 crc32c", 4096, 16, 32, 16, .sts = 16),
+	FMT("512+64 crc16 last", 512, 64, 16, 8),
 	FMT("4096+64 crc16 first", 4096, 64, 16, 8, .pi_first = true),
 	FMT("4096+64 crc16 last", 4096, 64, 16, 8),
+	FMT("512+64 crc64 last", 512, 64, 64, 16),
+	FMT("4096+64 crc64 last", 4096, 64, 64, 16),
 };
 
 #define NFMTS (sizeof(fmts) / sizeof(fmts[0]))
@@ -241,6 +298,10 @@ static uint64_t crc_blocks(const struct fmt *m, unsigned int bits, bool table)
 {
 	uint64_t acc = 0;
 
+	if (bits == 1) {	/* ISA-L's 64-bit CRC */
+		CRC_BLOCKS(m, isal_c64, uint64_t, acc);
+		return acc;
+	}
 	switch (bits) {
 	case 16:
 		if (table)
@@ -321,6 +382,9 @@ static int run_op(const struct variant *v)
 	case OP_TABLE:
 		sink ^= crc_blocks(m, m->f.guard_bits, true);
 		return 0;
+	case OP_C64:
+		sink ^= crc_blocks(m, 1, false);
+		return 0;
 	default:
 		sink ^= crc_blocks(m, 16, false);
 		return 0;
@@ -383,21 +447,26 @@ static void plan(void)
 
 	for (i = 0; i < NFMTS; i++) {
 		struct fmt *m = &fmts[i];
-		struct variant *first = &vars[nvars], *crc = NULL, *crc16 = NULL, *v;
+		struct variant *first = &vars[nvars], *crc = NULL, *crc16 = NULL, *c64 = NULL, *v;
 
 		for (k = 0; k < OP_COUNT; k++) {
 			if (k == OP_CRC16 && m->f.guard_bits == 16)
+				continue;
+			if (k == OP_C64 && (m->f.guard_bits != 64 || !isal_crc64))
 				continue;
 			v = add(m, (enum op)k);
 			if (k == OP_CRC)
 				crc = v;
 			if (k == OP_CRC16)
 				crc16 = v;
+			if (k == OP_C64)
+				c64 = v;
 		}
 		/* A 16-bit guard's own CRC is ISA-L's CRC16. */
 		for (v = first; v < &vars[nvars]; v++) {
 			v->crc = crc;
 			v->crc16 = crc16 ? crc16 : crc;
+			v->c64 = c64;
 		}
 	}
 }
@@ -515,12 +584,13 @@ static void table(FILE *f, const struct opts *o)
 	}
 }
 
-/* The issue's targets: generation and verification of a 16-bit guard at
- * 0.9 of the bare CRC16 over the same bytes, of the 64-bit guard at half
- * of it.  Reported, not asserted: a shared host's noise is not a bug. */
+/* Issue 18's targets: generation, verification and the two together at
+ * 0.97 of the guard's bare CRC a block over the same bytes (gen+verify
+ * against two passes of it), every format.  Reported, not asserted: a
+ * shared host's noise is not a bug. */
 struct target {
 	const struct variant *v;
-	double goal, ratio;
+	struct mmm ratio;
 };
 
 static unsigned int targets(struct target *out)
@@ -529,28 +599,63 @@ static unsigned int targets(struct target *out)
 
 	for (i = 0; i < nvars; i++) {
 		const struct variant *v = &vars[i];
-		unsigned int bits = v->fmt->f.guard_bits;
 
-		if (v->op > OP_GENVER || bits == 32)
+		if (v->op > OP_GENVER)
 			continue;
 		out[n].v = v;
-		out[n].goal = bits == 16 ? TARGET_CRC16 : TARGET_WIDE;
-		out[n].ratio = ratio_of(v, v->crc16).med;
+		out[n].ratio = ratio_of(v, v->crc);
 		n++;
 	}
 	return n;
 }
 
+static const char *verdict(const struct target *t)
+{
+	return t->ratio.med >= TARGET ? "PASS" : "MISS";
+}
+
 static void targets_table(FILE *f)
 {
 	struct target t[MAX_VARIANTS];
-	unsigned int i, n = targets(t);
+	unsigned int i, n = targets(t), pass = 0;
 
-	fprintf(f, "\nTargets (median ratio to ISA-L's CRC16 a block over the same bytes):\n");
-	for (i = 0; i < n; i++)
-		fprintf(f, "  %-20s %-12s %6.3f  goal %.1f  %s\n", t[i].v->fmt->name,
-			op_names[t[i].v->op], t[i].ratio, t[i].goal,
-			t[i].ratio >= t[i].goal ? "met" : "NOT met");
+	fprintf(f, "\nTargets: median ratio to the guard's bare CRC a block over the same bytes\n"
+		"(x/crc), goal %.2f:\n", TARGET);
+	for (i = 0; i < n; i++) {
+		pass += t[i].ratio.med >= TARGET;
+		fprintf(f, "  %-20s %-12s %6.3f  [%5.3f..%5.3f]  goal %.2f  %s\n",
+			t[i].v->fmt->name, op_names[t[i].v->op], t[i].ratio.med, t[i].ratio.min,
+			t[i].ratio.max, TARGET, verdict(&t[i]));
+	}
+	fprintf(f, "  %u of %u PASS\n", pass, n);
+}
+
+/* The 64-bit guard: nvmeta's own CRC64 (the bare "crc" of those formats)
+ * and its generation and verification against ISA-L's fastest 64-bit CRC
+ * over the same bytes, one call a block. */
+static void crc64_table(FILE *f)
+{
+	unsigned int i;
+
+	if (!isal_crc64) {
+		fprintf(f, "\n64-bit guard: no 64-bit CRC found in ISA-L to compare with\n");
+		return;
+	}
+	fprintf(f, "\n64-bit guard: nvmeta's CRC64 (%s) against ISA-L's %s%s, one call a\n"
+		"block over the same bytes, median [min..max] of the per-round ratios:\n",
+		nvmeta_crc64_impl(), isal_crc64_name,
+		strcmp(isal_crc64_name, "crc64_rocksoft_refl") ?
+			" (the fastest 64-bit CRC of this ISA-L, another polynomial: it has no NVMe CRC64)" : "");
+	for (i = 0; i < nvars; i++) {
+		const struct variant *v = &vars[i];
+		struct mmm r;
+
+		if (!v->c64 || v->op > OP_CRC)
+			continue;
+		r = ratio_of(v, v->c64);
+		fprintf(f, "  %-20s %-12s %6.3f  [%5.3f..%5.3f]  of ISA-L's\n", v->fmt->name,
+			v->op == OP_CRC ? "nvmeta crc64" : op_names[v->op], r.med, r.min, r.max);
+	}
 }
 
 static void json_mmm(FILE *f, const char *key, struct mmm m)
@@ -577,16 +682,21 @@ static void json_variant(FILE *f, const struct variant *v)
 	json_mmm(f, "ratio_crc", ratio_of(v, v->crc));
 	fprintf(f, ", ");
 	json_mmm(f, "ratio_crc16", ratio_of(v, v->crc16));
+	if (v->c64) {
+		fprintf(f, ", ");
+		json_mmm(f, "ratio_isal_crc64", ratio_of(v, v->c64));
+	}
 	fprintf(f, "}");
 }
 
 static void json_target(FILE *f, const struct target *t, bool more)
 {
-	fprintf(f, "    {\"format\": \"%s\", \"op\": \"%s\", \"ratio_crc16\": ", t->v->fmt->name,
+	fprintf(f, "    {\"format\": \"%s\", \"block_size\": %u, \"guard_bits\": %u, \"op\": \"%s\", ",
+		t->v->fmt->name, t->v->fmt->f.block_size, t->v->fmt->f.guard_bits,
 		op_names[t->v->op]);
-	report_json_num(f, t->ratio);
-	fprintf(f, ", \"goal\": %.2f, \"met\": %s}%s\n", t->goal,
-		t->ratio >= t->goal ? "true" : "false", more ? "," : "");
+	json_mmm(f, "ratio_crc", t->ratio);
+	fprintf(f, ", \"target\": %.2f, \"verdict\": \"%s\"}%s\n", TARGET, verdict(t),
+		more ? "," : "");
 }
 
 static int json(const char *path, const struct opts *o)
@@ -606,8 +716,8 @@ static int json(const char *path, const struct opts *o)
 	fprintf(f, "{\n  \"tool\": \"" PROG "\", \"date\": \"%s\", \"cpu\": ", date);
 	report_json_string(f, cpu);	/* /proc/cpuinfo's text, as it is */
 	fputs(",\n", f);
-	fprintf(f, "  \"crc64_impl\": \"%s\", \"rounds\": %u, \"slice_ms\": %u, \"data_bytes\": %zu,\n",
-		nvmeta_crc64_impl(), o->rounds, o->slice_ms, o->size);
+	fprintf(f, "  \"crc64_impl\": \"%s\", \"isal_crc64\": \"%s\", \"rounds\": %u, \"slice_ms\": %u, \"data_bytes\": %zu,\n",
+		nvmeta_crc64_impl(), isal_crc64_name, o->rounds, o->slice_ms, o->size);
 	fprintf(f, "  \"counted\": \"data bytes only, metadata excluded\", \"clock\": \"thread CPU time\",\n");
 	fprintf(f, "  \"variants\": [\n");
 	for (i = 0; i < nvars; i++) {
@@ -712,6 +822,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fill(data, o.size + 4096);
+	isal_crc64_find();
 	tables_init();
 	if (tables_check())
 		return 1;
@@ -729,6 +840,7 @@ int main(int argc, char **argv)
 	fprintf(out, PROG ": %s, CRC64 %s\n", cpu, nvmeta_crc64_impl());
 	table(out, &o);
 	targets_table(out);
+	crc64_table(out);
 	if (o.json_path && json(o.json_path, &o))
 		return 1;
 	return 0;
