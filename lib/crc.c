@@ -465,9 +465,9 @@ static const struct crc64_entry crc64_entries[] = {
 	{ { "isa-l", crc64_isal_fn }, crc64_always },
 #endif
 #ifdef CRC64_CLMUL
-	/* Both fold with carry-less multiplies, and both are "clmul" to
-	 * nvmeta_crc64_impl(): the first 512 bits at a time, the second 128. */
-	{ { "clmul", crc64_zmm_fn }, crc64_zmm_usable },
+	/* Both fold with carry-less multiplies: 512 bits at a time (AVX-512
+	 * VPCLMULQDQ), and 128. */
+	{ { "vpclmul", crc64_zmm_fn }, crc64_zmm_usable },
 	{ { "clmul", crc64_clmul_fn }, crc64_clmul_usable },
 #endif
 	{ { "table", crc64_table_fn }, crc64_always },

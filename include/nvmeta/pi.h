@@ -52,7 +52,8 @@ uint64_t nvmeta_crc64_nvme(const void *buf, size_t len, uint64_t crc);
 /*
  * nvmeta_crc64_impl - the implementation nvmeta_crc64_nvme() runs on this
  * machine: "isa-l" (ISA-L's own, when the library was built against one
- * that has it), "clmul" (carry-less multiply folding) or "table".
+ * that has it), "vpclmul" (carry-less multiply folding 512 bits at a
+ * time, AVX-512), "clmul" (the same 128 bits at a time) or "table".
  * Returns a static string.
  */
 const char *nvmeta_crc64_impl(void);

@@ -256,7 +256,7 @@ Test(crc, every_table_entry)
 }
 
 /* On x86-64 with PCLMULQDQ the folding code must be there and in use
- * unless ISA-L's own is. */
+ * unless ISA-L's own is; the 512-bit one where AVX-512 VPCLMULQDQ is. */
 Test(crc, clmul_is_offered_where_the_cpu_has_it)
 {
 	const struct nvmeta_crc64_variant *v[4];
@@ -264,14 +264,18 @@ Test(crc, clmul_is_offered_where_the_cpu_has_it)
 
 	variants(v, 4);
 	cr_assert_str_eq(impl, v[0]->name);
-	cr_assert(!strcmp(impl, "isa-l") || !strcmp(impl, "clmul") || !strcmp(impl, "table"),
-		  "%s", impl);
+	cr_assert(!strcmp(impl, "isa-l") || !strcmp(impl, "vpclmul") || !strcmp(impl, "clmul") ||
+		  !strcmp(impl, "table"), "%s", impl);
 #if defined(__x86_64__)
 	__builtin_cpu_init();
 	if (__builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1")) {
+		bool wide = __builtin_cpu_supports("avx512f") &&
+			    __builtin_cpu_supports("vpclmulqdq");
+
 		cr_assert_not_null(variant("clmul"));
+		cr_assert_eq(variant("vpclmul") != NULL, wide);
 		if (!variant("isa-l"))
-			cr_assert_str_eq(impl, "clmul");
+			cr_assert_str_eq(impl, wide ? "vpclmul" : "clmul");
 	}
 #endif
 }
