@@ -44,6 +44,8 @@ BOOT_WATCH = os.environ.get("NVMETA_LAB_BOOT_WATCH") or "120"
 PRESETS_FILE = os.path.join(LAB_DIR, "presets.tsv")
 DEFECTS_FILE = os.path.join(LAB_DIR, "known-defects.tsv")
 INIT_TEMPLATE = os.path.join(LAB_DIR, "guest-init.sh")
+# The kernels lab setup prepares and the default --kernels of lab matrix:
+# suite aliases (lablib/kernels.py resolves them and every other name).
 SUITES = ["bookworm", "trixie", "sid"]
 QEMUS = ["7.2", "10"]
 QEMU72 = "/usr/bin/qemu-system-x86_64"
@@ -125,13 +127,13 @@ def qdir():
     return os.path.join(CACHE, "qemu10")
 
 
-def kernel_info(suite):
-    """The info of a cached kernel: K_SUITE K_PKGS K_PKGVER K_VERSION
-    K_RELEASE K_IMAGE K_CONFIG."""
-    f = os.path.join(kdir(suite), "info")
-    if not os.path.isfile(f):
-        lab_fail("kernel '%s' is not in %s; run: %s setup" % (suite, CACHE, LAB))
-    return read_info(f)
+def kernel_info(name):
+    """The info of the kernel NAME stands for (a series, a suite alias or a
+    version: lablib/kernels.py), fetched into the cache on first use:
+    K_SUITE (its cache directory, for kdir()) K_NAME K_SERIES K_FROM K_PKGS
+    K_PKGVER K_VERSION K_RELEASE K_IMAGE K_CONFIG."""
+    from .kernels import kernel_info as resolve_and_fetch
+    return resolve_and_fetch(name)
 
 
 def qemu_version_of(argv, env=None):

@@ -11,14 +11,13 @@ import shutil
 import subprocess
 import sys
 
-from .common import (CACHE, LAB_DIR, SUITES, die, elapsed, kdir, kernel_info, log, now,
+from .common import (CACHE, LAB_DIR, SUITES, die, elapsed, kernel_info, log, now,
                      parse_opts, qdir, qemu_version_of, read_info, read_text, write_info,
                      write_text)
 
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 HOST_PKGS = ["qemu-system-x86", "busybox-static", "cpio", "xz-utils", "zstd", "kmod", "gzip",
              "coreutils", "libc-bin", "dpkg", "apt", "gpgv", "debian-archive-keyring"]
-KERNEL_PKG_RE = r"^linux-(image|binary|modules|base)-"
 
 # ------------------------------------------------------------ apt plumbing
 
@@ -129,17 +128,6 @@ def pkg_show(name, pkg):
     return fields
 
 
-def pkg_deps(name, pkg):
-    """First alternative of each Depends/Pre-Depends group, names only."""
-    f = pkg_show(name, pkg)
-    deps = []
-    for group in ",".join(v for k, v in f.items() if k in ("Pre-Depends", "Depends")).split(","):
-        d = re.sub(r"\s", "", group.split("|")[0].split("(")[0].replace(":any", ""))
-        if d:
-            deps.append(d)
-    return deps
-
-
 def fetch_deb(name, pkg, ver):
     """Download PKG=VER into the shared .deb store unless it is there
     already; returns its path."""
@@ -177,22 +165,6 @@ def setup_host_packages():
     for cmd in (["apt-get", "-q", "update"],
                 ["apt-get", "-q", "install", "-y", "--no-install-recommends"] + missing):
         subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=sys.stderr, check=True)
-
-
-def kernel_resolve(suite):
-    """Kernel packages behind the suite's linux-image-amd64: follow linux-*
-    dependencies, keep the versioned ones (image, binary, modules, base).
-    Lines PKG=VER."""
-    queue, seen, out = ["linux-image-amd64"], set(), []
-    while queue:
-        p = queue.pop(0)
-        if p in seen:
-            continue
-        seen.add(p)
-        if re.match(KERNEL_PKG_RE + "[0-9]", p):
-            out.append("%s=%s" % (p, pkg_show(suite, p).get("Version", "")))
-        queue += [d for d in pkg_deps(suite, p) if re.match(KERNEL_PKG_RE, d)]
-    return out
 
 
 def kernel_layout(root):
@@ -250,41 +222,6 @@ def prepare_modules(moddir, out):
     add("nvme")
     write_text(out + "/order", "".join(n + "\n" for n in order))
     log("modules: " + " ".join(order))
-
-
-def kernel_setup(suite, refresh):
-    d = kdir(suite)
-    if os.path.isfile(d + "/info") and not refresh:
-        k = kernel_info(suite)
-        log("kernel %s: cached %s (%s)" % (suite, k["K_RELEASE"], k["K_PKGVER"]))
-        return
-    apt_init(suite, [suite])
-    if refresh or not apt_have_lists(suite):
-        apt_update(suite)
-    pkgs = kernel_resolve(suite)
-    if not pkgs:
-        die("could not resolve linux-image-amd64 in " + suite)
-    want = " ".join(pkgs)
-    log("kernel %s: linux-image-amd64 -> %s" % (suite, want))
-    if os.path.isfile(d + "/info") and kernel_info(suite)["K_PKGS"] == want:
-        log("kernel %s: up to date" % suite)
-        return
-    debs = [fetch_deb(suite, *p.split("=", 1)) for p in pkgs]
-    new = d + ".new"
-    shutil.rmtree(new, ignore_errors=True)
-    os.makedirs(new + "/root")
-    for deb in debs:
-        unpack_deb(deb, new + "/root")
-    rel, image, moddir, config = kernel_layout(new + "/root")
-    prepare_modules(moddir, new + "/nvme-modules")
-    pkgver = pkgs[0].split("=", 1)[1]
-    write_info(new + "/info", {
-        "K_SUITE": suite, "K_PKGS": want, "K_PKGVER": pkgver, "K_VERSION": pkgver.rsplit("-", 1)[0],
-        "K_RELEASE": rel, "K_IMAGE": d + image[len(new):],
-        "K_CONFIG": d + config[len(new):] if config else ""})
-    shutil.rmtree(d, ignore_errors=True)
-    os.rename(new, d)
-    log("kernel %s: ready %s" % (suite, rel))
 
 
 def qemu10_env(root):
@@ -359,8 +296,13 @@ def cmd_setup(args, usage):
         die("setup needs root (apt-get)")
     setup_host_packages()
     os.makedirs(CACHE + "/logs", exist_ok=True)
+    # The default kernels; every other one is fetched the first time a
+    # run names it (lablib/kernels.py).
+    from .kernels import catalog
+    catalog(opts["refresh"])
     for s in SUITES:
-        kernel_setup(s, opts["refresh"])
+        k = kernel_info(s)
+        log("kernel %s: %s %s (%s)" % (s, k["K_SERIES"], k["K_RELEASE"], k["K_PKGVER"]))
     qemu10_setup(opts["refresh"])
     # fio with md_per_io_size for nvmeta-bench's fio baseline; a machine
     # that cannot build it goes on without it (the benchmark says so).
