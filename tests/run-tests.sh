@@ -8,19 +8,21 @@
 # error (NVMETA_WERROR).
 #
 #   tests/run-tests.sh [--full] [--no-lab]
-#     --full    every kernel x controller x preset (tests/vm/matrix-full.tsv)
+#     --full    every kernel series the archive serves x controller x preset
+#               (tests/vm/matrix-full.tsv), nvmeta-check on both roads
 #     --no-lab  stop after the unit tests
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MATRIX=$ROOT/tests/vm/matrix-default.tsv
+ROADS=
 LAB=1
 passed=0
 failed=0
 
 for a in "$@"; do
 	case $a in
-	--full) MATRIX=$ROOT/tests/vm/matrix-full.tsv ;;
+	--full) MATRIX=$ROOT/tests/vm/matrix-full.tsv ROADS=--roads ;;
 	--no-lab) LAB=0 ;;
 	*) echo "usage: $0 [--full] [--no-lab]" >&2; exit 2 ;;
 	esac
@@ -117,7 +119,7 @@ if [ "$LAB" = 1 ]; then
 	stage "lab setup" "$ROOT/tests/vm/lab" setup
 	stage "lab matrix $(basename "$MATRIX")" "$ROOT/tests/vm/lab" matrix --matrix "$MATRIX" \
 		--file "$ROOT/build" --file "$ROOT/tests/vm" -- \
-		sh "$ROOT/tests/vm/guest-suite.sh" "$ROOT/build"
+		sh "$ROOT/tests/vm/guest-suite.sh" "$ROOT/build" ${ROADS:+"$ROADS"}
 	# The controller removed mid-run, on guests of their own: the device
 	# is gone afterwards, so no suite step can follow it.
 	stage "lab matrix matrix-unplug.tsv" "$ROOT/tests/vm/lab" matrix \

@@ -4,7 +4,12 @@
 # tree $1 against /dev/ng0n1, one step at a time.  Each step's result is a
 # "@@RESULT name status" line; the lab reads them.  nvmeta-check runs last
 # because on a kernel that corrupts its zero page it ends the machine.
-B=${1:?usage: guest-suite.sh BUILD_DIR}
+# --roads: also nvmeta-info --json (what the kernel reports, for the
+# lab's table of where behaviour changes) and nvmeta-check on the
+# attribute road (io_uring read/write with a PI attribute, Linux 6.14 on);
+# a kernel without that road says so in an "@@ROAD rw closed: REASON" line.
+B=${1:?usage: guest-suite.sh BUILD_DIR [--roads]}
+ROADS=${2:-}
 DEV=${NVMETA_DEV:-/dev/ng0n1}
 failed=0
 
@@ -72,6 +77,18 @@ blockstore() {
 		{ echo "FAIL: more bad blocks reported than injected"; return 1; }
 }
 
+# The copy-back matrix on the attribute road, where the kernel has it.
+road_rw() {
+	"$B/examples/nvmeta-check" -q --json --road rw "$DEV" 2>/tmp/road.err
+	w_rc=$?
+	if [ "$w_rc" -eq 2 ] && grep -q 'attribute road is closed here' /tmp/road.err; then
+		echo "@@ROAD rw closed: $(head -n 1 /tmp/road.err)"
+		return 0
+	fi
+	cat /tmp/road.err
+	return "$w_rc"
+}
+
 step guest_dev "$B/tests/guest_dev"
 # An application on libnvmeta alone: no thread appears when it opens and
 # checks the namespace (tests/consumer/consumer.c).
@@ -110,6 +127,10 @@ step nvmeta-blockstore blockstore
 # --json: the lab reads the cases from it, one a line.  The tool ends a
 # case's line when it prints the next, so a guest that dies mid-case loses
 # the case before it too (the text table lost none).
+if [ "$ROADS" = --roads ]; then
+	step nvmeta-info-json "$B/examples/nvmeta-info" --json "$DEV"
+	step nvmeta-check-rw road_rw
+fi
 step nvmeta-check "$B/examples/nvmeta-check" -q --json --reformat --kernel-weakness "$DEV"
 echo "@@SUITE-END $failed"
 [ "$failed" -eq 0 ]

@@ -11,21 +11,59 @@ import sys
 import time
 
 from .boot import qemu_version
-from .common import (CACHE, LAB, LAB_DIR, QEMUS, SUITES, die, kdir, parse_opts, presets,
-                     read_info, read_text, write_text)
-from .results import analyse, boot_json, classify, evidence_text, kernel_words, read_lines, read_result
+from .common import (CACHE, LAB, LAB_DIR, QEMUS, SUITES, Exit, die, parse_opts, presets,
+                     read_text, write_text)
+from . import kernels
+from .results import analyse, series_of, boot_json, classify, evidence_text, kernel_words, read_lines, read_result
 
 SUMMARY_FIELDS = ("kernel", "ver", "q", "preset", "res", "secs", "tag", "hangs")
 
 
-def matrix_rows(kernels, qemus, preset_names, mfile):
+def expand_kernel(name, say):
+    """The kernels a matrix file's kernel column stands for: @series, every
+    series the archive serves complete (oldest first), then rc when
+    experimental's newest is a build of its own; @middle, one series
+    between trixie's and sid's, by the day of the year; else the name."""
+    if name == "@series":
+        cat = kernels.catalog()
+        out = kernels.available_series(cat)
+        rc = kernels.resolve("rc", cat) if any("experimental" in b["suites"] and not b["missing"]
+                                                 for b in cat["builds"]) else None
+        if rc and rc["version"] != kernels.resolve(rc["series"], cat)["version"]:
+            out.append("rc")
+        return out
+    if name == "@middle":
+        cat = kernels.catalog()
+        lo = kernels.series_key(kernels.resolve("trixie", cat)["series"])
+        hi = kernels.series_key(kernels.resolve("sid", cat)["series"])
+        mid = [x for x in kernels.available_series(cat) if lo < kernels.series_key(x) < hi]
+        if not mid:
+            return ["sid"]
+        pick = mid[time.gmtime().tm_yday % len(mid)]
+        print("matrix: @middle is %s today (one of %s, by the day of the year)" % (
+            pick, " ".join(mid)), file=say, flush=True)
+        return [pick]
+    return [name]
+
+
+def matrix_rows(kernels_, qemus, preset_names, mfile, say=sys.stderr):
     """(kernel, qemu, preset, [kernel words]) rows: each line of MFILE (words
-    after the third column go on the kernel command line), else every
-    combination."""
+    after the third column go on the kernel command line; @series and
+    @middle in the kernel column are expanded: expand_kernel), else every
+    combination.  The rows of @series lines go by series: each series
+    through every such line before the next series."""
     if mfile:
-        rows = [re.sub(r"#.*", "", line).split() for line in read_text(mfile).splitlines()]
-        return [(r[0], r[1], r[2], r[3:]) for r in rows if len(r) >= 3]
-    return [(k, q, p, []) for k, q, p in itertools.product(kernels, qemus, preset_names)]
+        lines = [re.sub(r"#.*", "", line).split() for line in read_text(mfile).splitlines()]
+        lines = [r for r in lines if len(r) >= 3]
+        rows, series_lines = [], [r for r in lines if r[0] == "@series"]
+        for r in lines:
+            if r[0] != "@series":
+                rows += [(k, r[1], r[2], r[3:]) for k in expand_kernel(r[0], say)]
+        if series_lines:
+            for k in expand_kernel("@series", say):
+                rows += [(k, r[1], r[2], r[3:]) for r in series_lines]
+        return rows
+    return [(k, q, p, []) for k, q, p in itertools.product(kernels_, qemus, preset_names)]
 
 
 def run_row(dir_, tag, k, q, p, words, timeout, files, cmd):
@@ -52,26 +90,27 @@ def cmd_matrix(args, usage):
         "--kernels": ("kernels", "val"), "--qemus": ("qemus", "val"),
         "--presets": ("presets", "val"), "--matrix": ("matrix", "val"),
         "--append": ("append", "words"), "--timeout": ("timeout", "val"),
-        "--file": ("files", "list"), "--json": ("json", "flag")}, "matrix: unknown option %s", usage)
+        "--file": ("files", "list"), "--json": ("json", "flag"), "--series": ("series", "flag")},
+        "matrix: unknown option %s", usage)
     if not cmd:
         die("matrix: no command (lab matrix ... -- CMD [ARGS...])")
-    mfile = opts["matrix"] or ""
+    mfile = opts["matrix"] or (LAB_DIR + "/matrix-series.tsv" if opts["series"] else "")
     if not mfile and all(opts[x] is None for x in ("kernels", "qemus", "presets")):
         mfile = LAB_DIR + "/matrix-default.tsv"
     if mfile and not os.path.isfile(mfile):
         die("no matrix file " + mfile)
     given = lambda key, default: (default if opts[key] is None else opts[key].split())  # noqa: E731
+    # --json: the JSON alone on stdout, the progress on stderr.
+    say = sys.stderr if opts["json"] else sys.stdout
     rows = matrix_rows(given("kernels", SUITES), given("qemus", QEMUS),
-                       (opts["presets"] or " ".join(p["name"] for p in presets())).split(), mfile)
+                       (opts["presets"] or " ".join(p["name"] for p in presets())).split(), mfile, say)
     if not rows:
         die("matrix: nothing to run")
     n = len(rows)
     dir_ = "%s/logs/matrix-%s-%d" % (CACHE, time.strftime("%Y%m%d-%H%M%S"), os.getpid())
     os.makedirs(dir_)
-    # --json: the JSON alone on stdout, the progress on stderr.
-    say = sys.stderr if opts["json"] else sys.stdout
     print("matrix: %d boots, logs in %s" % (n, dir_), file=say, flush=True)
-    summary, counts = [], {"known": 0, "reset": 0, "fail": 0}
+    summary, counts = [], {"known": 0, "reset": 0, "fail": 0, "hung": 0}
     for i, (k, q, p, words) in enumerate(rows, 1):
         words = " ".join(words + opts["append"].split())
         tag = "%02d-%s-qemu%s-%s" % (i, k, q, p)
@@ -98,21 +137,39 @@ def cmd_matrix(args, usage):
             if a["evidence"]:
                 write_text("%s/%s.out.defects" % (dir_, tag), evidence_text(a))
             res = "KNOWN-DEFECT" if a["ok"] else res
-        key = {"PASS": None, "KNOWN-DEFECT": "known", "RESET": "reset"}.get(res, "fail")
+        key = {"PASS": None, "KNOWN-DEFECT": "known", "RESET": "reset", "TIMEOUT": "hung"}.get(res, "fail")
         if key:
             counts[key] += 1
         print("%s %s s" % (res, r["secs"]), file=say, flush=True)
         summary.append(dict(zip(SUMMARY_FIELDS, (k, r["ver"], q, p, res, r["secs"], tag, hangs))))
         write_text(dir_ + "/summary", "".join("\t".join(str(s[f]) for f in SUMMARY_FIELDS) + "\n"
                                               for s in summary))
-    say.write(matrix_table(dir_, summary) + matrix_failures(dir_, summary))
+    say.write(matrix_table(dir_, summary) + matrix_failures(dir_, summary) + matrix_tally(summary))
     if opts["json"]:
         sys.stdout.write(matrix_json(dir_, summary))
         sys.stdout.flush()
-    print("matrix: %d passed, %d found a known defect again, %d reset by an NVMe timeout no test "
-          "asked for (not passed), %d failed" % (n - sum(counts.values()), counts["known"],
-                                                 counts["reset"], counts["fail"]), file=say)
-    return 0 if counts["fail"] == 0 and counts["reset"] == 0 else 1
+    again = sum(int(x["hangs"] or 0) for x in summary)
+    print("matrix: %d boots: %d passed, %d found a known defect again, %d reset by an NVMe timeout "
+          "no test asked for (not passed), %d failed, %d hung%s" % (
+              n, n - sum(counts.values()), counts["known"], counts["reset"], counts["fail"],
+              counts["hung"], " (and %d hung before /init and booted again)" % again if again else ""),
+          file=say)
+    return 0 if counts["fail"] == 0 and counts["reset"] == 0 and counts["hung"] == 0 else 1
+
+
+def matrix_tally(summary):
+    """Boots, passed, known defects, reset, failed and hung per kernel and
+    controller."""
+    tally = {}
+    for s in summary:
+        t = tally.setdefault((s["kernel"], s["ver"], s["q"]), [0, 0, 0, 0, 0, 0])
+        t[0] += 1
+        t[{"PASS": 1, "KNOWN-DEFECT": 2, "RESET": 3, "TIMEOUT": 5}.get(s["res"], 4)] += 1
+    out = "\n%-10s %-14s %-10s %5s %6s %5s %5s %6s %4s\n" % (
+        "kernel", "version", "controller", "boots", "passed", "known", "reset", "failed", "hung")
+    for (k, v, q), t in tally.items():
+        out += "%-10s %-14s %-10s %5d %6d %5d %5d %6d %4d\n" % ((k, v, "qemu-" + q) + tuple(t))
+    return out
 
 
 def read_summary(dir_):
@@ -187,10 +244,15 @@ def matrix_json(dir_, summary):
         if q not in qv:
             qv[q] = qemu_version(q)
         if k not in kr:
-            f = kdir(k) + "/info"
-            kr[k] = read_info(f).get("K_RELEASE", "?") if os.path.isfile(f) else "?"
+            try:
+                kr[k] = kernels.kernel_info(k, fetch=False) or {}
+            except Exit:
+                kr[k] = {}
         r = read_result(base + ".result")
-        b = {"kernel": k, "kernel_version": s["ver"], "kernel_release": kr[k], "qemu": q,
+        ki = kr[k] if kr[k].get("K_VERSION") == s["ver"] else {}
+        b = {"kernel": k, "kernel_version": s["ver"], "kernel_release": ki.get("K_RELEASE", "?"),
+             "kernel_series": series_of(s["ver"]), "kernel_build": ki.get("K_PKGVER", "?"),
+             "kernel_from": ki.get("K_FROM", "?"), "qemu": q,
              "qemu_version": qv[q], "preset": s["preset"], "kernel_words": kernel_words(base + ".err"),
              "result": s["res"], "seconds": float(s["secs"]) if "." in s["secs"] else int(s["secs"]),
              "log": base, "boot_hangs": int(s["hangs"] or 0)}

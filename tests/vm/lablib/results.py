@@ -21,7 +21,10 @@ KLOG_EXPLAINED = [
      r"[0-9]+ |Call Trace:|Oops: general protection fault)"),
 ]
 BAD_VERDICTS = ("KERNEL-DEFECT", "DEVICE-ERROR")
-DEFECT_COLUMNS = ("id", "kernel", "ctrl", "preset", "case", "evidence", "kills", "what")
+DEFECT_COLUMNS = ("id", "series", "fixed", "ctrl", "preset", "case", "evidence", "kills", "what")
+# The guest suite's steps that run nvmeta-check, by road; their cases are
+# judged one by one (a known defect may explain them), not by exit status.
+CHECK_STEPS = {"nvmeta-check": "passthrough", "nvmeta-check-rw": "rw"}
 
 
 def known_defects():
@@ -29,9 +32,38 @@ def known_defects():
     rows = []
     for line in read_text(DEFECTS_FILE).splitlines():
         f = re.split(r"  +", line)
-        if not line.startswith("#") and len(f) >= 7:
+        if not line.startswith("#") and len(f) >= 8:
             rows.append(dict(zip(DEFECT_COLUMNS, f + [""])))
     return rows
+
+
+def series_of(version):
+    """The series of a kernel version: '6.17' of '6.17.13', '7.3' of '7.3~rc7'."""
+    m = re.match(r"^(\d+)\.(\d+)", version or "")
+    return "%s.%s" % m.groups() if m else ""
+
+
+def _skey(s):
+    return tuple(int(x) for x in s.split("."))
+
+
+def series_in(series, spec):
+    """Whether SERIES is in a known-defects.tsv range: '.' (any), '-'
+    (none), or comma-separated items 'A' (that series), 'A-B' (A to B),
+    'A-' (A and later), '-B' (up to B)."""
+    if spec == ".":
+        return True
+    if spec == "-" or not series:
+        return False
+    k = _skey(series)
+    for item in spec.split(","):
+        lo, dash, hi = item.strip().partition("-")
+        if not dash:
+            if k == _skey(lo):
+                return True
+        elif (not lo or _skey(lo) <= k) and (not hi or k <= _skey(hi)):
+            return True
+    return False
 
 
 def read_lines(path):
@@ -68,11 +100,14 @@ def classify(status, rc, resets=0):
 
 def parse_output(lines):
     """The guest suite's steps ("@@STEP name" / "@@RESULT name status"
-    lines) and nvmeta-check's JSON within its step.  nvmeta-check --json
-    puts each case and each top-level member on a line of its own, line
-    buffered, and a guest that dies leaves its JSON unfinished: read it a
-    line at a time, not as one document."""
-    steps, check, cases, suite_end, step = [], {}, [], None, ""
+    lines), nvmeta-check's JSON within its steps (nvmeta-check: the
+    passthrough road; nvmeta-check-rw: the attribute road, or its "@@ROAD
+    rw closed: REASON" line), and nvmeta-info --json (nvmeta-info-json).
+    nvmeta-check --json puts each case and each top-level member on a line
+    of its own, line buffered, and a guest that dies leaves its JSON
+    unfinished: read it a line at a time, not as one document."""
+    steps, checks, cases, suite_end, step = [], {}, [], None, ""
+    info_lines, info, road_rw, probe_buf = [], None, None, None
     for i, line in enumerate(lines):
         w = line.split()
         if line.startswith("@@STEP "):
@@ -83,33 +118,61 @@ def parse_output(lines):
                 if s["step"] == w[1]:
                     s["status"], s["last"] = int(w[2]), i - 1
                     break
+            if w[1] == "nvmeta-info-json":
+                try:
+                    info = json.loads("\n".join(info_lines[next(
+                        (j for j, x in enumerate(info_lines) if x.startswith("{")), 0):]))
+                except (ValueError, StopIteration):
+                    info = None
         elif line.startswith("@@SUITE-END ") and len(w) > 1:
             suite_end = int(w[1])
-        elif step == "nvmeta-check":
+        elif line.startswith("@@ROAD rw closed: "):
+            road_rw = line[len("@@ROAD rw "):]
+        elif step == "nvmeta-info-json":
+            info_lines.append(line)
+        elif step in CHECK_STEPS:
+            road, check = CHECK_STEPS[step], checks.setdefault(CHECK_STEPS[step], {})
             # nvmeta-check ends each case's line at once, the separator
             # before the next: ",  {...}" (older builds: "{...},").
             member = line.strip().lstrip(", ").rstrip(",")
+            if probe_buf is not None:  # a "probes" object over several lines
+                probe_buf.append(member)
+                try:
+                    check.update(json.loads("{%s}" % "\n".join(probe_buf)))
+                    probe_buf = None
+                except ValueError:
+                    pass
+                continue
             try:
                 if member.startswith('{"case": '):
-                    cases.append(json.loads(member))
-                elif re.match(r'"(device|kernel|format|road|summary|stopped)": ', member):
+                    c = json.loads(member)
+                    c["road"] = road
+                    cases.append(c)
+                elif re.match(r'"(device|kernel|format|road|summary|stopped|probes)": ', member):
                     check.update(json.loads("{%s}" % member))
             except ValueError:
-                pass
-    return {"steps": steps, "check": check, "cases": cases, "suite_end": suite_end,
-            "last_step": step}
+                if member.startswith('"probes": '):
+                    probe_buf = [member]
+    if road_rw is None and "rw" in checks:
+        road_rw = "open"
+    return {"steps": steps, "check": checks.get("passthrough", {}), "check_rw": checks.get("rw", {}),
+            "cases": cases, "suite_end": suite_end, "last_step": step, "info": info,
+            "road_rw": road_rw}
 
 
 def match_defect(defects, case, ver, q, p):
-    """The first known-defects.tsv row that explains a case, or None: its
-    kernel version, controller, preset and case name, and the evidence
-    regex over the case's verdict and detail."""
+    """The first known-defects.tsv row that explains a case, or None: the
+    kernel's series within the row's series (where it was seen) and not in
+    its fixed (where it was seen fixed), its controller, preset and case
+    name, and the evidence regex over the case's verdict and detail."""
     if case.get("verdict") not in BAD_VERDICTS:
         return None
     text = "%s %s" % (case["verdict"], case.get("detail", ""))
+    s = series_of(ver)
     for d in defects:
-        if (re.search(d["kernel"], ver) and re.search(d["ctrl"], q) and re.search(d["preset"], p)
-                and re.search(d["case"], case.get("case", "")) and re.search(d["evidence"], text)):
+        if (series_in(s, d["series"]) and not series_in(s, d["fixed"]) and re.search(d["ctrl"], q)
+                and re.search(d["preset"], p) and re.search(d["case"], case.get("case", ""))
+                and re.search(d["evidence"], text)):
             return d
     return None
 
@@ -133,7 +196,7 @@ def analyse(out_path, err_path, ver, q, p, status, rc):
     o = parse_output(read_lines(out_path))
     # The guest died (or hung) while the command ran.
     died = status in (124, 126) and rc == "-"
-    other = sum(1 for s in o["steps"] if s["status"] not in (None, 0) and s["step"] != "nvmeta-check")
+    other = sum(1 for s in o["steps"] if s["status"] not in (None, 0) and s["step"] not in CHECK_STEPS)
     known, last, matched, evidence = 0, None, [], []
     for c in o["cases"]:
         c["_defect"] = d = match_defect(defects, c, ver, q, p)
@@ -159,7 +222,7 @@ def analyse(out_path, err_path, ver, q, p, status, rc):
         else:
             other += 1
     ok = known > 0 and not other and (not died or (
-        o["last_step"] == "nvmeta-check" and last["kills"] == "yes"))
+        o["last_step"] in CHECK_STEPS and last["kills"] == "yes"))
     return {"output": o, "evidence": evidence, "ok": ok, "died": died}
 
 
@@ -220,10 +283,28 @@ def boot_json(tag_path, res, ver, q, p, status, rc):
                       "blocks": c.get("nlb"), "layout": "-" if skip else c.get("layout"),
                       "predicted": "-" if skip else c.get("predicted"),
                       "observed": c.get("observed"), "verdict": c.get("verdict"),
-                      "detail": c.get("detail"), "defect": d["id"] if d else None})
-    b["check"] = None if not o["check"] and not cases else {
-        "header": check_header(o["check"], cases), "summary": check_summary(o["check"]),
-        "cases": cases}
+                      "detail": c.get("detail"), "defect": d["id"] if d else None,
+                      "road": c.get("road"), "errno": c.get("errno"),
+                      "expected_errno": c.get("expected_errno")})
+    pt = [c for c in cases if c["road"] == "passthrough"]
+    rw = [c for c in cases if c["road"] == "rw"]
+    b["check"] = None if not o["check"] and not pt else {
+        "header": check_header(o["check"], pt), "summary": check_summary(o["check"]),
+        "cases": pt}
+    if b["check"] and "probes" in o["check"]:
+        b["check"]["probes"] = o["check"]["probes"]
+    # --roads (guest-suite.sh): the attribute road's cases, whether the
+    # kernel has the road ("open", or "closed: REASON"), and what
+    # nvmeta-info --json reported.
+    if o["check_rw"] or rw:
+        b["check_rw"] = {"header": check_header(o["check_rw"], rw),
+                         "summary": check_summary(o["check_rw"]), "cases": rw}
+        if "probes" in o["check_rw"]:
+            b["check_rw"]["probes"] = o["check_rw"]["probes"]
+    if o["road_rw"]:
+        b["road_rw"] = o["road_rw"]
+    if o["info"] is not None:
+        b["info"] = o["info"]
     b["known_defects"] = kd
     # Evidence only where the matrix looked for known defects (not PASS,
     # not RESET), as TAG.out.defects holds it.
@@ -237,7 +318,8 @@ def boot_json(tag_path, res, ver, q, p, status, rc):
         # (nvmeta-check: its cases are in "check").
         b["failed_steps"] = []
         for s in o["steps"]:
-            if s["status"] == 0 or (s["step"] == "nvmeta-check" and cases):
+            if s["status"] == 0 or (s["step"] in CHECK_STEPS and any(
+                    c["road"] == CHECK_STEPS[s["step"]] for c in cases)):
                 continue
             last = s["last"] if s["last"] is not None else len(out_lines) - 1
             b["failed_steps"].append({"step": s["step"], "status": s["status"], "tail": out_lines[
