@@ -228,6 +228,91 @@ int nvmeta_check_run_road(const struct nvmeta_dev *dev, const struct nvmeta_bdev
  * "DEVICE-ERROR". */
 const char *nvmeta_verdict_name(enum nvmeta_verdict verdict);
 
+/* ------------------------------------------------------------------ */
+/* Behaviour probes: what this kernel does, found out, not looked up    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Behaviours that differ across kernels.  The checker judges every case
+ * against what the probe found on the running kernel, never against a
+ * kernel version (version numbers name known defects only).
+ */
+enum nvmeta_check_probe_id {
+	/* A one-block read into a read-only (PROT_READ) metadata buffer,
+	 * page-aligned, through passthrough: the errno the kernel refuses
+	 * it with (value), or 0 when it was accepted (a kernel defect: the
+	 * device wrote read-only memory). */
+	NVMETA_PROBE_RO_READ_META,
+	/* The same at page + 1 (a buffer off dma_alignment). */
+	NVMETA_PROBE_RO_READ_META_MIS,
+	/* The same with a read-only data buffer and plain metadata. */
+	NVMETA_PROBE_RO_READ_DATA,
+	/* The two metadata probes through the attribute road (a READ on the
+	 * block device, the buffer in the PI attribute). */
+	NVMETA_PROBE_RO_READ_META_RW,
+	NVMETA_PROBE_RO_READ_META_RW_MIS,
+	/* Whether the kernel pins metadata at all: the path the kprobes saw
+	 * a one-block, page-aligned metadata buffer take on a passthrough
+	 * read (value enum nvmeta_path); unknown without kprobes. */
+	NVMETA_PROBE_META_PINNING,
+	/* Presence: the block device answers FS_IOC_GETLBMD_CAP (value 1)
+	 * or not (0). */
+	NVMETA_PROBE_LBMD_CAP,
+	/* Presence: the block device shows metadata_bytes in sysfs (value:
+	 * 1 present, 0 absent). */
+	NVMETA_PROBE_METADATA_BYTES,
+	/* The attribute road: 0 open (the kernel honours the PI attribute),
+	 * else the errno of nvmeta_bdev_road(). */
+	NVMETA_PROBE_RW_ROAD,
+	NVMETA_PROBE_COUNT,
+};
+
+/* What one probe found. */
+struct nvmeta_check_probe {
+	const char *name;	/* the key reports use, e.g. "readonly_read_meta_rw" */
+	bool known;		/* the probe ran and the kernel answered */
+	int value;		/* by probe, see enum nvmeta_check_probe_id */
+	char text[24];		/* the value as a word: "EFAULT", "accepted", "pin",
+				 * "bounce", "present", "absent", "open", "unknown" */
+	char how[232];		/* what was done and what came back */
+	uint64_t resv[2];	/* zero: room to grow */
+};
+
+/* Every probe of one run: allocated by the caller, filled by
+ * nvmeta_check_probe(). */
+struct nvmeta_check_probes {
+	unsigned int count;	/* NVMETA_PROBE_COUNT of this version */
+	struct nvmeta_check_probe probe[16];	/* by enum nvmeta_check_probe_id */
+	uint64_t resv[8];	/* zero: room to grow */
+};
+
+/*
+ * nvmeta_check_probe - find out, on the running kernel, every behaviour
+ * of enum nvmeta_check_probe_id, once, before the cases: a few one-block
+ * reads of block 0 into buffers of the checker's own (read-only memory
+ * of this process only; nothing is written to the device), sysfs and an
+ * ioctl.  @bdev (may be NULL) is the block device of @dev's namespace,
+ * for the attribute road's probes; @kp (may be NULL) observes the path.
+ * A probe that cannot run here is left unknown with the reason in its
+ * how.  Returns 0, or -ENOMEM.
+ */
+int nvmeta_check_probe(const struct nvmeta_dev *dev, const struct nvmeta_bdev *bdev,
+		       struct nvmeta_kpath *kp, struct nvmeta_check_probes *out);
+
+/*
+ * nvmeta_check_run_probed - nvmeta_check_run_road() judged against
+ * @probes, the result of nvmeta_check_probe() on the same device (NULL:
+ * the probes run for this case alone).  A case whose outcome the kernel
+ * chooses (the errno of a refused read-only destination) expects what the
+ * probe found, and its detail says so ("probe: ...").  Returns as
+ * nvmeta_check_run_road().
+ */
+int nvmeta_check_run_probed(const struct nvmeta_dev *dev, const struct nvmeta_bdev *bdev,
+			    struct io_uring *ring, struct nvmeta_kpath *kp,
+			    const struct nvmeta_check_probes *probes,
+			    const struct nvmeta_check_case *tc, unsigned int index,
+			    unsigned int run, struct nvmeta_check_result *res);
+
 #ifdef __cplusplus
 }
 #endif

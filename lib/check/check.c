@@ -270,26 +270,47 @@ static int do_io(struct check *c, uint8_t opcode, struct check_side *s)
 	return ret;
 }
 
-/* Predict the case buffer of @s, once, before any I/O touches it. */
+/* Predict the case buffer of @s, once, before any I/O touches it; the
+ * path it must take comes from the probe of pinning where there is one
+ * (the library's prediction decides pinning by the kernel's version). */
 static void predict_side(struct check *c, struct check_side *s)
 {
 	struct nvmeta_buf *cb = case_buf(s);
+	struct nvmeta_prediction lim;
 
-	if (cb)
-		nvmeta_predict(c->info, case_kind(c), cb->addr, cb->len, &s->pred);
+	s->probe_path_why[0] = '\0';
+	if (!cb)
+		return;
+	nvmeta_predict(c->info, case_kind(c), cb->addr, cb->len, &s->pred);
+	s->expect_path = s->pred.path;
+	if (case_kind(c) != NVMETA_KIND_META)
+		return;
+	nvmeta_check_predict_limits(c->info, NVMETA_KIND_META, cb->addr, cb->len, &lim);
+	s->expect_path = nvmeta_check_probe_path(c->probes, s->pred.path, lim.path,
+						 s->probe_path_why, sizeof(s->probe_path_why));
 }
 
-/* The outcome the prediction (or the case) says the I/O on @s will have. */
-static int expected_err(struct check *c, struct check_side *s, bool is_read)
+/* A read into a read-only destination: the kernel must refuse it, and
+ * which errno it refuses with is its own choice, which moved between
+ * kernels (the attribute road: EFAULT on 6.16 and 6.17, EIO on 7.2).
+ * The probe run before the cases says which this kernel gives. */
+static bool readonly_read(const struct check *c, bool is_read)
+{
+	return is_read && (c->tc->flags & NVMETA_CHECK_READONLY) && c->tc->expect_err &&
+	       c->tc->dir != NVMETA_DIR_WRITE;
+}
+
+/* The outcome the prediction, the case or the probe says the I/O on @s
+ * will have. */
+int nvmeta_check_expected_err(struct check *c, struct check_side *s, bool is_read)
 {
 	if (!case_buf(s))
 		return 0;
-	/* The attribute road maps the metadata after the bio is built: a
-	 * read into memory it cannot write fails as the I/O's error, EIO
-	 * (seen on 7.2.13), where passthrough says EFAULT before submitting. */
-	if (c->bdev && c->tc->expect_err == -EFAULT && is_read &&
-	    c->tc->dir != NVMETA_DIR_WRITE)
-		return -EIO;
+	if (readonly_read(c, is_read))
+		return nvmeta_check_probe_ro_expect(c->probes, c->bdev, case_kind(c),
+						    c->tc->layout == NVMETA_LAYOUT_MISALIGNED,
+						    c->tc->expect_err, c->probe_why,
+						    sizeof(c->probe_why));
 	if (c->tc->expect_err && (c->tc->dir == NVMETA_DIR_BOTH ||
 				  (c->tc->dir == NVMETA_DIR_READ) == is_read))
 		return c->tc->expect_err;
@@ -304,17 +325,35 @@ static int may_fail_with(struct check *c)
 	return s->pred.may_err;
 }
 
-/* The kprobes saw a different path than predicted: the model is wrong. */
+/* The kprobes saw a different path than expected, or the library's
+ * prediction disagrees with the probe of pinning: the model is wrong. */
 static bool path_as_predicted(struct check *c, struct check_side *s, const char *what)
 {
-	if (s->observed < 0 || (enum nvmeta_path)s->observed == s->pred.path)
+	if (s->observed >= 0 && (enum nvmeta_path)s->observed != s->expect_path) {
+		verdict(c, NVMETA_VERDICT_FAIL, "%s: predicted %s, the kernel took %s (%s)%s%s", what,
+			nvmeta_path_name(s->expect_path), nvmeta_path_name(s->observed),
+			s->evidence, s->probe_path_why[0] ? "; " : "", s->probe_path_why);
+		return false;
+	}
+	if (!case_buf(s) || s->expect_path == s->pred.path)
 		return true;
-	verdict(c, NVMETA_VERDICT_FAIL, "%s: predicted %s, the kernel took %s (%s)", what,
-		nvmeta_path_name(s->pred.path), nvmeta_path_name(s->observed), s->evidence);
+	verdict(c, NVMETA_VERDICT_FAIL, "%s: the library predicts %s (%s), but %s", what,
+		nvmeta_path_name(s->pred.path), s->pred.reason, s->probe_path_why);
 	return false;
 }
 
-static bool io_outcome(struct check *c, const char *what, struct check_side *s, int ret, int want)
+/* The probe's words after a detail, where the case's errno came from one. */
+static void probe_words(struct check *c)
+{
+	struct nvmeta_check_result *r = c->res;
+	size_t n = strlen(r->detail);
+
+	if (c->probe_why[0] && n < sizeof(r->detail))
+		snprintf(r->detail + n, sizeof(r->detail) - n, "; %s", c->probe_why);
+}
+
+bool nvmeta_check_io_outcome(struct check *c, const char *what, struct check_side *s, int ret,
+			     int want)
 {
 	c->res->err = ret;
 	if (ret == want)
@@ -333,6 +372,8 @@ static bool io_outcome(struct check *c, const char *what, struct check_side *s, 
 	verdict(c, NVMETA_VERDICT_FAIL, "%s returned %s, expected %s%s%s", what,
 		ret ? strerror(-ret) : "success", want ? strerror(-want) : "success",
 		ret ? ": " : "", ret ? nvmeta_last_error() : "");
+	if (want)
+		probe_words(c);
 	return false;
 }
 
@@ -472,7 +513,7 @@ static bool readonly_destination_written(struct check *c, int ret, int want)
 	struct nvmeta_buf *cb = case_buf(&c->dst);
 	size_t changed = 0, i;
 
-	if (ret || want != -EFAULT || !(c->tc->flags & NVMETA_CHECK_READONLY) || !cb)
+	if (ret || !want || !(c->tc->flags & NVMETA_CHECK_READONLY) || !cb)
 		return false;
 	for (i = 0; i < cb->len; i++)
 		changed += ((uint8_t *)cb->addr)[i] != POISON;
@@ -481,6 +522,7 @@ static bool readonly_destination_written(struct check *c, int ret, int want)
 	verdict(c, NVMETA_VERDICT_KERNEL_DEFECT,
 		"read into read-only memory succeeded: %zu of its %zu bytes changed (kernel %s)",
 		changed, cb->len, c->info->kernel.release);
+	probe_words(c);
 	return true;
 }
 
@@ -725,7 +767,7 @@ static bool pi_judged(struct check *c, struct check_side *s, bool is_read, int r
 {
 	struct check_pi o = {
 		.is_read = is_read, .ret = ret, .status = s->status, .prchk = c->prchk,
-		.path = s->observed >= 0 ? (enum nvmeta_path)s->observed : s->pred.path,
+		.path = s->observed >= 0 ? (enum nvmeta_path)s->observed : s->expect_path,
 		.plain = !case_buf(s), .slba = c->res->slba, .bytes_match = true,
 	};
 	void *meta = s->meta ? s->meta->addr : NULL;
@@ -749,8 +791,8 @@ static bool pi_judged(struct check *c, struct check_side *s, bool is_read, int r
 
 static void exercise(struct check *c)
 {
-	int want_w = expected_err(c, &c->src, false);
-	int want_r = expected_err(c, &c->dst, true);
+	int want_w = nvmeta_check_expected_err(c, &c->src, false);
+	int want_r = nvmeta_check_expected_err(c, &c->dst, true);
 	int ret;
 
 	ret = do_io(c, NVMETA_OP_WRITE, &c->src);
@@ -758,7 +800,7 @@ static void exercise(struct check *c)
 		return;
 	if (c->pi && !want_w && pi_judged(c, &c->src, false, ret))
 		return;
-	if (!io_outcome(c, "write", &c->src, ret, want_w) || !canaries_intact(c) ||
+	if (!nvmeta_check_io_outcome(c, "write", &c->src, ret, want_w) || !canaries_intact(c) ||
 	    !path_as_predicted(c, &c->src, "write"))
 		return;
 	if (!nvmeta_check_bytes_match(c, &c->src, "write data source", "write metadata source"))
@@ -772,15 +814,17 @@ static void exercise(struct check *c)
 		return;
 	if (c->pi && !want_r && pi_judged(c, &c->dst, true, ret))
 		return;
-	if (!io_outcome(c, "read", &c->dst, ret, want_r) || !canaries_intact(c) ||
+	if (!nvmeta_check_io_outcome(c, "read", &c->dst, ret, want_r) || !canaries_intact(c) ||
 	    !untouched_memory_zero(c))
 		return;
 	if (!want_r && !path_as_predicted(c, &c->dst, "read"))
 		return;
 	if (want_r) {
-		if (refused_untouched(c))
+		if (refused_untouched(c)) {
 			verdict(c, NVMETA_VERDICT_PASS, "read refused as expected: %s",
 				strerror(-want_r));
+			probe_words(c);
+		}
 		return;
 	}
 	if (!nvmeta_check_bytes_match(c, &c->dst, "data", "metadata"))
@@ -1014,7 +1058,7 @@ static bool short_command(struct check *c, struct check_side *s, int klog, struc
 
 	o->ret = do_io(c, o->is_read ? NVMETA_OP_READ : NVMETA_OP_WRITE, s);
 	o->status = s->status;
-	o->path = s->observed >= 0 ? (enum nvmeta_path)s->observed : s->pred.path;
+	o->path = s->observed >= 0 ? (enum nvmeta_path)s->observed : s->expect_path;
 	if (o->is_read)
 		o->past = canary_extent(s->meta);
 	if (klog >= 0)
@@ -1030,7 +1074,7 @@ static bool short_command(struct check *c, struct check_side *s, int klog, struc
 		return true;
 	/* What did the device store for the blocks past the first? */
 	ret = do_io(c, NVMETA_OP_READ, &c->dst);
-	if (!io_outcome(c, "read back", &c->dst, ret, 0))
+	if (!nvmeta_check_io_outcome(c, "read back", &c->dst, ret, 0))
 		return false;
 	stored_past(c, s->meta, c->dst.meta, o);
 	return true;
@@ -1045,14 +1089,18 @@ static const char *short_unsafe(struct check *c, const struct check_side *s, int
 	if (s->meta->canary_after < (size_t)c->res->nlb * c->info->ms - s->meta->len)
 		return "too few canary bytes after the buffer";
 	/* A page-aligned probe is there for the pinned path; where it would
-	 * bounce (before 6.8) the misaligned probes cover the bounce path,
-	 * and the heap-damaging read must stay the last case. */
-	if (c->tc->layout != NVMETA_LAYOUT_MISALIGNED && s->pred.path != NVMETA_PATH_PIN) {
-		snprintf(why, len, "for the pinned path, but this buffer would %s (%s): the misaligned probes cover that path",
-			 nvmeta_path_name(s->pred.path), s->pred.reason);
+	 * bounce (a kernel that pins no metadata, or limits that do not let
+	 * it) the misaligned probes cover the bounce path, and the
+	 * heap-damaging read must stay the last case. */
+	if (c->tc->layout != NVMETA_LAYOUT_MISALIGNED && s->expect_path != NVMETA_PATH_PIN) {
+		/* Cut short, the reason still says enough. */
+		if (snprintf(why, len, "for the pinned path, but this buffer would %s (%s%s%s): the misaligned probes cover that path",
+			     nvmeta_path_name(s->expect_path), s->pred.reason,
+			     s->probe_path_why[0] ? "; " : "", s->probe_path_why) >= (int)len)
+			why[len - 1] = '\0';
 		return why;
 	}
-	if (s->pred.path != NVMETA_PATH_BOUNCE || c->tc->dir != NVMETA_DIR_READ)
+	if (s->expect_path != NVMETA_PATH_BOUNCE || c->tc->dir != NVMETA_DIR_READ)
 		return NULL;
 	if (!red_zones_on(s->meta->len, cache, sizeof(cache))) {
 		snprintf(why, len, "bounce path without red zones in %s: the device's overrun would land unseen in kernel memory (boot with slub_debug=FZ)",
@@ -1098,7 +1146,7 @@ static void short_meta(struct check *c)
 		return;
 	}
 	s.data = o.is_read ? c->dst.data : c->src.data;
-	nvmeta_predict(c->info, NVMETA_KIND_META, s.meta->addr, s.meta->len, &s.pred);
+	predict_side(c, &s);
 	klog = klog_open();
 	unsafe = short_unsafe(c, &s, klog, why, sizeof(why));
 	if (unsafe) {
@@ -1109,7 +1157,7 @@ static void short_meta(struct check *c)
 		nvmeta_check_fill(s.meta, c, c->info->ms, SHORT_BYTES);
 	/* A known state on the disk first: every block's metadata written. */
 	ret = do_io(c, NVMETA_OP_WRITE, &c->src);
-	if (!io_outcome(c, "validated write", &c->src, ret, 0) || !canaries_intact(c))
+	if (!nvmeta_check_io_outcome(c, "validated write", &c->src, ret, 0) || !canaries_intact(c))
 		goto out;
 	if (!short_command(c, &s, klog, &o) || !canaries_intact(c))
 		goto out;
@@ -1214,8 +1262,27 @@ int nvmeta_check_run_road(const struct nvmeta_dev *dev, const struct nvmeta_bdev
 			  const struct nvmeta_check_case *tc, unsigned int index, unsigned int run,
 			  struct nvmeta_check_result *res)
 {
+	return nvmeta_check_run_probed(dev, bdev, ring, kp, NULL, tc, index, run, res);
+}
+
+/* Whether case @tc is judged against a probe: a read-only destination
+ * (its errno), or a metadata layout whose path the kprobes observe
+ * (pinning at all). */
+static bool needs_probes(const struct nvmeta_check_case *tc, const struct nvmeta_kpath *kp)
+{
+	if (tc->flags & (NVMETA_CHECK_REFORMAT | NVMETA_CHECK_FIXED_BUF))
+		return false;
+	return (tc->flags & NVMETA_CHECK_READONLY) || (kp && tc->kind == NVMETA_KIND_META);
+}
+
+int nvmeta_check_run_probed(const struct nvmeta_dev *dev, const struct nvmeta_bdev *bdev,
+			    struct io_uring *ring, struct nvmeta_kpath *kp,
+			    const struct nvmeta_check_probes *probes,
+			    const struct nvmeta_check_case *tc, unsigned int index,
+			    unsigned int run, struct nvmeta_check_result *res)
+{
 	struct check c = { .dev = dev, .bdev = bdev, .info = nvmeta_dev_info(dev), .ring = ring, .kp = kp,
-			   .tc = tc, .res = res, .run = run };
+			   .tc = tc, .res = res, .run = run, .probes = probes };
 	const char *why;
 	int ret;
 
@@ -1242,6 +1309,7 @@ static int check_run2(struct check *c, unsigned int index)
 	struct nvmeta_check_result *res = c->res;
 	struct io_uring *ring = c->ring;
 	size_t sentinel = sentinel_len();
+	struct nvmeta_check_probes *own = NULL;
 	int ret;
 
 	if (tc->flags & NVMETA_CHECK_REFORMAT)
@@ -1253,10 +1321,21 @@ static int check_run2(struct check *c, unsigned int index)
 		return nvmeta_check_fixed_buf(dev, res);
 	if (!pi_setup(c))
 		return 0;
+	/* Without the caller's probes, the ones a case needs run for it. */
+	if (!c->probes && needs_probes(tc, c->kp)) {
+		own = malloc(sizeof(*own));
+		if (!own)
+			return nvmeta_check_fail(-ENOMEM, "out of memory");
+		nvmeta_check_probe(dev, c->bdev, c->kp, own);
+		c->probes = own;
+	}
 	c->sentinel = mmap(NULL, sentinel, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (c->sentinel == MAP_FAILED)
-		return nvmeta_check_fail(-errno, "mmap: %m");
+	if (c->sentinel == MAP_FAILED) {
+		ret = nvmeta_check_fail(-errno, "mmap: %m");
+		free(own);
+		return ret;
+	}
 	ret = alloc_side(c, &c->src, false);
 	if (!ret)
 		ret = alloc_side(c, &c->dst, true);
@@ -1276,7 +1355,7 @@ static int check_run2(struct check *c, unsigned int index)
 	}
 	predict_side(c, &c->src);
 	predict_side(c, &c->dst);
-	res->expect_err = expected_err(c, &c->dst, true);
+	res->expect_err = nvmeta_check_expected_err(c, &c->dst, true);
 	exercise(c);
 	record_case(c);
 out:
@@ -1285,5 +1364,6 @@ out:
 	free(c->want[DATA_BYTES]);
 	free(c->want[META_BYTES]);
 	munmap(c->sentinel, sentinel);
+	free(own);
 	return 0;
 }

@@ -43,6 +43,10 @@ struct check_side {
 	struct nvmeta_status status;	/* of this side's I/O */
 	int observed;			/* path the kprobes saw, or -1 */
 	char evidence[112];
+	/* The path the case buffer must take: the prediction, or where the
+	 * probe of pinning says otherwise, the probe's (probe_path_why). */
+	enum nvmeta_path expect_path;
+	char probe_path_why[120];
 };
 
 struct check {
@@ -60,6 +64,10 @@ struct check {
 	bool has_meta;		/* a separate metadata buffer exists */
 	struct check_side src, dst;
 	void *sentinel;
+	/* What the running kernel does where kernels differ (probe.c). */
+	const struct nvmeta_check_probes *probes;
+	/* The probe behind the case's expected errno, for its detail. */
+	char probe_why[200];
 	/* NVMETA_CHECK_PI on a namespace with PI: */
 	bool pi;
 	struct nvmeta_pi_format pi_fmt;
@@ -153,6 +161,39 @@ bool nvmeta_check_pi_verdict(const struct nvmeta_dev_info *info, const struct ch
  * bytes with the PI of c->pi_tags generated over it.  Returns 0, -ENOMEM
  * or the error of nvmeta_pi_generate(). */
 int nvmeta_check_pi_images(struct check *c, size_t data_len, size_t meta_len) NVMETA_HIDDEN;
+
+/* probe.c: "EFAULT" for -EFAULT or EFAULT, "success" for 0. */
+const char *nvmeta_check_errno_word(int err, char *buf, size_t len) NVMETA_HIDDEN;
+
+/* probe.c: nvmeta_predict() from the queue's limits alone, without its
+ * kernel-version rule, which the probe of pinning replaces. */
+void nvmeta_check_predict_limits(const struct nvmeta_dev_info *in, enum nvmeta_kind kind,
+				 const void *addr, size_t len,
+				 struct nvmeta_prediction *pred) NVMETA_HIDDEN;
+
+/* probe.c: the errno a read into a read-only @kind destination must fail
+ * with on @road (else passthrough), at page+1 when @misaligned: the
+ * kernel's own answer to the probe; @table_err (the case table's) when
+ * the probe is unknown or saw such a read accepted (a defect: a refusal
+ * is still expected).  @why gets the detail's "probe: ..." words. */
+int nvmeta_check_probe_ro_expect(const struct nvmeta_check_probes *probes, bool road,
+				 enum nvmeta_kind kind, bool misaligned, int table_err,
+				 char *why, size_t len) NVMETA_HIDDEN;
+
+/* probe.c: the path a metadata buffer must take, from the probe of
+ * pinning: @limits_only (nvmeta_check_predict_limits()) where the kernel
+ * pins, bounce for what the limits let pin where it bounced the probe's
+ * buffer, and @predicted where the probe is unknown.  @why (may be NULL)
+ * gets the probe's words when the answer differs from @predicted. */
+enum nvmeta_path nvmeta_check_probe_path(const struct nvmeta_check_probes *probes,
+					 enum nvmeta_path predicted, enum nvmeta_path limits_only,
+					 char *why, size_t len) NVMETA_HIDDEN;
+
+/* check.c: the outcome a case's I/O on @s must have, and its judgement;
+ * hidden for unit tests. */
+int nvmeta_check_expected_err(struct check *c, struct check_side *s, bool is_read) NVMETA_HIDDEN;
+bool nvmeta_check_io_outcome(struct check *c, const char *what, struct check_side *s, int ret,
+			     int want) NVMETA_HIDDEN;
 
 /* check_reformat.c: the case that formats the namespace under an open
  * handle (NVMETA_CHECK_REFORMAT); the verdict goes into @res. */

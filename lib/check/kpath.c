@@ -53,7 +53,6 @@ struct nvmeta_kpath {
 	char event[NR_PROBES][NVMETA_KPATH_EVENT_MAX];
 	const char *symbol[NR_PROBES];
 	unsigned long long pidns;	/* 0: unknown, then nothing is removed */
-	bool old_kernel;	/* before 6.8: all metadata bounces */
 };
 
 #define EVENT_PREFIX "nvmeta_"
@@ -338,7 +337,7 @@ int nvmeta_kpath_open(const struct nvmeta_dev_info *info, struct nvmeta_kpath **
 	kp = calloc(1, sizeof(*kp));
 	if (!kp)
 		return nvmeta_check_fail(-ENOMEM, "out of memory");
-	kp->old_kernel = !NVMETA_KERNEL_AT_LEAST(&info->kernel, 6, 8);
+	(void)info;
 	kp->pidns = pid_namespace();
 	ret = find_tracefs(kp);
 	if (!ret)
