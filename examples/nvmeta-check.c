@@ -25,7 +25,9 @@ struct options {
 	bool weakness;
 	bool reformat;
 	bool road_rw;		/* --road rw: the attribute road */
-	struct nvmeta_bdev *bdev;
+	struct nvmeta_bdev *bdev;	/* the road's, with --road rw */
+	struct nvmeta_bdev *probe_bdev;	/* the block device the probes use, if any */
+	struct nvmeta_check_probes probes;
 };
 
 /*
@@ -148,6 +150,40 @@ static void print_json_case(const struct nvmeta_check_result *r, unsigned int ru
 	fflush(stdout);
 }
 
+/*
+ * The probes on one line of their own, before the cases, so that a
+ * reader that takes nvmeta-check's JSON a line at a time finds them:
+ *   "probes": {"NAME": {"value": "EFAULT", "code": -14, "known": true, "how": "..."}, ...},
+ */
+static void print_probes_json(const struct nvmeta_check_probes *p)
+{
+	unsigned int i;
+
+	printf("  \"probes\": {");
+	for (i = 0; i < p->count; i++) {
+		printf("%s", i ? ", " : "");
+		report_json_string(stdout, p->probe[i].name);
+		printf(": {\"value\": ");
+		report_json_string(stdout, p->probe[i].text);
+		printf(", \"code\": %d, \"known\": %s, \"how\": ", p->probe[i].value,
+		       p->probe[i].known ? "true" : "false");
+		report_json_string(stdout, p->probe[i].how);
+		putchar('}');
+	}
+	printf("},\n");
+}
+
+/* The probes in the table: one line before the cases. */
+static void print_probes_text(const struct nvmeta_check_probes *p)
+{
+	unsigned int i;
+
+	printf("probes:");
+	for (i = 0; i < p->count; i++)
+		printf("%s %s %s", i ? "," : "", p->probe[i].name, p->probe[i].text);
+	printf("\n");
+}
+
 static void print_header(const struct options *o, const struct nvmeta_dev_info *in, int n)
 {
 	if (o->json) {
@@ -156,19 +192,21 @@ static void print_header(const struct options *o, const struct nvmeta_dev_info *
 		printf(",\n  \"kernel\": ");
 		report_json_string(stdout, in->kernel.release);
 		printf(",\n  \"format\": {\"lba\": %u, \"ms\": %u, \"extended_lba\": %s, "
-		       "\"pi_type\": %u},\n  \"road\": \"%s\",\n  \"cases\": [", in->lba_size,
+		       "\"pi_type\": %u},\n  \"road\": \"%s\",\n", in->lba_size,
 		       in->ms, in->extended_lba ? "true" : "false", in->pi_type,
 		       o->road_rw ? "rw" : "passthrough");
-		printf("\n");
+		print_probes_json(&o->probes);
+		printf("  \"cases\": [\n");
 		fflush(stdout);
 		return;
 	}
-	printf("nvmeta-check %s: kernel %s, format %u+%u%s pi %u, road %s, %d cases x %u run%s\n\n",
+	printf("nvmeta-check %s: kernel %s, format %u+%u%s pi %u, road %s, %d cases x %u run%s\n",
 	       in->generic_path, in->kernel.release, in->lba_size, in->ms,
 	       in->extended_lba ? " extended" : "", in->pi_type,
 	       o->road_rw ? "rw (PI attribute)" : "passthrough", n, o->runs,
 	       o->runs == 1 ? "" : "s");
-	printf("%-26s %-4s %-5s %6s  %-11s %-7s %-7s %-13s %s\n", "Case", "Buf", "Dir", "Blocks",
+	print_probes_text(&o->probes);
+	printf("\n%-26s %-4s %-5s %6s  %-11s %-7s %-7s %-13s %s\n", "Case", "Buf", "Dir", "Blocks",
 	       "Layout", "Predict", "Kernel", "Result", "Detail");
 }
 
@@ -210,7 +248,7 @@ static int run_case(const struct options *o, struct nvmeta_dev *dev, struct io_u
 		fprintf(stderr, "\nnvmeta-check: %s\n", why);
 		return 2;
 	}
-	if (nvmeta_check_run_road(dev, o->bdev, ring, kp, tc, i, run, r)) {
+	if (nvmeta_check_run_probed(dev, o->bdev, ring, kp, &o->probes, tc, i, run, r)) {
 		snprintf(why, len, "%s", nvmeta_check_last_error());
 		if (!stop_signal)
 			fprintf(stderr, "\nnvmeta-check: %s\n", why);
@@ -420,6 +458,25 @@ static int open_road(struct options *o, const struct nvmeta_dev_info *in)
 	return 0;
 }
 
+/* The probes of the attribute road and of the block device's fields go
+ * through the block device whatever road the cases take: the road's own,
+ * or one opened for them alone (none if it cannot be opened; those
+ * probes then say why they are unknown). */
+static void open_probe_bdev(struct options *o, const struct nvmeta_dev_info *in)
+{
+	char path[64];
+
+	if (o->bdev) {
+		o->probe_bdev = o->bdev;
+		return;
+	}
+	if (!in->block_name[0])
+		return;
+	snprintf(path, sizeof(path), "/dev/%s", in->block_name);
+	if (nvmeta_bdev_open(path, &o->probe_bdev))
+		o->probe_bdev = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
@@ -451,10 +508,21 @@ int main(int argc, char **argv)
 	catch_signals();
 	if (!o.no_kprobes && nvmeta_kpath_open(nvmeta_dev_info(dev), &kp))
 		fprintf(stderr, "nvmeta-check: paths not observed: %s\n", nvmeta_check_last_error());
+	open_probe_bdev(&o, nvmeta_dev_info(dev));
+	/* Once, before the cases: what this kernel does where kernels
+	 * differ; every case is judged against it. */
+	if (nvmeta_check_probe(dev, o.probe_bdev, kp, &o.probes)) {
+		fprintf(stderr, "nvmeta-check: probes: %s\n", nvmeta_check_last_error());
+		ret = 2;
+		goto out;
+	}
 	ret = run_all(&o, dev, &ring, kp);
+out:
 	had_probes = kp;
 	nvmeta_kpath_close(kp);
 	io_uring_queue_exit(&ring);
+	if (o.probe_bdev != o.bdev)
+		nvmeta_bdev_close(o.probe_bdev);
 	nvmeta_bdev_close(o.bdev);
 	nvmeta_dev_close(dev);
 	if (stop_signal)

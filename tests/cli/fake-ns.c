@@ -257,13 +257,9 @@ int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
  * byte, so that the optional fields appear; details carry characters a
  * JSON string must escape.
  */
-int nvmeta_check_run_road(const struct nvmeta_dev *dev, const struct nvmeta_bdev *bdev,
-			  struct io_uring *ring, struct nvmeta_kpath *kp,
-			  const struct nvmeta_check_case *tc, unsigned int index, unsigned int run,
-			  struct nvmeta_check_result *res)
+static int fake_check(const struct nvmeta_check_case *tc, unsigned int index, unsigned int run,
+		      struct nvmeta_check_result *res)
 {
-	if (!fake_of(dev))
-		return REAL(nvmeta_check_run_road)(dev, bdev, ring, kp, tc, index, run, res);
 	if (++check_calls == env_uint("NVMETA_FAKE_CHECK_FAIL"))
 		return fail(-EIO, "fake-ns: case %s: \"the device went away\"", tc->name);
 	if (check_calls == env_uint("NVMETA_FAKE_CHECK_SIGNAL"))
@@ -285,4 +281,50 @@ int nvmeta_check_run_road(const struct nvmeta_dev *dev, const struct nvmeta_bdev
 		res->found = 0x5a;
 	}
 	return 0;
+}
+
+int nvmeta_check_run_road(const struct nvmeta_dev *dev, const struct nvmeta_bdev *bdev,
+			  struct io_uring *ring, struct nvmeta_kpath *kp,
+			  const struct nvmeta_check_case *tc, unsigned int index, unsigned int run,
+			  struct nvmeta_check_result *res)
+{
+	if (!fake_of(dev))
+		return REAL(nvmeta_check_run_road)(dev, bdev, ring, kp, tc, index, run, res);
+	return fake_check(tc, index, run, res);
+}
+
+/* Probes without I/O: every one answered, the first with words a JSON
+ * string must escape. */
+int nvmeta_check_probe(const struct nvmeta_dev *dev, const struct nvmeta_bdev *bdev,
+		       struct nvmeta_kpath *kp, struct nvmeta_check_probes *out)
+{
+	static char names[NVMETA_PROBE_COUNT][24];
+	int i;
+
+	if (!fake_of(dev))
+		return REAL(nvmeta_check_probe)(dev, bdev, kp, out);
+	memset(out, 0, sizeof(*out));
+	out->count = NVMETA_PROBE_COUNT;
+	for (i = 0; i < NVMETA_PROBE_COUNT; i++) {
+		snprintf(names[i], sizeof(names[i]), "fake_probe_%d", i);
+		out->probe[i].name = names[i];
+		out->probe[i].known = true;
+		out->probe[i].value = -EFAULT;
+		snprintf(out->probe[i].text, sizeof(out->probe[i].text), "EFAULT");
+		snprintf(out->probe[i].how, sizeof(out->probe[i].how), "fake: \"read-only\"\tprobe %d", i);
+	}
+	return 0;
+}
+
+/* nvmeta-check judges its cases against the probes it ran first. */
+int nvmeta_check_run_probed(const struct nvmeta_dev *dev, const struct nvmeta_bdev *bdev,
+			    struct io_uring *ring, struct nvmeta_kpath *kp,
+			    const struct nvmeta_check_probes *probes,
+			    const struct nvmeta_check_case *tc, unsigned int index,
+			    unsigned int run, struct nvmeta_check_result *res)
+{
+	if (!fake_of(dev))
+		return REAL(nvmeta_check_run_probed)(dev, bdev, ring, kp, probes, tc, index, run,
+						     res);
+	return fake_check(tc, index, run, res);
 }

@@ -174,7 +174,9 @@ json 0 '.completion.result == "success" and (has("data") | not)' \
 # a run stopped by SIGTERM during its second case (it finishes the case,
 # then dies of the signal: 143).
 json 1 '(.cases | length) == 4 and .summary.pass == 3 and .summary.fail == 1 and
-	(.cases[2] | .where == "metadata" and .verdict == "FAIL") and (has("stopped") | not)' \
+	(.cases[2] | .where == "metadata" and .verdict == "FAIL") and (has("stopped") | not) and
+	(.probes | length) > 0 and .probes.fake_probe_0.value == "EFAULT" and
+	(.probes.fake_probe_0.how | test("\"read-only\""))' \
 	env "$PRE" "$CHECK" --json -q -K -f meta-misaligned+1 /fake/ng0n1
 json 2 '(.cases | length) == 2 and (.stopped | test("the device went away"))' \
 	env "$PRE" NVMETA_FAKE_CHECK_FAIL=3 "$CHECK" --json -q -K -f meta-misaligned+1 /fake/ng0n1
