@@ -182,8 +182,8 @@ int nvmeta_check_probe_ro_expect(const struct nvmeta_check_probes *probes, bool 
 
 /* probe.c: the path a metadata buffer must take, from the probe of
  * pinning: @limits_only (nvmeta_check_predict_limits()) where the kernel
- * pins, bounce for what the limits let pin where it bounced the probe's
- * buffer, and @predicted where the probe is unknown.  @why (may be NULL)
+ * pins; where it bounced the probe's buffer, @predicted with a pin made
+ * a bounce; @predicted where the probe is unknown.  @why (may be NULL)
  * gets the probe's words when the answer differs from @predicted. */
 enum nvmeta_path nvmeta_check_probe_path(const struct nvmeta_check_probes *probes,
 					 enum nvmeta_path predicted, enum nvmeta_path limits_only,

@@ -433,10 +433,14 @@ enum nvmeta_path nvmeta_check_probe_path(const struct nvmeta_check_probes *probe
 			snprintf(why, len, "probe: the kernel pins metadata the limits let pin");
 		return limits_only;
 	}
-	if (limits_only == NVMETA_PATH_PIN) {
+	/* A kernel that pins no metadata copies every buffer through a
+	 * kernel allocation of its own (the nvme driver's kmalloc before
+	 * 6.8), and the limits of the pinning code do not apply: what the
+	 * library predicts stands, but a pin is a bounce. */
+	if (predicted == NVMETA_PATH_PIN) {
 		if (why)
 			snprintf(why, len, "probe: the kernel bounced a metadata buffer the limits let pin: it pins no metadata");
 		return NVMETA_PATH_BOUNCE;
 	}
-	return limits_only;
+	return predicted;
 }

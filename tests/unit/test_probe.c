@@ -238,6 +238,11 @@ Test(probe, bouncing_kernel_expects_bounce_where_the_limits_pin)
 	/* A buffer the kernel refuses stays refused. */
 	cr_assert_eq(nvmeta_check_probe_path(&probes, NVMETA_PATH_FAIL, NVMETA_PATH_FAIL, why,
 					     sizeof(why)), NVMETA_PATH_FAIL);
+	/* The pinning code's own limits (E2BIG) do not bind a kernel
+	 * without it: its bounce stands. */
+	cr_assert_eq(nvmeta_check_probe_path(&probes, NVMETA_PATH_BOUNCE, NVMETA_PATH_FAIL, why,
+					     sizeof(why)), NVMETA_PATH_BOUNCE);
+	cr_assert_str_empty(why);
 }
 
 /* The limits alone: the model without its version rule. */
