@@ -3,9 +3,9 @@
 # The test command: install what is missing, build, run the unit tests
 # plainly and under ASan+UBSan, build as packagers do (Release with GCC and
 # clang, Debian's flags), then the lab's VM matrix (real kernels in QEMU
-# with emulated NVMe namespaces that carry metadata) and its matrix of
-# controllers removed mid-run.  Every build here treats a warning as an
-# error (NVMETA_WERROR).
+# with emulated NVMe namespaces that carry metadata), its matrix of
+# controllers removed mid-run and a short soak under faults.  Every build
+# here treats a warning as an error (NVMETA_WERROR).
 #
 #   tests/run-tests.sh [--full] [--no-lab]
 #     --full    every kernel series the archive serves x controller x preset
@@ -107,6 +107,25 @@ install_check() {
 	done
 }
 
+# The short soak (tests/vm/soak.sh, about a minute of nvmeta-soak a boot
+# with one fault of each kind), with two CPU-bound processes beside the
+# guests; the long one is tests/vm/lab soak --duration.
+soak_short() {
+	local hogs="" ret
+	yes >/dev/null &
+	hogs="$hogs $!"
+	yes >/dev/null &
+	hogs="$hogs $!"
+	NVMETA_LAB_SUBSYS=1 NVMETA_LAB_INJECT_SECTOR=24576 "$ROOT/tests/vm/lab" matrix --matrix "$ROOT/tests/vm/matrix-soak.tsv" \
+		--timeout 900 --file "$ROOT/build" --file "$ROOT/tests/vm" -- \
+		sh "$ROOT/tests/vm/soak.sh" "$ROOT/build" 30
+	ret=$?
+	# shellcheck disable=SC2086
+	kill $hogs
+	wait $hogs 2>/dev/null
+	return $ret
+}
+
 stage "dependencies" "$ROOT/tests/install-deps.sh" || exit 1
 stage "build" build "$ROOT/build"
 stage "unit tests" unit "$ROOT/build"
@@ -125,6 +144,7 @@ if [ "$LAB" = 1 ]; then
 	stage "lab matrix matrix-unplug.tsv" "$ROOT/tests/vm/lab" matrix \
 		--matrix "$ROOT/tests/vm/matrix-unplug.tsv" --file "$ROOT/build" -- \
 		"$ROOT/build/tests/guest_unplug" --verbose
+	stage "lab matrix matrix-soak.tsv" soak_short
 fi
 echo
 echo "nvmeta: $passed passed, $failed failed"

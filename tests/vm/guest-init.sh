@@ -139,8 +139,9 @@ load_modules
 wait_for_dev
 find_namespaces
 # lab-monitor WORDS: ask the host to give WORDS to QEMU's monitor (the
-# host passes only "device_del ID").  Straight to the console, as the
-# command's own output reaches it late: busybox sed buffers it.
+# host passes only "device_del ID", and "device_add ID" of a device it
+# made).  Straight to the console, as the command's own output reaches
+# it late: busybox sed buffers it.
 printf '#!/bin/sh\necho "%s:MONITOR $*" >/dev/console\n' "$M" >/bin/lab-monitor
 chmod 0755 /bin/lab-monitor
 cd "$LAB_CWD" 2>/dev/null || cd /

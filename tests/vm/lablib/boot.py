@@ -22,6 +22,23 @@ from .common import (BOOT_WATCH, CACHE, EXIT_NVME_RESET, INIT_TEMPLATE, LAB, NVM
 from .setup import qemu10_env
 
 INITRD_FORMAT = 1  # bump when the initramfs layout changes
+
+
+def inject_sector():
+    """NVMETA_LAB_INJECT_SECTOR=N: QEMU fails the first write touching
+    512-byte sector N of nsid 1 with EIO (blkdebug); the guest gets it as
+    $NVMETA_LAB_INJECT_SECTOR.  "" when unset."""
+    v = os.environ.get("NVMETA_LAB_INJECT_SECTOR", "")
+    if v and not re.fullmatch(r"[0-9]+", v):
+        die("NVMETA_LAB_INJECT_SECTOR takes a sector number: '%s'" % v)
+    return v
+
+
+def subsys():
+    """NVMETA_LAB_SUBSYS=1: the controller in an NVMe subsystem, its
+    namespace the subsystem's, so that a removed controller can be added
+    back (lab soak sets it)."""
+    return os.environ.get("NVMETA_LAB_SUBSYS", "0") == "1"
 # Kernel log lines that fail a boot.  Kept as text: the kernel's log is
 # only text (guest-init.sh greps dmesg with the same pattern).
 KPATTERN = r"WARNING|BUG|Oops|KASAN|general protection|Call Trace"
@@ -185,6 +202,10 @@ def initrd_run(tmp, token, q, k, p, nometa, cmd):
     # /init finds the two by nsid and sets NVMETA_DEV, NVMETA_NOMETA_DEV.
     if nometa:
         env.append("export NVMETA_LAB_NAMESPACES=2")
+    if subsys():
+        env.append("export NVMETA_LAB_SUBSYS=1")
+    if inject_sector():
+        env.append("export NVMETA_LAB_INJECT_SECTOR=%s" % inject_sector())
     write_text(tmp + "/run/lab/env", "".join(e + "\n" for e in env))
     write_text(tmp + "/run/lab/cmd", shquote(cmd))
     cpio(tmp + "/run", tmp + "/run.cpio", ["lab", "lab/cmd", "lab/env"])
@@ -230,6 +251,9 @@ class Boot:
 
     def __init__(self, argv, env, logf, tmp, token, timeout, on_line=None):
         self.m = "@@LAB:%s:" % token
+        # The lab's own -device arguments by id: what device_add ID adds back.
+        self.devices = {m.group(1): d for d in argv for m in [re.search(r"(?:^|,)id=([^,]+)", d)]
+                        if m and d.startswith("nvme,")}
         self.tmp, self.timeout, self.on_line = tmp, timeout, on_line
         self.hung = self.timed_out = self.init = False
         self.pending, self.monitor_log = b"", b""
@@ -285,12 +309,18 @@ class Boot:
 
     def monitor(self, request):
         """Hand a guest's request to QEMU's human monitor, for tests that
-        take the controller away mid-run.  A guest test asks with
-        "lab-monitor device_del ID" (guest-init.sh); only device_del of a
-        device id is passed on."""
-        if not re.fullmatch(r"device_del [A-Za-z0-9_-]+", request):
-            log('monitor: refused the guest\'s request "%s" (only device_del ID)' % request)
+        take the controller away mid-run and bring it back.  A guest test
+        asks with "lab-monitor device_del ID" or "lab-monitor device_add
+        ID" (guest-init.sh); device_del of a device id is passed on, and
+        device_add of an id the lab itself gave a -device at boot, with
+        that device's own properties (the guest names no property)."""
+        m = re.fullmatch(r"(device_del|device_add) ([A-Za-z0-9_-]+)", request)
+        if not m or (m.group(1) == "device_add" and m.group(2) not in self.devices):
+            log('monitor: refused the guest\'s request "%s" (only device_del ID, and device_add '
+                'of a device the lab made: %s)' % (request, " ".join(sorted(self.devices))))
             return
+        if m.group(1) == "device_add":
+            request = "device_add " + self.devices[m.group(2)]
         log("monitor: %s (the guest asked)" % request)
         os.write(self.mon_in, (request + "\n").encode())
 
@@ -342,8 +372,22 @@ def run_boot(k, p, q, timeout, logf, append, files, cmd, nometa=False, out=None,
         for img, dev in [("nvm", preset_device(p))] + ([("nvm2", preset_device_nometa(p))] if nometa else []):
             with open("%s/%s.img" % (tmp, img), "wb") as f:
                 f.truncate(64 << 20)
-            drives += ["-drive", "file=%s/%s.img,if=none,id=%s,format=raw" % (tmp, img, img)]
-            if img == "nvm":
+            src = "%s/%s.img" % (tmp, img)
+            if img == "nvm" and inject_sector():
+                # QEMU's own I/O error: the first write that touches
+                # this 512-byte sector fails with EIO (blkdebug), which
+                # the controller returns as an NVMe error status.
+                write_text(tmp + "/blkdebug.conf", "[inject-error]\nevent = \"write_aio\"\n"
+                           "errno = \"5\"\nsector = \"%s\"\nonce = \"on\"\n" % inject_sector())
+                src = "blkdebug:%s/blkdebug.conf:%s" % (tmp, src)
+            drives += ["-drive", "file=%s,if=none,id=%s,format=raw" % (src, img)]
+            if img == "nvm" and subsys():
+                # The namespace belongs to the subsystem, not to the
+                # controller: it outlives device_del nvme0 and comes back
+                # with device_add nvme0 (QEMU takes no namespace hot-add).
+                drives += ["-device", "nvme-subsys,id=nvmesubsys0,nqn=nvmeta-lab",
+                           "-device", "nvme,serial=deadbeef,id=nvme0,subsys=nvmesubsys0"]
+            elif img == "nvm":
                 drives += ["-device", "nvme,serial=deadbeef,id=nvme0"]
             drives += ["-device", dev]
         logf = logf or "%s/logs/run-%s-%s-%s-%s-%d.log" % (
@@ -351,6 +395,7 @@ def run_boot(k, p, q, timeout, logf, append, files, cmd, nometa=False, out=None,
         label = "%s (%s) qemu-%s preset %s" % (k["K_SUITE"], k["K_VERSION"], q, p["name"])
         label += " + %d+0 (nsid 2)" % p["lba"] if nometa else ""
         label += " [%s]" % append if append else ""
+        label += " (nvme-subsys)" if subsys() else ""
         log("boot %s ..." % label)
         log("serial log: " + logf)
         t0 = now()
