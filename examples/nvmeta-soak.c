@@ -117,6 +117,7 @@ struct res {
 static struct {
 	/* options */
 	uint64_t time_s, count, region_mb, reset_every, format_every, seed, explain_s;
+	int64_t inject_sector;		/* -1, or the 512-byte sector the device fails */
 	unsigned int writers, readers, qd;
 	bool json, quiet, verify_only, no_verify, resume;
 	const char *journal;
@@ -139,14 +140,15 @@ static struct {
 	char gone_why[512];
 	/* counters */
 	_Atomic uint64_t writes, acked, wfail, reads, rfail, pi_err, content_err, estale,
-		refreshes, stale_refused, resets, formats, explained, unexplained, blocks_acked;
+		refreshes, stale_refused, resets, formats, explained, unexplained, blocks_acked,
+		injected;
 	struct worker w[MAX_THREADS * 2];
 	unsigned int nworkers;
 	struct res r0, r1;
 	unsigned int regbufs;
 } S = {
 	.time_s = 60, .region_mb = 8, .writers = 2, .readers = 1, .qd = 8, .explain_s = 10,
-	.seed = 1, .jfd = -1, .jlock = PTHREAD_MUTEX_INITIALIZER, .pl = PTHREAD_MUTEX_INITIALIZER,
+	.seed = 1, .jfd = -1, .inject_sector = -1, .jlock = PTHREAD_MUTEX_INITIALIZER, .pl = PTHREAD_MUTEX_INITIALIZER,
 	.pc = PTHREAD_COND_INITIALIZER,
 };
 
@@ -536,10 +538,19 @@ static int reap(struct wctx *c, unsigned int min)
 				atomic_fetch_add(&S.pi_err, 1);
 			if (gone_errno(ret) || (ret != -EILSEQ && !dev_present(c->sd)))
 				set_gone(c->sd->path, ret);
-			note_error(ret, &comp[i].status, w, ret != -EILSEQ && explained());
-			if (explained() || ret == -EILSEQ) {
+			/* The device was told to fail I/O on this sector
+			 * (QEMU's blkdebug, --injected-sector). */
+			if (S.inject_sector >= 0 && ret == -EIO &&
+			    (uint64_t)S.inject_sector * 512 >= io->slba * c->g.lba_size &&
+			    (uint64_t)S.inject_sector * 512 < (io->slba + io->nlb) * c->g.lba_size) {
+				atomic_fetch_add(&S.injected, 1);
+				atomic_fetch_add(&S.explained, 1);
+				note_error(ret, &comp[i].status, w, true);
+			} else if (explained() || ret == -EILSEQ) {
+				note_error(ret, &comp[i].status, w, ret != -EILSEQ && explained());
 				atomic_fetch_add(ret == -EILSEQ ? &S.unexplained : &S.explained, 1);
 			} else {
+				note_error(ret, &comp[i].status, w, false);
 				atomic_fetch_add(&S.unexplained, 1);
 				snprintf(c->w->why, sizeof(c->w->why), "LBA %" PRIu64 "+%u %s: %s",
 					 io->slba, io->nlb, w ? "write" : "read", nvmeta_last_error());
@@ -928,8 +939,13 @@ static int reformat(int devi, char *why, size_t len)
 	fault_now();
 	ret = nvme_format_nvm(&a);
 	if (ret) {
-		snprintf(why, len, "Format NVM to LBA format %d: %s", target,
-			 ret < 0 ? strerror(errno) : "NVMe status");
+		snprintf(why, len, "Format NVM to LBA format %d: %s%s", target,
+			 ret < 0 ? strerror(errno) : "NVMe status ",
+			 ret < 0 ? "" : nvmeta_status_name(&(struct nvmeta_status){
+				 .status = (uint16_t)(ret & 0x7ff), .sct = (uint8_t)((ret >> 8) & 7),
+				 .sc = (uint8_t)ret }));
+		if (ret > 0)
+			snprintf(why + strlen(why), len - strlen(why), " (0x%03x)", ret & 0x7ff);
 		ret = -EIO;
 		goto out;
 	}
@@ -1137,7 +1153,7 @@ static int verify_dev(int devi, struct nvmeta_dev *dev, const struct vdev *vd, s
 	const struct geo *jg = &vd->g;
 	struct geo g;
 	uint64_t *exp = NULL, *fnd = NULL, b, nb;
-	uint8_t *data = NULL, *meta = NULL, *ed = NULL, *em = NULL;
+	uint8_t *data = NULL, *meta = NULL, *ed = NULL, *em = NULL, *unread = NULL;
 	struct io_uring ring;
 	size_t i;
 	int ret = geo_of(in, (uint64_t)jg->region * jg->lba_size, &g);
@@ -1152,11 +1168,12 @@ static int verify_dev(int devi, struct nvmeta_dev *dev, const struct vdev *vd, s
 	nb = g.region;
 	exp = calloc(nb, sizeof(*exp));
 	fnd = calloc(nb, sizeof(*fnd));
+	unread = calloc(nb, 1);
 	data = malloc(nb * g.lba_size);
 	meta = malloc(nb * g.ms);
 	ed = malloc(g.lba_size);
 	em = malloc(g.ms);
-	if (!exp || !fnd || !data || !meta || !ed || !em || nvmeta_ring_init(&ring, 8)) {
+	if (!exp || !fnd || !unread || !data || !meta || !ed || !em || nvmeta_ring_init(&ring, 8)) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -1189,6 +1206,7 @@ static int verify_dev(int devi, struct nvmeta_dev *dev, const struct vdev *vd, s
 			vbad(v, &v->read_err, "%s: read LBA %" PRIu64 "+%u: %s", in->generic_path, b,
 			     g.chunk, nvmeta_last_error());
 			memset(data + b * g.lba_size, 0, (size_t)g.chunk * g.lba_size);
+			memset(unread + b, 1, g.chunk);	/* counted as read errors, not lost */
 			if (gone_errno(ret))
 				goto out;
 		}
@@ -1201,6 +1219,8 @@ static int verify_dev(int devi, struct nvmeta_dev *dev, const struct vdev *vd, s
 		struct wrec *x = whole ? wfind(w, n, h.gen) : NULL;
 		uint64_t e = exp[b];
 
+		if (unread[b])
+			continue;
 		v->blocks++;
 		fnd[b] = whole ? h.gen : 0;
 		if (e)
@@ -1292,6 +1312,7 @@ static int verify_dev(int devi, struct nvmeta_dev *dev, const struct vdev *vd, s
 out:
 	free(exp);
 	free(fnd);
+	free(unread);
 	free(data);
 	free(meta);
 	free(ed);
@@ -1533,6 +1554,7 @@ static void summary(bool ran, const struct vres *v, bool verified, int rc, const
 		report_u64(&r, "pi_errors", atomic_load(&S.pi_err));
 		report_u64(&r, "content_errors", atomic_load(&S.content_err));
 		report_u64(&r, "errors_explained_by_faults", atomic_load(&S.explained));
+		report_u64(&r, "errors_injected_by_the_device", atomic_load(&S.injected));
 		report_u64(&r, "errors_unexplained", atomic_load(&S.unexplained));
 		report_u64(&r, "resets_injected", atomic_load(&S.resets));
 		report_u64(&r, "formats_injected", atomic_load(&S.formats));
@@ -1733,7 +1755,8 @@ static int self_test(void)
 static const char usage[] =
 	"usage: nvmeta-soak --journal FILE [--time SECS | --count N] [--writers N] [--readers N]\n"
 	"                   [--qd N] [--region-mb N] [--reset-every SECS] [--format-every SECS]\n"
-	"                   [--explain-window SECS] [--seed N] [--resume] [--no-verify]\n"
+	"                   [--explain-window SECS] [--injected-sector N] [--seed N]\n"
+	"                   [--resume] [--no-verify]\n"
 	"                   [--json] [--quiet] /dev/ngXnY...\n"
 	"       nvmeta-soak --journal FILE --verify [--json] /dev/ngXnY...\n"
 	"       nvmeta-soak --journal FILE --self-test [--count N] /dev/ngXnY\n"
@@ -1793,6 +1816,7 @@ int main(int argc, char **argv)
 		{ "reset-every", required_argument, NULL, 'E' },
 		{ "format-every", required_argument, NULL, 'F' },
 		{ "explain-window", required_argument, NULL, 'X' },
+		{ "injected-sector", required_argument, NULL, 'I' },
 		{ "seed", required_argument, NULL, 's' }, { "resume", no_argument, NULL, 'c' },
 		{ "verify", no_argument, NULL, 'v' }, { "no-verify", no_argument, NULL, 'N' },
 		{ "self-test", no_argument, NULL, 'T' }, { "json", no_argument, NULL, 'J' },
@@ -1819,6 +1843,8 @@ int main(int argc, char **argv)
 		case 'F': opt_num("--format-every", optarg, 1, 86400, &S.format_every); break;
 		case 'X': opt_num("--explain-window", optarg, 0, 3600, &S.explain_s); break;
 		case 's': opt_num("--seed", optarg, 1, UINT64_MAX, &S.seed); break;
+		case 'I': opt_num("--injected-sector", optarg, 0, INT64_MAX / 512, &x);
+			S.inject_sector = (int64_t)x; break;
 		case 'c': S.resume = true; break;
 		case 'v': S.verify_only = true; break;
 		case 'N': S.no_verify = true; break;
