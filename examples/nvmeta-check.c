@@ -19,6 +19,7 @@ struct options {
 	const char *filter;
 	unsigned int runs;
 	bool json;
+	bool ktap;		/* --format ktap */
 	bool list;
 	bool quiet;
 	bool no_kprobes;
@@ -184,8 +185,133 @@ static void print_probes_text(const struct nvmeta_check_probes *p)
 	printf("\n");
 }
 
+/*
+ * KTAP (--format ktap), for kernel CI: kselftest's conventions.  A
+ * version line, the kernel, controller and format as diagnostics, the
+ * plan, then one test point a case, flushed as it is judged:
+ *   PASS            ok N case
+ *   SKIP            ok N case # SKIP <detail>
+ *   KERNEL-DEFECT   ok N case # XFAIL kernel defect: <detail>
+ *   FAIL, DEVICE-ERROR  diagnostics, then not ok N case
+ * A kernel defect is the kernel's, not nvmeta's nor the device's: an
+ * expected failure in kselftest's sense (ksft_test_result_xfail()), kept
+ * apart from passes and skips so that the totals match the table's.
+ * Which defects the lab already knows (tests/vm/known-defects.tsv) is
+ * the lab's to say; the detail names the defect.
+ */
+
+/* @s on one KTAP line, in ASCII: control characters and bytes past
+ * ASCII (a device's strings need not be UTF-8) as \xNN. */
+static void ktap_text(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c < 0x20 || c >= 0x7f)
+			printf("\\x%02x", c);
+		else
+			putchar(c);
+	}
+}
+
+static void print_ktap_header(const struct options *o, const struct nvmeta_dev_info *in)
+{
+	printf("KTAP version 1\n# nvmeta-check: kernel ");
+	ktap_text(in->kernel.release);
+	printf(", device ");
+	ktap_text(in->generic_path);
+	printf(" (%s, ", in->ctrl_name[0] ? in->ctrl_name : "-");
+	ktap_text(in->model);
+	printf(", firmware ");
+	ktap_text(in->firmware);
+	printf("), format %u+%u%s pi %u, road %s\n# nvmeta %s, %u run%s\n# ", in->lba_size,
+	       in->ms, in->extended_lba ? " extended" : "", in->pi_type,
+	       o->road_rw ? "rw" : "passthrough", nvmeta_version(), o->runs,
+	       o->runs == 1 ? "" : "s");
+	print_probes_text(&o->probes);
+	printf("1..%u\n", cases_total);
+	fflush(stdout);
+}
+
+/* Test point @num: case @r of run @run (named "case run N" beyond one run). */
+static void print_ktap_case(const struct options *o, const struct nvmeta_check_result *r,
+			    unsigned int run, unsigned int num)
+{
+	bool bad = r->verdict == NVMETA_VERDICT_FAIL || r->verdict == NVMETA_VERDICT_DEVICE_ERROR;
+
+	if (bad) {
+		printf("# %s: %s ", r->tc->name, nvmeta_verdict_name(r->verdict));
+		ktap_text(r->detail);
+		printf("\n# %s: predicted %s (", r->tc->name, nvmeta_path_name(r->pred.path));
+		ktap_text(r->pred.reason);
+		printf("), kernel took %s, errno %d expected %d\n", observed_name(r), -r->err,
+		       -r->expect_err);
+		if (r->where)
+			printf("# %s: %s LBA %llu byte %zu: expected 0x%02x, found 0x%02x\n",
+			       r->tc->name, r->where, (unsigned long long)r->bad_lba,
+			       r->bad_offset, r->expected, r->found);
+	}
+	printf("%s %u %s", bad ? "not ok" : "ok", num, r->tc->name);
+	if (o->runs > 1)
+		printf(" run %u", run);
+	if (r->verdict == NVMETA_VERDICT_SKIP) {
+		printf(" # SKIP ");
+		ktap_text(r->detail);
+	} else if (r->verdict == NVMETA_VERDICT_KERNEL_DEFECT) {
+		/* The library's details of a kernel defect or weakness
+		 * mostly say so already. */
+		printf(" # XFAIL %s", strncmp(r->detail, "kernel ", 7) ? "kernel defect: " : "");
+		ktap_text(r->detail);
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+/*
+ * kselftest's totals line, "Bail out!" when the run ended before its plan
+ * (@stopped), and kselftest's exit status (KSFT_* of kselftest.h):
+ * 1 (KSFT_FAIL) a case failed or the run stopped; 4 (KSFT_SKIP) nothing
+ * was tested, every case skipped; 0 (KSFT_PASS) otherwise, kernel
+ * defects (XFAIL) included.
+ */
+static int print_ktap_footer(const unsigned int *counts, const char *stopped)
+{
+	unsigned int fail = counts[NVMETA_VERDICT_FAIL] + counts[NVMETA_VERDICT_DEVICE_ERROR];
+
+	if (stopped) {
+		printf("Bail out! ");
+		ktap_text(stopped);
+		printf("\n");
+	}
+	printf("# Totals: pass:%u fail:%u xfail:%u xpass:0 skip:%u error:0\n",
+	       counts[NVMETA_VERDICT_PASS], fail, counts[NVMETA_VERDICT_KERNEL_DEFECT],
+	       counts[NVMETA_VERDICT_SKIP]);
+	if (stopped || fail)
+		return 1;
+	if (!counts[NVMETA_VERDICT_PASS] && !counts[NVMETA_VERDICT_KERNEL_DEFECT])
+		return 4;
+	return 0;
+}
+
+/* No case could start: the device, the ring or the road could not be
+ * had, nothing to test here, as kselftest's ksft_exit_skip() says it (4);
+ * or the probes failed (@fail): the run stopped before its plan (1). */
+static int print_ktap_unable(const char *path, const char *why, bool fail)
+{
+	printf("KTAP version 1\n# nvmeta-check: device ");
+	ktap_text(path);
+	printf("\n%s", fail ? "Bail out! " : "1..0 # SKIP ");
+	ktap_text(why);
+	printf("\n");
+	return fail ? 1 : 4;
+}
+
 static void print_header(const struct options *o, const struct nvmeta_dev_info *in, int n)
 {
+	if (o->ktap) {
+		print_ktap_header(o, in);
+		return;
+	}
 	if (o->json) {
 		printf("{\n  \"device\": ");
 		report_json_string(stdout, in->generic_path);
@@ -295,7 +421,9 @@ static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_ur
 			if (!o->quiet)
 				fprintf(stderr, "%s\n", nvmeta_verdict_name(r.verdict));
 			counts[r.verdict]++;
-			if (o->json)
+			if (o->ktap)
+				print_ktap_case(o, &r, run, done);
+			else if (o->json)
 				print_json_case(&r, run, first);
 			else
 				print_row(&r);
@@ -306,6 +434,8 @@ static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_ur
 	if (stop_signal)
 		snprintf(why, sizeof(why), "interrupted by %s after %u of %u cases",
 			 signal_name(stop_signal), cases_done, cases_total);
+	if (o->ktap)
+		return print_ktap_footer(counts, why[0] ? why : NULL);
 	print_footer(o, counts, why[0] ? why : NULL, !ret && cases_done == cases_total);
 	if (ret || stop_signal)
 		return 2;
@@ -367,6 +497,8 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: nvmeta-check [options] DEVICE\n"
 		     "  -j, --json          print JSON\n"
+		     "      --format FMT    table (default), json (as --json), or ktap: KTAP for\n"
+		     "                      kernel CI, kernel defects as XFAIL\n"
 		     "  -f, --filter TEXT   only cases whose name contains TEXT; \"pi\": the\n"
 		     "                      protection-information cases (skipped on a namespace\n"
 		     "                      without PI), not every name with \"pi\" in it\n"
@@ -386,9 +518,12 @@ static void usage(FILE *out)
 		     "                      namespace's block device (Linux 6.14); refused before\n"
 		     "                      any I/O where the kernel does not honour it\n"
 		     "exit status: 0 all passed or skipped, 1 a case failed, 2 could not run;\n"
+		     "with --format ktap kselftest's: 0 passed, 1 failed, 4 nothing tested;\n"
 		     "SIGINT, SIGTERM, SIGHUP, SIGPIPE: the case in flight finishes, the probes\n"
 		     "are removed, and the tool dies of that signal\n");
 }
+
+enum { OPT_FORMAT = 0x100 };	/* long options without a letter */
 
 static int parse(int argc, char **argv, struct options *o)
 {
@@ -400,6 +535,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "kernel-weakness", no_argument, NULL, 'W' },
 		{ "reformat", no_argument, NULL, 'F' },
 		{ "road", required_argument, NULL, 'R' },
+		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t runs;
@@ -427,6 +563,16 @@ static int parse(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->road_rw = !strcmp(optarg, "rw");
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "table") && strcmp(optarg, "json") &&
+			    strcmp(optarg, "ktap")) {
+				fprintf(stderr, "nvmeta-check: --format '%s': table, json or ktap\n",
+					optarg);
+				return -1;
+			}
+			o->json = !strcmp(optarg, "json");
+			o->ktap = !strcmp(optarg, "ktap");
 			break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
@@ -499,11 +645,12 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (nvmeta_dev_open(o.path, &dev) || nvmeta_ring_init(&ring, 8)) {
 		fprintf(stderr, "nvmeta-check: %s\n", nvmeta_last_error());
-		return 2;
+		return o.ktap ? print_ktap_unable(o.path, nvmeta_last_error(), false) : 2;
 	}
 	if (o.road_rw && open_road(&o, nvmeta_dev_info(dev))) {
 		nvmeta_dev_close(dev);
-		return 2;
+		return o.ktap ? print_ktap_unable(o.path, "--road rw: not here (see standard error)",
+						  false) : 2;
 	}
 	catch_signals();
 	if (!o.no_kprobes && nvmeta_kpath_open(nvmeta_dev_info(dev), &kp))
@@ -513,7 +660,7 @@ int main(int argc, char **argv)
 	 * differ; every case is judged against it. */
 	if (nvmeta_check_probe(dev, o.probe_bdev, kp, &o.probes)) {
 		fprintf(stderr, "nvmeta-check: probes: %s\n", nvmeta_check_last_error());
-		ret = 2;
+		ret = o.ktap ? print_ktap_unable(o.path, nvmeta_check_last_error(), true) : 2;
 		goto out;
 	}
 	ret = run_all(&o, dev, &ring, kp);
