@@ -18,6 +18,9 @@
  *   NVMETA_FAKE_IO=pi           ... with a PI mismatch (-EILSEQ)
  *   NVMETA_FAKE_CHECK_FAIL=N    the checker cannot run its Nth case
  *   NVMETA_FAKE_CHECK_SIGNAL=N  SIGTERM arrives during the Nth case
+ *   NVMETA_FAKE_CHECK_VERDICTS=V1,V2,...  the cases' verdicts in turn, by
+ *                              name, any case (PASS, SKIP, FAIL, KERNEL-DEFECT,
+ *                              DEVICE-ERROR), instead of every third failing
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "nvmeta.h"
 #include "nvmeta-check.h"
 
@@ -252,6 +256,32 @@ int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 	return 0;
 }
 
+/* The verdict NVMETA_FAKE_CHECK_VERDICTS gives the current case, if any. */
+static void fake_verdict(struct nvmeta_check_result *res)
+{
+	const char *list = getenv("NVMETA_FAKE_CHECK_VERDICTS"), *p;
+	unsigned int n = 1, k;
+	size_t len;
+	int v;
+
+	if (!list || !*list)
+		return;
+	for (p = list; *p; p++)
+		n += *p == ',';
+	for (p = list, k = (check_calls - 1) % n; k; k--)
+		p = strchr(p, ',') + 1;
+	len = strcspn(p, ",");
+	for (v = NVMETA_VERDICT_PASS; v <= NVMETA_VERDICT_DEVICE_ERROR; v++) {
+		if (strlen(nvmeta_verdict_name(v)) == len &&
+		    !strncasecmp(p, nvmeta_verdict_name(v), len)) {
+			res->verdict = v;
+			return;
+		}
+	}
+	fprintf(stderr, "fake-ns: NVMETA_FAKE_CHECK_VERDICTS: no verdict '%.*s'\n", (int)len, p);
+	abort();
+}
+
 /*
  * A verdict for case @tc without I/O: every third one fails with a bad
  * byte, so that the optional fields appear; details carry characters a
@@ -273,6 +303,7 @@ static int fake_check(const struct nvmeta_check_case *tc, unsigned int index, un
 	snprintf(res->pred.reason, sizeof(res->pred.reason), "fake: \"aligned\"\\pinned");
 	res->observed = -1;
 	res->verdict = check_calls % 3 ? NVMETA_VERDICT_PASS : NVMETA_VERDICT_FAIL;
+	fake_verdict(res);
 	snprintf(res->detail, sizeof(res->detail), "fake run %u:\ttab \"quote\" \\ \xff", run);
 	if (res->verdict == NVMETA_VERDICT_FAIL) {
 		res->where = "metadata";
