@@ -468,10 +468,12 @@ static bool dev_present(const struct sdev *sd)
 static struct {
 	pthread_mutex_t lock;
 	unsigned int n;
-	struct { int ret; uint16_t status; bool write, explained; uint64_t count; char what[160]; } e[8];
+	struct { int ret; uint16_t status; bool write; int explained; uint64_t count; char what[160]; } e[8];
 } E = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static void note_error(int ret, const struct nvmeta_status *st, bool write, bool expl)
+/* @expl: 0 no fault explains it, 1 a reset or format did, 2 the device was
+ * told to fail there. */
+static void note_error(int ret, const struct nvmeta_status *st, bool write, int expl)
 {
 	unsigned int i;
 
@@ -545,12 +547,12 @@ static int reap(struct wctx *c, unsigned int min)
 			    (uint64_t)S.inject_sector * 512 < (io->slba + io->nlb) * c->g.lba_size) {
 				atomic_fetch_add(&S.injected, 1);
 				atomic_fetch_add(&S.explained, 1);
-				note_error(ret, &comp[i].status, w, true);
+				note_error(ret, &comp[i].status, w, 2);
 			} else if (explained() || ret == -EILSEQ) {
 				note_error(ret, &comp[i].status, w, ret != -EILSEQ && explained());
 				atomic_fetch_add(ret == -EILSEQ ? &S.unexplained : &S.explained, 1);
 			} else {
-				note_error(ret, &comp[i].status, w, false);
+				note_error(ret, &comp[i].status, w, 0);
 				atomic_fetch_add(&S.unexplained, 1);
 				snprintf(c->w->why, sizeof(c->w->why), "LBA %" PRIu64 "+%u %s: %s",
 					 io->slba, io->nlb, w ? "write" : "read", nvmeta_last_error());
@@ -1567,7 +1569,8 @@ static void summary(bool ran, const struct vres *v, bool verified, int rc, const
 			char k[200];
 
 			snprintf(k, sizeof(k), "%s %s (%s)", E.e[i].write ? "write" : "read",
-				 E.e[i].what, E.e[i].explained ? "during a fault" : "no fault");
+				 E.e[i].what, E.e[i].explained == 2 ? "injected by the device" :
+				 E.e[i].explained ? "during a fault" : "no fault");
 			report_u64(&r, k, E.e[i].count);
 		}
 		report_section_end(&r);
@@ -1638,15 +1641,21 @@ static int pick_write(const char *path, int64_t *ii, int64_t *ia, struct jrec *o
 
 	if (fd < 0)
 		return -errno;
-	/* The last single-block write acknowledged: nothing wrote over it
-	 * if it is the last ACK covering its LBA, which the caller checks
-	 * by verifying. */
+	int64_t pi = -1, pa = -1;
+	struct jrec prev = { 0 };
+
+	/* The last write acknowledged whose ACK is not the journal's last
+	 * record: dropping the last record leaves no gap, and is what a crash
+	 * before the ACK looks like (the write is then unacknowledged). */
 	while (read(fd, &r, sizeof(r)) == (ssize_t)sizeof(r)) {
 		if (r.type == J_INTENT) {
 			cand = i;
 			intent = r;
 		}
 		if (r.type == J_ACK && cand >= 0 && r.gen == intent.gen) {
+			pi = *ii;
+			pa = *ia;
+			prev = *out;
 			*ii = cand;
 			*ia = i;
 			*out = intent;
@@ -1654,6 +1663,11 @@ static int pick_write(const char *path, int64_t *ii, int64_t *ia, struct jrec *o
 		i++;
 	}
 	close(fd);
+	if (*ia == i - 1) {
+		*ii = pi;
+		*ia = pa;
+		*out = prev;
+	}
 	return *ia >= 0 ? 0 : -ENOENT;
 }
 
