@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Install what nvmeta needs on Debian 12 (root): build tools, the libraries
 # it links, Criterion, gnuplot (bench/plot.sh), clang (libFuzzer for
-# tests/fuzz), groff (tests/man checks the man pages), and what the VM
-# lab runs on.  Idempotent and quiet when everything is there already.
+# tests/fuzz), groff (tests/man checks the man pages), debhelper, dpkg-dev
+# and lintian (the Debian packages of debian/), perl (prove reads
+# nvmeta-check's KTAP), and what the VM lab runs on.  Idempotent and quiet
+# when everything is there already.
 set -euo pipefail
 
 PKGS=(
@@ -11,6 +13,7 @@ PKGS=(
 	liburing-dev libnvme-dev libjson-c-dev libssl-dev libisal-dev
 	libcriterion-dev gnuplot-nox clang
 	groff-base jq
+	debhelper dpkg-dev lintian perl
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod
 )
 

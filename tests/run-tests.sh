@@ -95,6 +95,41 @@ packager_builds() {
 	return $ret
 }
 
+# The Debian packages (debian/, docs/packaging.md): dpkg-buildpackage on
+# a copy of the tree (nocheck: the unit tests ran above), the symbols
+# files against the version scripts, lintian where it is installed
+# (an error fails), and the autopkgtest's consumers built against the
+# .debs unpacked into a throwaway root (dpkg -x: nothing is installed on
+# this machine).
+debian_packages() {
+	local work ret=0 deb
+	work=$(mktemp -d /tmp/nvmeta-deb.XXXXXX) || return 1
+	mkdir -p "$work/src/nvmeta" "$work/root"
+	(cd "$ROOT" && git ls-files -z -co --exclude-standard |
+		tar --null --ignore-failed-read -T - -cf -) | tar -xf - -C "$work/src/nvmeta" &&
+		"$work/src/nvmeta/debian/gen-symbols" --check || ret=1
+	if [ "$ret" = 0 ] && ! (cd "$work/src/nvmeta" && DEB_BUILD_OPTIONS="nocheck parallel=$(nproc)" \
+		dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1; then
+		cat "$work/build.log"
+		ret=1
+	fi
+	if [ "$ret" = 0 ]; then
+		ls "$work/src"/*.deb | sed 's|.*/|debs: |'
+		if command -v lintian >/dev/null; then
+			lintian --fail-on error "$work/src"/*.changes || ret=1
+		else
+			echo "debs: lintian is not installed; not run"
+		fi
+		for deb in "$work/src"/*.deb; do
+			case $deb in *-dbgsym_*) ;; *) dpkg -x "$deb" "$work/root" || ret=1 ;; esac
+		done
+		NVMETA_TEST_ROOT=$work/root AUTOPKGTEST_TMP=$work \
+			sh "$work/src/nvmeta/debian/tests/consumers" || ret=1
+	fi
+	rm -rf "$work"
+	return $ret
+}
+
 # Installed under two prefixes, neither in the loader's search path: the
 # installed tools must find libnvmeta by their RPATH, relative to where
 # they lie, wherever the tree lands.
@@ -134,6 +169,7 @@ stage "unit tests under ASan+UBSan" unit "$ROOT/build-asan"
 stage "fuzzing" fuzz
 stage "packager builds" packager_builds
 stage "install, pkg-config and find_package" install_check
+stage "Debian packages, lintian, consumers" debian_packages
 if [ "$LAB" = 1 ]; then
 	stage "lab setup" "$ROOT/tests/vm/lab" setup
 	stage "lab matrix $(basename "$MATRIX")" "$ROOT/tests/vm/lab" matrix --matrix "$MATRIX" \
