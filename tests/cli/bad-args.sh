@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# No device needed: nvmeta-io, nvmeta-check and nvmeta-blockstore refuse numbers they cannot
-# represent and files they cannot use, with exit status 2 and a message
-# naming the option and the bad text, before they open the device (the
-# device path given here does not exist).
+# No device needed: nvmeta-io, nvmeta-check, nvmeta-blockstore and
+# nvmeta-soak refuse numbers they cannot represent and files they cannot
+# use, with exit status 2 and a message naming the option and the bad
+# text, before they open the device (the device path given here does not
+# exist).
 # Usage: bad-args.sh EXAMPLES_DIR
 X=${1:?usage: bad-args.sh EXAMPLES_DIR}
 IO=$X/nvmeta-io
@@ -128,6 +129,20 @@ expect 2 "bad number '4097'" "$BS" --count 4097 $DEV
 expect 2 "usage: nvmeta-blockstore" "$BS" --bogus $DEV
 timeout 10 "$BS" --help </dev/null | grep -q "^usage: nvmeta-blockstore" ||
 	fail "nvmeta-blockstore --help: no usage on stdout, or not within 10 s"
+
+# The soak: numbers within their fields, a journal and a device needed,
+# and nothing written (no journal made) when the device does not open.
+SK=$X/nvmeta-soak
+expect 2 "--time '0'" "$SK" --journal "$W/j" --time 0 $DEV
+expect 2 "--qd '65'" "$SK" --journal "$W/j" --qd 65 $DEV
+expect 2 "--writers '5x'" "$SK" --journal "$W/j" --writers 5x $DEV
+expect 2 "--region-mb '-1'" "$SK" --journal "$W/j" --region-mb -1 $DEV
+expect 2 "usage: nvmeta-soak" "$SK" $DEV
+expect 2 "usage: nvmeta-soak" "$SK" --journal "$W/j" --self-test $DEV $DEV
+expect 2 "$DEV" "$SK" --journal "$W/j" $DEV
+[ -e "$W/j" ] && fail "nvmeta-soak made its journal before the device opened"
+timeout 10 "$SK" --help </dev/null | grep -q "^usage: nvmeta-soak" ||
+	fail "nvmeta-soak --help: no usage on stdout, or not within 10 s"
 
 echo "bad-args: $failed failed"
 [ "$failed" -eq 0 ]
