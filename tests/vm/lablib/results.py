@@ -170,7 +170,7 @@ def match_defect(defects, case, ver, q, p):
     text = "%s %s" % (case["verdict"], case.get("detail", ""))
     s = series_of(ver)
     for d in defects:
-        if (series_in(s, d["series"]) and not series_in(s, d["fixed"]) and re.search(d["ctrl"], q)
+        if d["case"] != "kernel-log" and (series_in(s, d["series"]) and not series_in(s, d["fixed"]) and re.search(d["ctrl"], q)
                 and re.search(d["preset"], p) and re.search(d["case"], case.get("case", ""))
                 and re.search(d["evidence"], text)):
             return d
@@ -196,6 +196,27 @@ def analyse(out_path, err_path, ver, q, p, status, rc):
     o = parse_output(read_lines(out_path))
     # The guest died (or hung) while the command ran.
     died = status in (124, 126) and rc == "-"
+    # A kernel-log row (case "kernel-log": a kernel oops in no nvmeta-check
+    # case) matches a kernel line of the boot, or of its serial console
+    # when the guest died or hung; it explains the whole boot.
+    klog = [x[len("guest-kernel: "):] for x in read_lines(err_path) if x.startswith("guest-kernel: ")]
+    if died:
+        klog += [x for x in read_lines(re.sub(r"\.out$", ".serial", out_path))
+                 if re.match(r"^\[ *[0-9]+\.[0-9]+\] ", x) and x not in klog]
+    s = series_of(ver)
+    oops = next((d for d in defects if d["case"] == "kernel-log" and series_in(s, d["series"])
+                 and not series_in(s, d["fixed"]) and re.search(d["ctrl"], q)
+                 and re.search(d["preset"], p) and any(re.search(d["evidence"], x) for x in klog)),
+                None)
+    if oops:
+        line = next(x for x in klog if re.search(oops["evidence"], x))
+        ev = [("known", oops["id"], "known defect %s (kernel %s, qemu %s, %s): kernel log: %s" % (
+            oops["id"], ver, q, p, line.strip()))]
+        ev += [("klog", oops["id"], x) for x in klog]
+        ok = not died or oops["kills"] == "yes"
+        for c in o["cases"]:
+            c["_defect"] = match_defect(defects, c, ver, q, p)
+        return {"output": o, "evidence": ev, "ok": ok, "died": died}
     other = sum(1 for s in o["steps"] if s["status"] not in (None, 0) and s["step"] not in CHECK_STEPS)
     known, last, matched, evidence = 0, None, [], []
     for c in o["cases"]:
