@@ -118,6 +118,7 @@ static struct {
 	/* options */
 	uint64_t time_s, count, region_mb, reset_every, format_every, seed, explain_s;
 	int64_t inject_sector;		/* -1, or the 512-byte sector the device fails */
+	int vdev;			/* verify() of this device only, or -1: all */
 	unsigned int writers, readers, qd;
 	bool json, quiet, verify_only, no_verify, resume;
 	const char *journal;
@@ -148,7 +149,7 @@ static struct {
 	unsigned int regbufs;
 } S = {
 	.time_s = 60, .region_mb = 8, .writers = 2, .readers = 1, .qd = 8, .explain_s = 10,
-	.seed = 1, .jfd = -1, .inject_sector = -1, .jlock = PTHREAD_MUTEX_INITIALIZER, .pl = PTHREAD_MUTEX_INITIALIZER,
+	.seed = 1, .jfd = -1, .inject_sector = -1, .vdev = -1, .jlock = PTHREAD_MUTEX_INITIALIZER, .pl = PTHREAD_MUTEX_INITIALIZER,
 	.pc = PTHREAD_COND_INITIALIZER,
 };
 
@@ -369,7 +370,7 @@ struct wctx {
 	bool ring_up, fixed_ok;
 	uint8_t *data_area;
 	struct slot s[MAX_QD];
-	unsigned int inflight;
+	unsigned int inflight, fails;
 	struct nvmeta_pi_error perr[4];
 	char layout_note[160];
 };
@@ -535,6 +536,7 @@ static int reap(struct wctx *c, unsigned int min)
 			n++;
 		}
 		if (ret) {
+			c->fails++;
 			atomic_fetch_add(w ? &S.wfail : &S.rfail, 1);
 			if (ret == -EILSEQ)
 				atomic_fetch_add(&S.pi_err, 1);
@@ -858,6 +860,10 @@ static void *worker_main(void *arg)
 				snprintf(w->why, sizeof(w->why), "reap: %s", strerror(-ret));
 				break;
 			}
+			if (c->fails) {	/* a reset: no busy loop of failing commands */
+				c->fails = 0;
+				usleep(5000);
+			}
 		} else if (!n) {
 			usleep(1000);
 		}
@@ -902,6 +908,8 @@ static void resume_all(void)
 	pthread_mutex_unlock(&S.pl);
 }
 
+static int epoch_verify(int devi, char *why, size_t len);
+
 static int jgeo(struct sdev *sd, uint8_t type, int devi)
 {
 	struct jrec r = { .type = type, .dev = (uint8_t)devi, .nlb = sd->epoch,
@@ -934,6 +942,11 @@ static int reformat(int devi, char *why, size_t len)
 		resume_all();
 		return snprintf(why, len, "the workers did not pause within 120 s"), -ETIMEDOUT;
 	}
+	/* The format erases what this epoch wrote: verify it first, with
+	 * nothing in flight. */
+	ret = epoch_verify(devi, why, len);
+	if (ret)
+		goto out;
 	struct nvme_format_nvm_args a = {
 		.args_size = sizeof(a), .fd = fd, .nsid = in->nsid, .lbaf = (uint8_t)target,
 		.pi = in->pi_type, .pil = in->pi_first, .timeout = 120000, .result = &result,
@@ -1342,6 +1355,8 @@ static int verify(const char *path, struct vres *v)
 		return ret;
 	}
 	for (i = 0; i < S.ndev && !ret; i++) {
+		if (S.vdev >= 0 && i != S.vdev)
+			continue;
 		if (!vd[i].seen) {
 			vbad(v, &v->journal_bad, "journal %s has no start record for device %d", path, i);
 			continue;
@@ -1350,6 +1365,42 @@ static int verify(const char *path, struct vres *v)
 	}
 	free(w);
 	return ret;
+}
+
+/* What the verifications before each format found, summed. */
+static struct vres EV;
+static unsigned int ev_epochs;
+
+static int epoch_verify(int devi, char *why, size_t len)
+{
+	struct vres v;
+	int ret;
+
+	S.vdev = devi;
+	ret = verify(S.journal, &v);
+	S.vdev = -1;
+	ev_epochs++;
+	EV.acked_writes += v.acked_writes;
+	EV.failed_writes += v.failed_writes + v.open_intents;
+	EV.blocks += v.blocks;
+	EV.blocks_written += v.blocks_written;
+	EV.blocks_ok += v.blocks_ok;
+	EV.pending_present += v.pending_present;
+	EV.digests_ok += v.digests_ok;
+	EV.lost += v.lost;
+	EV.corrupted += v.corrupted;
+	EV.unexpected += v.unexpected;
+	EV.digest_bad += v.digest_bad;
+	EV.journal_bad += v.journal_bad;
+	EV.read_err += v.read_err;
+	if (ret < 0 || vfail(&v)) {
+		snprintf(why, len, "verify before the format: %" PRIu64 " lost, %" PRIu64 " corrupted, %"
+			 PRIu64 " unexpected, %" PRIu64 " digest, %" PRIu64 " journal, %" PRIu64
+			 " read errors", v.lost, v.corrupted, v.unexpected, v.digest_bad, v.journal_bad,
+			 v.read_err);
+		return ret < 0 ? ret : -EIO;
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- run */
@@ -1577,6 +1628,23 @@ static void summary(bool ran, const struct vres *v, bool verified, int rc, const
 		report_section_end(&r);
 		res_out(&r, "resources_start", &S.r0);
 		res_out(&r, "resources_end", &S.r1);
+	}
+	if (ev_epochs) {	/* each epoch a format erased, verified before it */
+		report_section(&r, "verify_before_formats");
+		report_u64(&r, "epochs", ev_epochs);
+		report_u64(&r, "acknowledged_writes", EV.acked_writes);
+		report_u64(&r, "unacknowledged_writes", EV.failed_writes);
+		report_u64(&r, "blocks_read", EV.blocks);
+		report_u64(&r, "blocks_verified", EV.blocks_ok);
+		report_u64(&r, "unacknowledged_present", EV.pending_present);
+		report_u64(&r, "writes_whole_digests_ok", EV.digests_ok);
+		report_u64(&r, "lost", EV.lost);
+		report_u64(&r, "corrupted", EV.corrupted);
+		report_u64(&r, "unexpected", EV.unexpected);
+		report_u64(&r, "digest_mismatches", EV.digest_bad);
+		report_u64(&r, "journal_errors", EV.journal_bad);
+		report_u64(&r, "read_errors", EV.read_err);
+		report_section_end(&r);
 	}
 	if (verified) {
 		report_section(&r, "verify");
@@ -1940,6 +2008,11 @@ int main(int argc, char **argv)
 			rc = 1;
 		verified = true;
 	}
+	if (vfail(&EV) && !why[0])
+		snprintf(why, sizeof(why), "verify before a format: %" PRIu64 " lost, %" PRIu64
+			 " corrupted, %" PRIu64 " unexpected, %" PRIu64 " digest, %" PRIu64 " journal, %"
+			 PRIu64 " read errors", EV.lost, EV.corrupted, EV.unexpected, EV.digest_bad,
+			 EV.journal_bad, EV.read_err);
 	if (vfail(&v) && !why[0])
 		snprintf(why, sizeof(why), "verify: %" PRIu64 " lost, %" PRIu64 " corrupted, %" PRIu64
 			 " unexpected, %" PRIu64 " digest, %" PRIu64 " journal, %" PRIu64 " read errors",
