@@ -38,7 +38,10 @@
  * error message, the table of its own commands in flight on each ring
  * (lib/tags.c: made by nvmeta_ring_init()/nvmeta_ring_setup(), found by
  * the ring's descriptor, freed by nvmeta_ring_exit()) and, with
- * NVMETA_DEBUG, the table of busy rings.
+ * NVMETA_DEBUG, the table of busy rings; besides, two caches are filled
+ * once a process and never change after: the short names of NVMe
+ * statuses (nvmeta_status_name()) and the CRC64 implementation chosen
+ * for this CPU (nvmeta_crc64_impl()).
  */
 #ifndef NVMETA_H
 #define NVMETA_H
