@@ -1382,6 +1382,7 @@ static int epoch_verify(int devi, char *why, size_t len)
 	ev_epochs++;
 	EV.acked_writes += v.acked_writes;
 	EV.failed_writes += v.failed_writes + v.open_intents;
+	EV.pending_absent += v.pending_absent;
 	EV.blocks += v.blocks;
 	EV.blocks_written += v.blocks_written;
 	EV.blocks_ok += v.blocks_ok;
@@ -1573,6 +1574,33 @@ static bool res_grew(char *why, size_t len)
 	return false;
 }
 
+static void vres_out(struct report *r, const char *name, const struct vres *v,
+		     unsigned int epochs)
+{
+	report_section(r, name);
+	if (epochs)
+		report_u64(r, "epochs", epochs);
+	else
+		report_u64(r, "journal_records", v->records);
+	if (!epochs)
+		report_bool(r, "journal_torn_tail_ignored", v->torn_tail);
+	report_u64(r, "acknowledged_writes", v->acked_writes);
+	report_u64(r, "unacknowledged_writes", v->failed_writes + v->open_intents);
+	report_u64(r, "blocks_read", v->blocks);
+	report_u64(r, "blocks_acknowledged", v->blocks_written);
+	report_u64(r, "blocks_verified", v->blocks_ok);
+	report_u64(r, "unacknowledged_present", v->pending_present);
+	report_u64(r, "unacknowledged_absent", v->pending_absent);
+	report_u64(r, "writes_whole_digests_ok", v->digests_ok);
+	report_u64(r, "lost", v->lost);
+	report_u64(r, "corrupted", v->corrupted);
+	report_u64(r, "unexpected", v->unexpected);
+	report_u64(r, "digest_mismatches", v->digest_bad);
+	report_u64(r, "journal_errors", v->journal_bad);
+	report_u64(r, "read_errors", v->read_err);
+	report_section_end(r);
+}
+
 static void summary(bool ran, const struct vres *v, bool verified, int rc, const char *verdict)
 {
 	struct report r;
@@ -1629,43 +1657,10 @@ static void summary(bool ran, const struct vres *v, bool verified, int rc, const
 		res_out(&r, "resources_start", &S.r0);
 		res_out(&r, "resources_end", &S.r1);
 	}
-	if (ev_epochs) {	/* each epoch a format erased, verified before it */
-		report_section(&r, "verify_before_formats");
-		report_u64(&r, "epochs", ev_epochs);
-		report_u64(&r, "acknowledged_writes", EV.acked_writes);
-		report_u64(&r, "unacknowledged_writes", EV.failed_writes);
-		report_u64(&r, "blocks_read", EV.blocks);
-		report_u64(&r, "blocks_verified", EV.blocks_ok);
-		report_u64(&r, "unacknowledged_present", EV.pending_present);
-		report_u64(&r, "writes_whole_digests_ok", EV.digests_ok);
-		report_u64(&r, "lost", EV.lost);
-		report_u64(&r, "corrupted", EV.corrupted);
-		report_u64(&r, "unexpected", EV.unexpected);
-		report_u64(&r, "digest_mismatches", EV.digest_bad);
-		report_u64(&r, "journal_errors", EV.journal_bad);
-		report_u64(&r, "read_errors", EV.read_err);
-		report_section_end(&r);
-	}
-	if (verified) {
-		report_section(&r, "verify");
-		report_u64(&r, "journal_records", v->records);
-		report_bool(&r, "journal_torn_tail_ignored", v->torn_tail);
-		report_u64(&r, "acknowledged_writes", v->acked_writes);
-		report_u64(&r, "unacknowledged_writes", v->failed_writes + v->open_intents);
-		report_u64(&r, "blocks_read", v->blocks);
-		report_u64(&r, "blocks_acknowledged", v->blocks_written);
-		report_u64(&r, "blocks_verified", v->blocks_ok);
-		report_u64(&r, "unacknowledged_present", v->pending_present);
-		report_u64(&r, "unacknowledged_absent", v->pending_absent);
-		report_u64(&r, "writes_whole_digests_ok", v->digests_ok);
-		report_u64(&r, "lost", v->lost);
-		report_u64(&r, "corrupted", v->corrupted);
-		report_u64(&r, "unexpected", v->unexpected);
-		report_u64(&r, "digest_mismatches", v->digest_bad);
-		report_u64(&r, "journal_errors", v->journal_bad);
-		report_u64(&r, "read_errors", v->read_err);
-		report_section_end(&r);
-	}
+	if (ev_epochs)	/* each epoch a format erased, verified before it */
+		vres_out(&r, "verify_before_formats", &EV, ev_epochs);
+	if (verified)
+		vres_out(&r, "verify", v, 0);
 	report_end(&r);
 	fflush(stdout);
 }
