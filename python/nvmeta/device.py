@@ -273,11 +273,13 @@ class Device:
             return data, meta_buf
         return data, Buffer(info, nlb * info.ms, layout, offset=offset)
 
-    def read(self, slba, nlb=1, *, layout="pinned", offset=0, meta_buf=None, prinfo=0,
+    def read(self, slba, nlb=1, *, layout="page", offset=0, meta_buf=None, prinfo=0,
              verify=False, reftag=None, apptag=0, appmask=0xffff, storage_tag=0, checks=0,
              fua=False):
         """Read @nlb blocks from @slba with the metadata in a buffer laid
-        out as @layout (or in @meta_buf, a Buffer).  prinfo: PRCHK_* bits
+        out as @layout (default "page": page-aligned, nothing promised;
+        "pinned" is refused where nothing can be pinned, as on kernels
+        before 6.8), or in @meta_buf, a Buffer.  prinfo: PRCHK_* bits
         for the device; verify=True checks the PI on the host too (a bad
         block raises PIMismatch listing them).  reftag defaults to the
         one the LBA gives (nvmeta_pi_ref_tag()).  Returns (data, meta) as
@@ -290,7 +292,7 @@ class Device:
         self._sync(io, nlb, verify, slba)
         return bytes(data), (bytes(meta)[:nlb * self._info.ms] if meta is not None else None)
 
-    def write(self, slba, data, meta=None, *, layout="pinned", offset=0, meta_buf=None,
+    def write(self, slba, data, meta=None, *, layout="page", offset=0, meta_buf=None,
               prinfo=0, generate=False, reftag=None, apptag=0, appmask=0xffff,
               storage_tag=0, fua=False):
         """Write @data (whole blocks) at @slba with @meta (nlb x ms bytes,

@@ -5,13 +5,14 @@
 # (without the test suite, IDLE, Tk, lib2to3, ensurepip and the static
 # library's config dir) in OUT/lib/python3.X, and in its dist-packages
 # pytest with what it imports, cffi's backend and this module, installed
-# with pip from PYTHON_DIR, built against the library of BUILD_DIR.
+# with pip from PYTHON_DIR, built against the library of BUILD_DIR,
+# whose two shared libraries go to OUT/nvmeta-lib.
 # Python finds OUT/lib from its own path: no PYTHONHOME.  The lab copies
 # OUT into the guest with --file (and, for every ELF file there, its
 # shared libraries):
 #   sh python/tests/stage-guest.sh build-py build-py/pyguest
-#   tests/vm/lab run ... --file build-py --file python -- \
-#     sh python/tests/guest-pytest.sh build-py/pyguest build-py
+#   tests/vm/lab run ... --file build-py/pyguest -- \
+#     sh build-py/pyguest/tests/guest-pytest.sh
 set -eu
 B=$(realpath "${1:?usage: stage-guest.sh BUILD_DIR OUT [PYTHON_DIR]}")
 OUT=${2:?usage: stage-guest.sh BUILD_DIR OUT [PYTHON_DIR]}
@@ -45,4 +46,12 @@ done
 NVMETA_INCLUDE_DIR=$SRC/../include NVMETA_LIBRARY_PATH=$B/lib:$B/lib/check \
 	"$PY" -m pip install -q --root-user-action=ignore --no-index --no-build-isolation --no-deps --target "$site" "$SRC"
 "$PY" -m compileall -q "$site" >/dev/null
+# BUILD_DIR's two libraries, for NVMETA_LIBRARY_PATH in the guest.
+mkdir -p "$OUT/nvmeta-lib"
+cp -L "$B/lib/libnvmeta.so" "$B/lib/check/libnvmeta-check.so" "$OUT/nvmeta-lib/"
+# The tests and their runner, and BUILD_DIR's nvmeta-check, whose verdicts
+# the module's must equal (test_device.py).
+mkdir -p "$OUT/tests"
+cp "$SRC"/tests/*.py "$SRC/tests/guest-pytest.sh" "$OUT/tests/"
+[ ! -x "$B/examples/nvmeta-check" ] || cp "$B/examples/nvmeta-check" "$OUT/bin/"
 du -sh "$OUT"

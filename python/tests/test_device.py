@@ -6,9 +6,11 @@ nvmeta-ring starts at the namespace's end - 2048 blocks, 14336 at least),
 and the checker's cases from LBA 0 up.  The lab's NVMETA_EXPECT_*
 variables say what format the namespace must have."""
 import errno
+import json
 import os
 import random
 import struct
+import subprocess
 
 import pytest
 
@@ -36,6 +38,12 @@ def fmt(dev):
 def expect(name):
     v = os.environ.get("NVMETA_EXPECT_" + name)
     return int(v) if v is not None else None
+
+
+def pins(dev):
+    """Whether the running kernel can pin metadata at all (6.8 on)."""
+    k = dev.info.kernel
+    return (k.major, k.minor) >= (6, 8)
 
 
 def pattern(nbytes, seed):
@@ -72,6 +80,12 @@ def test_pi_write_read_byte_for_byte(dev, fmt, layout):
     data = pattern(nlb * i.lba_size, slba)
     meta_in = pattern(nlb * i.ms, slba + 1)
     chk = nvmeta.PRCHK_GUARD | nvmeta.PRCHK_APP | (nvmeta.PRCHK_REF if i.pi_type != 3 else 0)
+    if layout == "pinned" and not pins(dev):
+        # The library refuses to promise what the kernel cannot do.
+        with pytest.raises(nvmeta.NvmetaError) as ei:
+            dev.write(slba, data, meta_in, layout=layout, generate=True, prinfo=chk)
+        assert ei.value.errno == errno.EOPNOTSUPP and "before 6.8" in ei.value.message
+        return
     sent = dev.write(slba, data, meta_in, layout=layout, generate=True, prinfo=chk,
                      apptag=0x4242)
     # What the host generated is what the library's PI says for these
@@ -93,7 +107,7 @@ def test_pi_write_read_byte_for_byte(dev, fmt, layout):
     assert got == data
     assert meta == sent
     # And once more into another layout: the same bytes.
-    got2, meta2 = dev.read(slba, nlb, layout="pinned")
+    got2, meta2 = dev.read(slba, nlb, layout="misaligned" if layout != "misaligned" else "page")
     assert (got2, meta2) == (data, sent)
 
 
@@ -142,9 +156,9 @@ def test_predict_matches_the_kernel(dev):
     i = dev.info
     if not i.ms or i.extended_lba:
         pytest.skip("no separate metadata")
-    b = nvmeta.Buffer(i, i.ms, "pinned")
+    b = nvmeta.Buffer(i, i.ms, "page")
     p = nvmeta.predict(i, "meta", b)
-    assert p.path == ("pin" if (i.kernel.major, i.kernel.minor) >= (6, 8) else "bounce")
+    assert p.path == ("pin" if pins(dev) else "bounce"), p.reason
     assert p.reason
     m = nvmeta.Buffer(i, i.ms, "misaligned")
     assert nvmeta.predict(i, "meta", m).path == "bounce"
@@ -158,8 +172,11 @@ def test_bad_request_names_the_limit(dev):
 
 
 def test_checker_results_are_objects(dev):
+    # Not the untouched-memory cases: on 6.12 the device writes the
+    # shared zero page there (a known defect), and every later read of
+    # never-touched memory in this guest, Python's too, is wrong after.
     cases = [c for c in nvmeta.check.cases()
-             if c.size != "max" and not (c.flags & nvmeta.check.DESTRUCTIVE)
+             if c.size != "max" and not (c.flags & (nvmeta.check.DESTRUCTIVE | {"untouched"}))
              and (c.layout in ("pinned", "misaligned") or "pi" in c.flags)]
     assert cases
     results = nvmeta.check.run(dev, [c.name for c in cases])
@@ -169,12 +186,35 @@ def test_checker_results_are_objects(dev):
     assert set(counts) <= {"pass", "skip", "KERNEL-DEFECT"}, [
         (r.case, r.verdict, r.detail) for r in results if r.verdict not in ("pass", "skip")]
     for r in results:
-        assert isinstance(r, nvmeta.check.CheckResult)
-        assert r.prediction.path in ("pin", "bounce", "fail") and r.nlb >= 1
-        assert isinstance(r.detail, str)
-    # On a namespace with PI the PI cases run and pass; without, they skip.
+        assert isinstance(r, nvmeta.check.CheckResult) and r.detail
+        if r.verdict != "skip":
+            assert r.prediction.path in ("pin", "bounce", "fail") and r.nlb >= 1
+            assert r.slba + r.nlb <= dev.info.nsze
+    # With PI in a separate buffer the PI cases run (those the kernel can
+    # lay out) and pass; without, every one skips, saying why.
     picases = [r for r, c in zip(results, cases) if "pi" in c.flags]
-    want = "pass" if dev.info.pi_type else "skip"
-    assert picases and all(r.verdict == want for r in picases), [
-        (r.case, r.verdict, r.detail) for r in picases]
+    if dev.info.pi_type and not dev.info.extended_lba and dev.info.ms:
+        assert any(r.verdict == "pass" for r in picases)
+        assert all(r.verdict == "pass" for r in picases if r.layout != "pinned" or pins(dev))
+    else:
+        assert all(r.verdict == "skip" for r in picases)
     print("checker:", counts)
+
+
+@pytest.mark.skipif(not os.environ.get("NVMETA_CHECK_TOOL"), reason="no NVMETA_CHECK_TOOL")
+def test_checker_verdicts_equal_the_tools(dev):
+    """The PI cases (nvmeta-check --filter pi) through the module and
+    through the C tool, on the same device: the same cases, each with the
+    same verdict and the same block range."""
+    out = subprocess.run([os.environ["NVMETA_CHECK_TOOL"], "-q", "-K", "--json", "--filter", "pi",
+                          DEV], capture_output=True, text=True)
+    assert out.returncode in (0, 1), out.stderr
+    tool = {c["case"]: c for c in json.loads(out.stdout)["cases"]}
+    names = [c.name for c in nvmeta.check.cases() if "pi" in c.flags and
+             not (c.flags & nvmeta.check.DESTRUCTIVE)]
+    assert sorted(names) == sorted(tool)
+    results = nvmeta.check.run(dev, names)
+    got = {r.case: (r.verdict, r.slba, r.nlb, r.layout) for r in results}
+    want = {n: (c["verdict"], c["slba"], c["nlb"], c["layout"]) for n, c in tool.items()}
+    assert got == want
+    print("checker --filter pi:", nvmeta.check.counts(results))
