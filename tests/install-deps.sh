@@ -15,6 +15,7 @@ PKGS=(
 	groff-base jq
 	debhelper dpkg-dev lintian perl
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod
+	python3-cffi python3-dev python3-pytest python3-setuptools python3-pip python3-venv
 )
 
 missing=()
