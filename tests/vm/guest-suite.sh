@@ -131,6 +131,13 @@ step kill-cleanup sh "$(dirname "$0")/kill-cleanup.sh" "$B"
 step cli-errors sh "$(dirname "$0")/cli-errors.sh" "$B"
 step nvmeta-ring ring_modes
 step nvmeta-blockstore blockstore
+# The Python module's tests (python/tests/test_device.py, LBA 14096 up,
+# and checker cases), only when a Python was staged into the build tree:
+# the guest has none (sh python/tests/stage-guest.sh B B/pyguest;
+# docs/python.md).
+if [ -x "$B/pyguest/bin/python3" ]; then
+	step python sh "$B/pyguest/tests/guest-pytest.sh"
+fi
 # --reformat: the namespace formatted under an open handle and back.
 # --kernel-weakness: the RAW short-metadata probes, which only a lab guest
 # may run; the one that overruns the kernel heap skips itself unless the
