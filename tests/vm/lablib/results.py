@@ -309,6 +309,10 @@ def boot_json(tag_path, res, ver, q, p, status, rc):
                       "expected_errno": c.get("expected_errno")})
     pt = [c for c in cases if c["road"] == "passthrough"]
     rw = [c for c in cases if c["road"] == "rw"]
+    for e in a["evidence"]:  # a kernel-log row explains the boot
+        d = next((x for x in known_defects() if x["id"] == e[1]), None)
+        if e[0] == "known" and d and {"id": d["id"], "what": d["what"]} not in kd:
+            kd.append({"id": d["id"], "what": d["what"]})
     b["check"] = None if not o["check"] and not pt else {
         "header": check_header(o["check"], pt), "summary": check_summary(o["check"]),
         "cases": pt}
