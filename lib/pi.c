@@ -82,23 +82,30 @@ static int check_buffers(const struct nvmeta_pi_format *f, const void *data, con
 	return 0;
 }
 
-/* Lay out a walk over a format and buffers that passed the checks. */
-static void walk_layout(struct pi_walk *w, const struct nvmeta_pi_format *f, const void *data,
-			const void *meta)
+/* Lay out a walk over a format that passed the checks, without buffers
+ * (the scatter lists have none). */
+static void walk_format(struct pi_walk *w, const struct nvmeta_pi_format *f)
 {
 	w->f = *f;
-	w->data = (unsigned char *)data;
+	w->data = w->meta = NULL;
 	if (f->extended) {
 		w->data_stride = w->meta_stride = (size_t)f->block_size + f->ms;
-		w->meta = w->data + f->block_size;
 	} else {
 		w->data_stride = f->block_size;
 		w->meta_stride = f->ms;
-		w->meta = (unsigned char *)meta;
 	}
 	w->pi_offset = f->pi_first ? 0 : f->ms - f->pi_size;
 	w->space_bits = space_bits(f);
 	w->ref_bits = w->space_bits - f->sts;
+}
+
+/* Lay out a walk over a format and buffers that passed the checks. */
+static void walk_layout(struct pi_walk *w, const struct nvmeta_pi_format *f, const void *data,
+			const void *meta)
+{
+	walk_format(w, f);
+	w->data = (unsigned char *)data;
+	w->meta = f->extended ? w->data + f->block_size : (unsigned char *)meta;
 }
 
 /*
@@ -346,25 +353,33 @@ static bool plan_fits(const struct pi_walk *w)
 	return w->f.block_size < (1u << 30) && w->pi_offset < (1u << 30);
 }
 
-static void plan_init(struct pi_plan *p, const struct pi_walk *w, const struct nvmeta_pi_tags *t)
+/* The plan of a walk without buffers: the lengths, the words and the
+ * count. */
+static void plan_words(struct pi_plan *p, const struct pi_walk *w, const struct nvmeta_pi_tags *t)
 {
-	const struct nvmeta_crc64_variant *c64 = NULL;
 	struct space fixed = space_make(w, t->storage_tag, 0);
 	struct words x = tuple_make(w, 0, t->app_tag, fixed);
 
-	p->data = w->data;
-	p->pi = w->meta + w->pi_offset;
-	p->pre = w->meta;
+	memset(p, 0, sizeof(*p));
 	p->data_stride = w->data_stride;
 	p->meta_stride = w->meta_stride;
 	p->bs = w->f.block_size;
 	p->pre_len = w->pi_offset;
 	p->w0 = x.w0;
 	p->w1 = x.w1;
-	p->m0 = p->m1 = 0;
 	p->ref = t->ref_tag;
 	p->ref_inc = w->f.pi_type == 3 ? 0 : 1;
 	p->ref_mask = low_bits(~0ull, w->ref_bits);
+}
+
+static void plan_init(struct pi_plan *p, const struct pi_walk *w, const struct nvmeta_pi_tags *t)
+{
+	const struct nvmeta_crc64_variant *c64 = NULL;
+
+	plan_words(p, w, t);
+	p->data = w->data;
+	p->pi = w->meta + w->pi_offset;
+	p->pre = w->meta;
 	/* The CRC64 in use is the first of the variants: looked up once a
 	 * call, then called directly a block. */
 	p->crc64 = NULL;
@@ -527,12 +542,13 @@ static void mismatch(struct pi_list *l, uint32_t i, enum nvmeta_pi_field field,
 		};
 }
 
-/* One block's tuple against the tags; the first field that fails, in
- * the order a controller checks them, makes it bad. */
-static void verify_block(const struct pi_walk *w, const struct nvmeta_pi_tags *t, uint32_t i,
-			 struct pi_list *l)
+/* One block's tuple @x against the tags; the first field that fails, in
+ * the order a controller checks them, makes it bad.  @guard: the block's
+ * guard, worked out already, or NULL to work it out from the walk's
+ * buffers if the check needs it. */
+static void judge(const struct pi_walk *w, const struct nvmeta_pi_tags *t, uint32_t i,
+		  struct words x, const uint64_t *guard, struct pi_list *l)
 {
-	struct words x = tuple_load(w, tuple(w, i));
 	uint16_t app = words_app(w, x);
 	struct space sp = words_space(w, x);
 	uint64_t want, got;
@@ -546,7 +562,7 @@ static void verify_block(const struct pi_walk *w, const struct nvmeta_pi_tags *t
 		return;
 	}
 	if (t->checks & NVMETA_PI_CHECK_GUARD) {
-		want = guard_of(w, i);
+		want = guard ? *guard : guard_of(w, i);
 		got = words_guard(w, x);
 		if (want != got) {
 			mismatch(l, i, NVMETA_PI_FIELD_GUARD, want, got);
@@ -570,6 +586,12 @@ static void verify_block(const struct pi_walk *w, const struct nvmeta_pi_tags *t
 		if (got != t->storage_tag)
 			mismatch(l, i, NVMETA_PI_FIELD_STORAGE, t->storage_tag, got);
 	}
+}
+
+static void verify_block(const struct pi_walk *w, const struct nvmeta_pi_tags *t, uint32_t i,
+			 struct pi_list *l)
+{
+	judge(w, t, i, tuple_load(w, tuple(w, i)), NULL, l);
 }
 
 /*
@@ -672,15 +694,19 @@ int nvmeta_pi_verify(const struct nvmeta_pi_format *f, const void *data, const v
  * only the space moves.  A tuple verification skips (never written, or
  * escaped) stays as it is: new tags would make it look written, or end
  * the escape of a type 3 tuple, and its guard was never meant to hold. */
-static void remap_block(const struct pi_walk *w, uint32_t i, uint64_t ref)
+static void remap_tuple(const struct pi_walk *w, unsigned char *pi, uint64_t ref)
 {
-	unsigned char *pi = tuple(w, i);
 	struct words x = tuple_load(w, pi);
 	struct space sp = words_space(w, x);
 
 	if (all_ones(w, x) || escaped(w, words_app(w, x), sp))
 		return;
 	space_write(w, pi, space_make(w, space_storage(w, sp), ref));
+}
+
+static void remap_block(const struct pi_walk *w, uint32_t i, uint64_t ref)
+{
+	remap_tuple(w, tuple(w, i), ref);
 }
 
 int nvmeta_pi_remap(const struct nvmeta_pi_format *f, void *data, void *meta, uint32_t nlb,
@@ -715,22 +741,26 @@ int nvmeta_pi_strip(const struct nvmeta_pi_format *f, const void *ext, void *dat
 	return 0;
 }
 
-int nvmeta_pi_inject(const struct nvmeta_pi_format *f, void *data, void *meta, uint32_t nlb,
-		     const struct nvmeta_pi_injection *inj)
+/* The checks of an injection that do not depend on the buffers. */
+static int inject_check(const struct pi_walk *w, uint32_t nlb,
+			const struct nvmeta_pi_injection *inj)
 {
-	struct pi_walk w;
-	unsigned char *pi;
-	int ret;
-
-	ret = walk_init(&w, f, data, meta, nlb);
-	if (ret)
-		return ret;
 	if (inj->resv[0] || inj->resv[1] || inj->resv[2])
 		return nvmeta_fail(-EINVAL, "nvmeta_pi_injection reserved fields are not zero");
 	if (inj->block >= nlb)
 		return nvmeta_fail(-EINVAL, "inject into block %u of a %u-block range", inj->block, nlb);
-	pi = tuple(&w, inj->block);
-	switch (inj->field) {
+	if (inj->field == NVMETA_PI_FIELD_DATA && inj->offset >= w->f.block_size)
+		return nvmeta_fail(-EINVAL, "inject into byte %u of a %u-byte block",
+				   inj->offset, w->f.block_size);
+	return 0;
+}
+
+/* Corrupt one field of the tuple at @pi (not the data). */
+static int inject_tuple(const struct pi_walk *w, unsigned char *pi, uint32_t field)
+{
+	const struct nvmeta_pi_format *f = &w->f;
+
+	switch (field) {
 	case NVMETA_PI_FIELD_GUARD:
 		/* The guard's last byte is its lowest: bytes 1, 3 or 7. */
 		pi[f->guard_bits / 8 - 1] ^= 1;
@@ -741,28 +771,40 @@ int nvmeta_pi_inject(const struct nvmeta_pi_format *f, void *data, void *meta, u
 	case NVMETA_PI_FIELD_REF:
 		/* The reference tag ends the tuple: its lowest bit is the
 		 * last byte's, unless a storage tag fills the whole space. */
-		if (!w.ref_bits)
+		if (!w->ref_bits)
 			return nvmeta_fail(-EINVAL, "a storage tag of %u bits fills the %u-bit tag space of a %u-bit guard: no reference tag to corrupt",
-					   f->sts, w.space_bits, f->guard_bits);
+					   f->sts, w->space_bits, f->guard_bits);
 		pi[f->pi_size - 1] ^= 1;
 		return 0;
 	case NVMETA_PI_FIELD_STORAGE: {
-		struct space sp = space_read(&w, pi);
+		struct space sp = space_read(w, pi);
 
 		if (!f->sts)
 			return nvmeta_fail(-EINVAL, "this format has no storage tag to corrupt");
-		space_write(&w, pi, space_make(&w, space_storage(&w, sp) ^ 1, space_ref(&w, sp)));
+		space_write(w, pi, space_make(w, space_storage(w, sp) ^ 1, space_ref(w, sp)));
 		return 0;
 	}
-	case NVMETA_PI_FIELD_DATA:
-		if (inj->offset >= f->block_size)
-			return nvmeta_fail(-EINVAL, "inject into byte %u of a %u-byte block",
-					   inj->offset, f->block_size);
+	default:
+		return nvmeta_fail(-EINVAL, "unknown PI field %u", field);
+	}
+}
+
+int nvmeta_pi_inject(const struct nvmeta_pi_format *f, void *data, void *meta, uint32_t nlb,
+		     const struct nvmeta_pi_injection *inj)
+{
+	struct pi_walk w;
+	int ret;
+
+	ret = walk_init(&w, f, data, meta, nlb);
+	if (!ret)
+		ret = inject_check(&w, nlb, inj);
+	if (ret)
+		return ret;
+	if (inj->field == NVMETA_PI_FIELD_DATA) {
 		w.data[(size_t)inj->block * w.data_stride + inj->offset] ^= 1;
 		return 0;
-	default:
-		return nvmeta_fail(-EINVAL, "unknown PI field %u", inj->field);
 	}
+	return inject_tuple(&w, tuple(&w, inj->block), inj->field);
 }
 
 int nvmeta_pi_format_of(const struct nvmeta_dev_info *info, struct nvmeta_pi_format *f)
@@ -908,4 +950,878 @@ int nvmeta_pi_verify_io(const struct nvmeta_dev *dev, const struct nvmeta_io *io
 			struct nvmeta_pi_report *rep)
 {
 	return nvmeta_pi_verify_io_list(&dev->pi, dev->info.generic_path, io, rep, NULL, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Scatter lists, copy with PI, streams, checked remap                 */
+/* ------------------------------------------------------------------ */
+
+/* A guard's CRC run over pieces: the raw register of ISA-L's CRC16 and
+ * CRC32C (inverted once at each end for the latter, as plan_guard()), the
+ * running CRC64 of the variant in use. */
+struct gcrc {
+	unsigned int bits;
+	bool avx;		/* the CPU has AVX: gcrc_clean() */
+	uint64_t reg;
+	uint64_t (*crc64)(const void *buf, size_t len, uint64_t crc);
+};
+
+/*
+ * ISA-L's AVX-512 CRCs return with the upper halves of the vector
+ * registers dirty (no VZEROUPPER), and the first SSE instruction after
+ * that pays a state transition: the struct copies and small memcpy()s
+ * between the CRCs of the scatter-list roads ran up to 17 times slower
+ * for it (512-byte blocks).  The contiguous roads do nothing but scalar
+ * work between CRCs and never saw it.  VZEROUPPER after each CRC, where
+ * the CPU has AVX (without AVX nothing could have dirtied them).
+ */
+PI_INLINE void gcrc_clean(const struct gcrc *g)
+{
+#if defined(__x86_64__)
+	if (g->avx)
+		__asm__ volatile("vzeroupper");
+#else
+	(void)g;
+#endif
+}
+
+/* ISA-L's lengths are ints in places: pieces of at most this many. */
+#define PI_PIECE_MAX ((size_t)1 << 30)
+
+static void gcrc_start(struct gcrc *g, const struct pi_walk *w)
+{
+	const struct nvmeta_crc64_variant *c64 = NULL;
+
+	g->bits = w->f.guard_bits;
+#if defined(__x86_64__)
+	g->avx = __builtin_cpu_supports("avx");
+#else
+	g->avx = false;
+#endif
+	g->reg = g->bits == 32 ? 0xffffffffu : 0;
+	g->crc64 = nvmeta_crc64_nvme;
+	if (g->bits == 64 && nvmeta_crc64_variants(&c64, 1))
+		g->crc64 = c64->fn;
+}
+
+PI_INLINE void gcrc_feed(struct gcrc *g, const unsigned char *p, size_t n)
+{
+	if (g->bits == 16) {
+		g->reg = crc16_t10dif((uint16_t)g->reg, p, n);
+	} else if (g->bits == 32) {
+		for (; n > PI_PIECE_MAX; n -= PI_PIECE_MAX, p += PI_PIECE_MAX)
+			g->reg = crc32_iscsi((unsigned char *)p, (int)PI_PIECE_MAX,
+					     (uint32_t)g->reg);
+		g->reg = crc32_iscsi((unsigned char *)p, (int)n, (uint32_t)g->reg);
+	} else {
+		g->reg = g->crc64(p, n, g->reg);
+	}
+	gcrc_clean(g);
+}
+
+/*
+ * Copy @n bytes from @src to @dst and run them through the CRC: the CRC
+ * first, then the copy from bytes in cache.  ISA-L's stitched CRC16 with
+ * copy (crc16_t10dif_copy) is not used: it has only a 128-bit (SSE)
+ * version, and measured here it made copy+PI 0.5 to 0.8 of copy then PI,
+ * where its AVX-512 CRC16 then memcpy() make 1.3 to 1.4 (4 KiB blocks;
+ * docs/benchmarks.md).
+ */
+PI_INLINE void gcrc_copy(struct gcrc *g, unsigned char *dst, const unsigned char *src, size_t n)
+{
+	gcrc_feed(g, src, n);
+	memcpy(dst, src, n);
+}
+
+PI_INLINE uint64_t gcrc_end(const struct gcrc *g)
+{
+	return g->bits == 32 ? (uint32_t)~g->reg : g->reg;
+}
+
+PI_INLINE void gcrc_restart(struct gcrc *g)
+{
+	g->reg = g->bits == 32 ? 0xffffffffu : 0;
+}
+
+/* A place in a scatter list. */
+struct iov_cur {
+	const struct iovec *iov;
+	uint32_t left;		/* iovecs from iov on */
+	size_t off;		/* into *iov */
+};
+
+static void cur_init(struct iov_cur *c, const struct iovec *iov, uint32_t n)
+{
+	c->iov = iov;
+	c->left = iov ? n : 0;
+	c->off = 0;
+}
+
+/* The bytes from the cursor on inside its iovec, at most @max, at *@p;
+ * 0 only past the end (which the checks rule out). */
+PI_INLINE size_t cur_span(struct iov_cur *c, size_t max, unsigned char **p)
+{
+	size_t n;
+
+	while (c->left && c->off >= c->iov->iov_len) {
+		c->iov++;
+		c->left--;
+		c->off = 0;
+	}
+	if (!c->left) {
+		*p = NULL;
+		return 0;
+	}
+	n = c->iov->iov_len - c->off;
+	if (n > max)
+		n = max;
+	if (n > PI_PIECE_MAX)
+		n = PI_PIECE_MAX;
+	*p = (unsigned char *)c->iov->iov_base + c->off;
+	return n;
+}
+
+enum cur_op { CUR_SKIP, CUR_CRC, CUR_GET, CUR_PUT };
+
+/* Walk @len bytes from the cursor on, a piece at a time: skip them, run
+ * them through @g, gather them to @buf or scatter them from it. */
+static void cur_walk(struct iov_cur *c, size_t len, enum cur_op op, struct gcrc *g,
+		     unsigned char *buf)
+{
+	unsigned char *p;
+	size_t n;
+
+	while (len && (n = cur_span(c, len, &p))) {
+		if (op == CUR_CRC)
+			gcrc_feed(g, p, n);
+		else if (op == CUR_GET)
+			memcpy(buf, p, n);
+		else if (op == CUR_PUT)
+			memcpy(p, buf, n);
+		if (buf)
+			buf += n;
+		c->off += n;
+		len -= n;
+	}
+}
+
+static void cur_skip(struct iov_cur *c, size_t len)
+{
+	cur_walk(c, len, CUR_SKIP, NULL, NULL);
+}
+
+static void cur_crc(struct iov_cur *c, struct gcrc *g, size_t len)
+{
+	cur_walk(c, len, CUR_CRC, g, NULL);
+}
+
+static void cur_get(struct iov_cur *c, unsigned char *out, size_t len)
+{
+	cur_walk(c, len, CUR_GET, NULL, out);
+}
+
+static void cur_put(struct iov_cur *c, const unsigned char *in, size_t len)
+{
+	cur_walk(c, len, CUR_PUT, NULL, (unsigned char *)in);
+}
+
+/* One scatter list against the bytes it must hold. */
+static int iov_check(const char *what, const struct iovec *iov, uint32_t n, uint64_t need,
+		     uint32_t nlb)
+{
+	uint64_t total = 0;
+	uint32_t k;
+
+	if (!need)
+		return 0;
+	if (!iov || !n)
+		return nvmeta_fail(-EINVAL, "PI of %u blocks: %llu %s bytes, but no %s iovecs", nlb,
+				   (unsigned long long)need, what, what);
+	for (k = 0; k < n; k++) {
+		if (!iov[k].iov_base && iov[k].iov_len)
+			return nvmeta_fail(-EINVAL, "%s iovec %u: a NULL base with %zu bytes", what, k,
+					   iov[k].iov_len);
+		if (total < need)
+			total += iov[k].iov_len;
+	}
+	if (total >= need)
+		return 0;
+	return nvmeta_fail(-EINVAL, "PI of %u blocks needs %llu %s bytes; the %u %s iovecs hold %llu",
+			   nlb, (unsigned long long)need, what, n, what, (unsigned long long)total);
+}
+
+static uint64_t data_bytes(const struct pi_walk *w, uint32_t nlb)
+{
+	return (uint64_t)nlb * w->data_stride;
+}
+
+/* Check a format, its scatter lists and tags; lay out a walk without
+ * buffers. */
+static int iov_init(struct pi_walk *w, const struct nvmeta_pi_format *f,
+		    const struct nvmeta_pi_iov *b, const struct nvmeta_pi_tags *t)
+{
+	int ret = check_format(f);
+
+	if (ret)
+		return ret;
+	if (b->resv0 || b->resv[0] || b->resv[1])
+		return nvmeta_fail(-EINVAL, "nvmeta_pi_iov reserved fields are not zero");
+	walk_format(w, f);
+	if (f->extended && (b->meta || b->nmeta))
+		return nvmeta_fail(-EINVAL, "an extended format keeps the metadata in the data iovecs: meta must be NULL and nmeta 0");
+	ret = iov_check("data", b->data, b->ndata, data_bytes(w, b->nlb), b->nlb);
+	if (!ret && !f->extended)
+		ret = iov_check("metadata", b->meta, b->nmeta, (uint64_t)b->nlb * f->ms, b->nlb);
+	if (!ret && t)
+		ret = check_tags(w, t);
+	return ret;
+}
+
+/* Cursors on a range's scatter lists: an extended format has one, which
+ * both name. */
+struct iov_pair {
+	struct iov_cur d, m_own;
+	struct iov_cur *m;
+};
+
+static void pair_init(struct iov_pair *c, const struct pi_walk *w, const struct nvmeta_pi_iov *b)
+{
+	cur_init(&c->d, b->data, b->ndata);
+	cur_init(&c->m_own, b->meta, b->nmeta);
+	c->m = w->f.extended ? &c->d : &c->m_own;
+}
+
+/*
+ * Through one block: its data into the CRC (unless @g is NULL, then
+ * skipped), and its metadata, the bytes before a PI that sits last into
+ * the CRC too; the tuple's place is left in @at and, unless @tup is NULL,
+ * its bytes gathered there.  Both cursors end at the next block.
+ */
+static void block_walk(const struct pi_walk *w, struct iov_pair *c, struct gcrc *g,
+		       struct iov_cur *at, unsigned char *tup)
+{
+	size_t rest = w->f.ms - w->f.pi_size - w->pi_offset;
+
+	if (g) {
+		cur_crc(&c->d, g, w->f.block_size);
+		cur_crc(c->m, g, w->pi_offset);
+	} else {
+		cur_skip(&c->d, w->f.block_size);
+		cur_skip(c->m, w->pi_offset);
+	}
+	*at = *c->m;
+	if (tup)
+		cur_get(c->m, tup, w->f.pi_size);
+	else
+		cur_skip(c->m, w->f.pi_size);
+	cur_skip(c->m, rest);
+}
+
+/* A tuple's words to @p. */
+static void words_put(const struct pi_walk *w, unsigned char *p, struct words x)
+{
+	tuple_store(w, p, x);
+}
+
+/* The same, the tuple's size a constant of the loop. */
+PI_INLINE void tuple_store_bits(unsigned char *pi, struct words x, unsigned int bits)
+{
+	store_be64(pi, x.w0);
+	if (bits != 16)
+		store_be64(pi + 8, x.w1);
+}
+
+/* The tuple generation writes for block @i with guard @g (the plan's
+ * fixed words, as plan_generate() builds them). */
+PI_INLINE struct words plan_tuple(const struct pi_plan *p, unsigned int bits, uint64_t g,
+			       uint64_t ref)
+{
+	struct words x;
+
+	if (bits == 16) {
+		x.w0 = plan_word0(bits, p->w0, g) | ref;
+		x.w1 = 0;
+	} else {
+		x.w0 = plan_word0(bits, p->w0, g);
+		x.w1 = p->w1 | ref;
+	}
+	return x;
+}
+
+/* Verification of block @i whose tuple is @x and guard @g: the fast test
+ * of plan_verify(), then judge() for a block that fails it. */
+PI_INLINE void verify_words(const struct pi_walk *w, const struct pi_plan *p,
+			 const struct nvmeta_pi_tags *t, struct pi_list *l, uint32_t i,
+			 struct words x, uint64_t g, uint64_t ref)
+{
+	unsigned int bits = w->f.guard_bits;
+	struct words want;
+
+	if ((t->checks & NVMETA_PI_CHECK_GUARD) && plan_app(bits, x.w0, x.w1) != 0xffff) {
+		want = plan_tuple(p, bits, g, ref);
+		if (!(((x.w0 ^ want.w0) & p->m0) | ((x.w1 ^ want.w1) & p->m1)))
+			return;
+	}
+	judge(w, t, i, x, &g, l);
+}
+
+/*
+ * The road of generation and verification (with the guard check) over
+ * scatter lists: a block whose data and metadata (extended: the two
+ * together) each lie inside one iovec, as every block of page-sized
+ * iovecs does, is done in place as plan_generate() and plan_verify() do
+ * it; any other goes through block_walk() a piece at a time.  One loop
+ * per guard size, PI position and direction, as on the contiguous road.
+ */
+PI_INLINE void iov_loop(const struct pi_plan *p0, const struct pi_walk *w, struct iov_pair *c,
+			const struct gcrc *g0, const struct nvmeta_pi_tags *t, struct pi_list *l,
+			uint32_t nlb, unsigned int bits, bool pre, bool verify)
+{
+	const struct pi_plan p = *p0;
+	struct gcrc g = *g0;
+	bool ext = w->f.extended;
+	size_t dlen = ext ? w->data_stride : p.bs, ms = w->f.ms, pi_size = bits == 16 ? 8 : 16;
+	uint64_t ref = p.ref;
+	uint32_t i;
+
+	g.bits = bits;
+	for (i = 0; i < nlb; i++) {
+		unsigned char *d, *m = NULL, *pi;
+
+		if (cur_span(&c->d, dlen, &d) == dlen &&
+		    (ext ? (m = d + p.bs) != NULL : cur_span(c->m, ms, &m) == ms)) {
+			c->d.off += dlen;
+			if (!ext)
+				c->m->off += ms;
+			pi = m + w->pi_offset;
+			gcrc_restart(&g);
+			gcrc_feed(&g, d, p.bs);
+			if (pre)
+				gcrc_feed(&g, m, p.pre_len);
+			if (verify) {
+				struct words x = { load_be64(pi), bits == 16 ? 0 : load_be64(pi + 8) };
+
+				verify_words(w, &p, t, l, i, x, gcrc_end(&g), ref);
+			} else {
+				tuple_store_bits(pi, plan_tuple(&p, bits, gcrc_end(&g), ref), bits);
+			}
+		} else {
+			/* Split: a copy of the CRC's state, so that the loop's
+			 * own never escapes and keeps its constants. */
+			struct gcrc gs = g;
+			unsigned char tup[16];
+			struct iov_cur at;
+
+			gcrc_restart(&gs);
+			block_walk(w, c, &gs, &at, verify ? tup : NULL);
+			if (verify) {
+				verify_words(w, &p, t, l, i, tuple_load(w, tup), gcrc_end(&gs), ref);
+			} else {
+				words_put(w, tup, plan_tuple(&p, bits, gcrc_end(&gs), ref));
+				cur_put(&at, tup, pi_size);
+			}
+		}
+		ref = (ref + p.ref_inc) & p.ref_mask;
+	}
+}
+
+static void iov_dispatch(const struct pi_plan *p, const struct pi_walk *w, struct iov_pair *c,
+			 const struct gcrc *g, const struct nvmeta_pi_tags *t, struct pi_list *l,
+			 uint32_t nlb, bool verify)
+{
+	switch (w->f.guard_bits << 2 | (w->pi_offset ? 2 : 0) | verify) {
+	case 16 << 2: iov_loop(p, w, c, g, t, l, nlb, 16, false, false); break;
+	case 16 << 2 | 1: iov_loop(p, w, c, g, t, l, nlb, 16, false, true); break;
+	case 16 << 2 | 2: iov_loop(p, w, c, g, t, l, nlb, 16, true, false); break;
+	case 16 << 2 | 3: iov_loop(p, w, c, g, t, l, nlb, 16, true, true); break;
+	case 32 << 2: iov_loop(p, w, c, g, t, l, nlb, 32, false, false); break;
+	case 32 << 2 | 1: iov_loop(p, w, c, g, t, l, nlb, 32, false, true); break;
+	case 32 << 2 | 2: iov_loop(p, w, c, g, t, l, nlb, 32, true, false); break;
+	case 32 << 2 | 3: iov_loop(p, w, c, g, t, l, nlb, 32, true, true); break;
+	case 64 << 2: iov_loop(p, w, c, g, t, l, nlb, 64, false, false); break;
+	case 64 << 2 | 1: iov_loop(p, w, c, g, t, l, nlb, 64, false, true); break;
+	case 64 << 2 | 2: iov_loop(p, w, c, g, t, l, nlb, 64, true, false); break;
+	default: iov_loop(p, w, c, g, t, l, nlb, 64, true, true); break;
+	}
+}
+
+int nvmeta_pi_generate_iov(const struct nvmeta_pi_format *f, const struct nvmeta_pi_iov *b,
+			   const struct nvmeta_pi_tags *t)
+{
+	struct iov_pair c;
+	struct pi_walk w;
+	struct pi_plan p;
+	struct gcrc g;
+	int ret;
+
+	ret = iov_init(&w, f, b, t);
+	if (ret)
+		return ret;
+	plan_words(&p, &w, t);
+	gcrc_start(&g, &w);
+	pair_init(&c, &w, b);
+	iov_dispatch(&p, &w, &c, &g, t, NULL, b->nlb, false);
+	return 0;
+}
+
+int nvmeta_pi_verify_iov(const struct nvmeta_pi_format *f, const struct nvmeta_pi_iov *b,
+			 const struct nvmeta_pi_tags *t, struct nvmeta_pi_report *rep,
+			 struct nvmeta_pi_error *errors, uint32_t max)
+{
+	struct pi_list l = { rep, errors, errors ? max : 0, t->lba };
+	bool crc = t->checks & NVMETA_PI_CHECK_GUARD;
+	unsigned char tup[16];
+	struct iov_pair c;
+	struct iov_cur at;
+	struct pi_walk w;
+	struct pi_plan p;
+	struct gcrc g;
+	uint64_t ref;
+	uint32_t i;
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	ret = iov_init(&w, f, b, t);
+	if (ret)
+		return ret;
+	plan_words(&p, &w, t);
+	plan_masks(&p, &w, t);
+	gcrc_start(&g, &w);
+	pair_init(&c, &w, b);
+	if (crc) {
+		iov_dispatch(&p, &w, &c, &g, t, &l, b->nlb, true);
+		return rep->bad ? bad_blocks(rep) : 0;
+	}
+	/* Without the guard check no data is read: tuples only. */
+	ref = p.ref;
+	for (i = 0; i < b->nlb; i++) {
+		block_walk(&w, &c, NULL, &at, tup);
+		verify_words(&w, &p, t, &l, i, tuple_load(&w, tup), 0, ref);
+		ref = (ref + p.ref_inc) & p.ref_mask;
+	}
+	return rep->bad ? bad_blocks(rep) : 0;
+}
+
+int nvmeta_pi_inject_iov(const struct nvmeta_pi_format *f, const struct nvmeta_pi_iov *b,
+			 const struct nvmeta_pi_injection *inj)
+{
+	unsigned char tup[16];
+	struct iov_pair c;
+	struct iov_cur at;
+	struct pi_walk w;
+	int ret;
+
+	ret = iov_init(&w, f, b, NULL);
+	if (!ret)
+		ret = inject_check(&w, b->nlb, inj);
+	if (ret)
+		return ret;
+	pair_init(&c, &w, b);
+	if (inj->field == NVMETA_PI_FIELD_DATA) {
+		cur_skip(&c.d, (size_t)inj->block * w.data_stride + inj->offset);
+		at = c.d;
+		cur_get(&c.d, tup, 1);
+		tup[0] ^= 1;
+		cur_put(&at, tup, 1);
+		return 0;
+	}
+	cur_skip(&c.d, (size_t)inj->block * w.data_stride);
+	if (!f->extended)
+		cur_skip(c.m, (size_t)inj->block * w.meta_stride);
+	block_walk(&w, &c, NULL, &at, tup);
+	ret = inject_tuple(&w, tup, inj->field);
+	if (!ret)
+		cur_put(&at, tup, f->pi_size);
+	return ret;
+}
+
+int nvmeta_pi_remap_iov(const struct nvmeta_pi_format *f, const struct nvmeta_pi_iov *b,
+			uint64_t ref_tag)
+{
+	struct nvmeta_pi_tags t = { .ref_tag = ref_tag };
+	unsigned char tup[16];
+	struct iov_pair c;
+	struct iov_cur at;
+	struct pi_walk w;
+	uint32_t i;
+	int ret;
+
+	ret = iov_init(&w, f, b, &t);
+	if (ret)
+		return ret;
+	pair_init(&c, &w, b);
+	/* With separate metadata the data is never read: its cursor stays. */
+	if (!f->extended)
+		c.d.left = 0;
+	for (i = 0; i < b->nlb; i++) {
+		block_walk(&w, &c, NULL, &at, tup);
+		remap_tuple(&w, tup, ref_of(&w, ref_tag, i));
+		cur_put(&at, tup, f->pi_size);
+	}
+	return 0;
+}
+
+static int remap_old_checks(const struct nvmeta_pi_tags *old)
+{
+	if (!(old->checks & NVMETA_PI_CHECK_REF))
+		return nvmeta_fail(-EINVAL, "a checked remap checks the old reference tags: NVMETA_PI_CHECK_REF is not in checks 0x%x",
+				   old->checks);
+	return 0;
+}
+
+int nvmeta_pi_remap_check_iov(const struct nvmeta_pi_format *f, const struct nvmeta_pi_iov *b,
+			      const struct nvmeta_pi_tags *old, uint64_t new_ref,
+			      struct nvmeta_pi_report *rep, struct nvmeta_pi_error *errors,
+			      uint32_t max)
+{
+	struct nvmeta_pi_tags t = { .ref_tag = new_ref };
+	struct pi_walk w;
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	ret = remap_old_checks(old);
+	/* Both tags before either pass: a wide new tag fails before the
+	 * check, not after it. */
+	if (!ret)
+		ret = iov_init(&w, f, b, &t);
+	if (!ret)
+		ret = nvmeta_pi_verify_iov(f, b, old, rep, errors, max);
+	if (ret)
+		return ret;
+	return nvmeta_pi_remap_iov(f, b, new_ref);
+}
+
+int nvmeta_pi_remap_check(const struct nvmeta_pi_format *f, void *data, void *meta,
+			  uint32_t nlb, const struct nvmeta_pi_tags *old, uint64_t new_ref,
+			  struct nvmeta_pi_report *rep, struct nvmeta_pi_error *errors,
+			  uint32_t max)
+{
+	struct nvmeta_pi_tags t = { .ref_tag = new_ref };
+	struct pi_walk w;
+	uint32_t i;
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	ret = remap_old_checks(old);
+	if (!ret)
+		ret = walk_init(&w, f, data, meta, nlb);
+	if (!ret)
+		ret = check_tags(&w, &t);
+	if (!ret)
+		ret = nvmeta_pi_verify_list(f, data, meta, nlb, old, rep, errors, max);
+	if (ret)
+		return ret;
+	for (i = 0; i < nlb; i++)
+		remap_block(&w, i, ref_of(&w, new_ref, i));
+	return 0;
+}
+
+/* ---- copy with PI ---- */
+
+/*
+ * One block's data between the contiguous @blk and the scatter list @c,
+ * into @g: to @blk (generation, @in) or from it (verification).  A block
+ * inside one iovec is one call; a split one a call a piece.
+ */
+PI_INLINE void copy_block(struct gcrc *g, unsigned char *blk, struct iov_cur *c, size_t bs,
+			  bool in)
+{
+	unsigned char *p;
+	size_t off = 0, n;
+
+	while (off < bs && (n = cur_span(c, bs - off, &p))) {
+		if (in)
+			gcrc_copy(g, blk + off, p, n);
+		else
+			gcrc_copy(g, p, blk + off, n);
+		c->off += n;
+		off += n;
+	}
+}
+
+/* Check a copy's format, buffers, tags and scatter list @iov (the
+ * application's data, @what); lay out its walk, plan, CRC and cursor. */
+static int copy_init(struct pi_walk *w, struct pi_plan *p, struct gcrc *g, struct iov_cur *c,
+		     const struct nvmeta_pi_format *f, const void *data, const void *meta,
+		     uint32_t nlb, const struct nvmeta_pi_tags *t, const char *what,
+		     const struct iovec *iov, uint32_t n)
+{
+	int ret = walk_init(w, f, data, meta, nlb);
+
+	if (!ret)
+		ret = check_tags(w, t);
+	if (!ret)
+		ret = iov_check(what, iov, n, (uint64_t)nlb * f->block_size, nlb);
+	if (ret)
+		return ret;
+	plan_init(p, w, t);
+	plan_masks(p, w, t);
+	gcrc_start(g, w);
+	cur_init(c, iov, n);
+	return 0;
+}
+
+PI_INLINE void plan_generate_copy(const struct pi_plan *p0, struct gcrc *g0, struct iov_cur *src,
+				  uint32_t nlb, unsigned int bits, bool pre)
+{
+	const struct pi_plan p = *p0;
+	struct gcrc g = *g0;
+	unsigned char *d = (unsigned char *)p.data, *pi = p.pi;
+	const unsigned char *m = p.pre;
+	uint64_t ref = p.ref;
+	uint32_t i;
+
+	g.bits = bits;
+	for (i = 0; i < nlb; i++) {
+		gcrc_restart(&g);
+		copy_block(&g, d, src, p.bs, true);
+		if (pre)
+			gcrc_feed(&g, m, p.pre_len);
+		tuple_store_bits(pi, plan_tuple(&p, bits, gcrc_end(&g), ref), bits);
+		ref = (ref + p.ref_inc) & p.ref_mask;
+		d += p.data_stride;
+		m += p.meta_stride;
+		pi += p.meta_stride;
+	}
+}
+
+int nvmeta_pi_generate_copy(const struct nvmeta_pi_format *f, void *data, void *meta,
+			    const struct iovec *src, uint32_t nsrc, uint32_t nlb,
+			    const struct nvmeta_pi_tags *t)
+{
+	struct iov_cur c;
+	struct pi_walk w;
+	struct pi_plan p;
+	struct gcrc g;
+	int ret;
+
+	ret = copy_init(&w, &p, &g, &c, f, data, meta, nlb, t, "source", src, nsrc);
+	if (ret)
+		return ret;
+	switch (f->guard_bits | (p.pre_len ? 1 : 0)) {
+	case 16: plan_generate_copy(&p, &g, &c, nlb, 16, false); break;
+	case 17: plan_generate_copy(&p, &g, &c, nlb, 16, true); break;
+	case 32: plan_generate_copy(&p, &g, &c, nlb, 32, false); break;
+	case 33: plan_generate_copy(&p, &g, &c, nlb, 32, true); break;
+	case 64: plan_generate_copy(&p, &g, &c, nlb, 64, false); break;
+	default: plan_generate_copy(&p, &g, &c, nlb, 64, true); break;
+	}
+	return 0;
+}
+
+PI_INLINE void plan_verify_copy(const struct pi_plan *p0, struct gcrc *g0, const struct pi_walk *w,
+				const struct nvmeta_pi_tags *t, struct pi_list *l,
+				struct iov_cur *dst, uint32_t nlb, unsigned int bits, bool pre)
+{
+	const struct pi_plan p = *p0;
+	struct gcrc g = *g0;
+	unsigned char *d = (unsigned char *)p.data;
+	const unsigned char *m = p.pre, *pi = p.pi;
+	uint64_t ref = p.ref;
+	uint32_t i;
+
+	g.bits = bits;
+	for (i = 0; i < nlb; i++) {
+		struct words x = { load_be64(pi), bits == 16 ? 0 : load_be64(pi + 8) };
+
+		gcrc_restart(&g);
+		copy_block(&g, d, dst, p.bs, false);
+		if (pre)
+			gcrc_feed(&g, m, p.pre_len);
+		verify_words(w, &p, t, l, i, x, gcrc_end(&g), ref);
+		ref = (ref + p.ref_inc) & p.ref_mask;
+		d += p.data_stride;
+		m += p.meta_stride;
+		pi += p.meta_stride;
+	}
+}
+
+int nvmeta_pi_verify_copy(const struct nvmeta_pi_format *f, const struct iovec *dst,
+			  uint32_t ndst, const void *data, const void *meta, uint32_t nlb,
+			  const struct nvmeta_pi_tags *t, struct nvmeta_pi_report *rep,
+			  struct nvmeta_pi_error *errors, uint32_t max)
+{
+	struct pi_list l = { rep, errors, errors ? max : 0, t->lba };
+	struct iov_cur c;
+	struct pi_walk w;
+	struct pi_plan p;
+	struct gcrc g;
+	int ret;
+
+	memset(rep, 0, sizeof(*rep));
+	ret = copy_init(&w, &p, &g, &c, f, data, meta, nlb, t, "destination", dst, ndst);
+	if (ret)
+		return ret;
+	switch (f->guard_bits | (p.pre_len ? 1 : 0)) {
+	case 16: plan_verify_copy(&p, &g, &w, t, &l, &c, nlb, 16, false); break;
+	case 17: plan_verify_copy(&p, &g, &w, t, &l, &c, nlb, 16, true); break;
+	case 32: plan_verify_copy(&p, &g, &w, t, &l, &c, nlb, 32, false); break;
+	case 33: plan_verify_copy(&p, &g, &w, t, &l, &c, nlb, 32, true); break;
+	case 64: plan_verify_copy(&p, &g, &w, t, &l, &c, nlb, 64, false); break;
+	default: plan_verify_copy(&p, &g, &w, t, &l, &c, nlb, 64, true); break;
+	}
+	return rep->bad ? bad_blocks(rep) : 0;
+}
+
+/* ---- streams ---- */
+
+/* The state of a stream, inside the caller's struct nvmeta_pi_stream. */
+struct pi_stream {
+	struct pi_walk w;		/* no data; meta: separate metadata */
+	struct pi_plan p;		/* the words, the masks, the count */
+	struct nvmeta_pi_tags t;
+	struct nvmeta_pi_report rep;
+	struct pi_list l;
+	struct gcrc g;
+	enum nvmeta_pi_stream_mode mode;
+	uint32_t nlb;
+	uint32_t block;			/* the block under way */
+	uint64_t ref;			/* its reference tag */
+	uint64_t offset;		/* stream bytes taken */
+	uint64_t total;			/* stream bytes in all */
+	size_t pos;			/* into the block's stride */
+	unsigned char tup[16];		/* its tuple, as it passes */
+};
+
+_Static_assert(sizeof(struct pi_stream) <= sizeof(struct nvmeta_pi_stream),
+	       "struct nvmeta_pi_stream has no room for the stream");
+_Static_assert(_Alignof(struct pi_stream) <= _Alignof(struct nvmeta_pi_stream),
+	       "struct nvmeta_pi_stream is not aligned for the stream");
+
+int nvmeta_pi_stream_init(struct nvmeta_pi_stream *s, const struct nvmeta_pi_format *f,
+			  void *meta, uint32_t nlb, const struct nvmeta_pi_tags *t,
+			  enum nvmeta_pi_stream_mode mode, struct nvmeta_pi_error *errors,
+			  uint32_t max)
+{
+	struct pi_stream *x = (struct pi_stream *)s->opaque;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if (mode != NVMETA_PI_STREAM_GENERATE && mode != NVMETA_PI_STREAM_VERIFY)
+		return nvmeta_fail(-EINVAL, "PI stream mode %d: neither generate nor verify", (int)mode);
+	ret = check_format(f);
+	if (ret)
+		return ret;
+	walk_format(&x->w, f);
+	if (!f->extended && !meta)
+		return nvmeta_fail(-EINVAL, "PI stream of %u blocks: metadata buffer missing", nlb);
+	if (f->extended && meta)
+		return nvmeta_fail(-EINVAL, "PI stream: an extended format's metadata comes in the stream; meta must be NULL");
+	ret = check_tags(&x->w, t);
+	if (ret)
+		return ret;
+	x->w.meta = f->extended ? NULL : meta;
+	x->t = *t;
+	plan_words(&x->p, &x->w, t);
+	plan_masks(&x->p, &x->w, t);
+	x->l = (struct pi_list){ &x->rep, errors, errors ? max : 0, t->lba };
+	gcrc_start(&x->g, &x->w);
+	x->mode = mode;
+	x->nlb = nlb;
+	x->ref = t->ref_tag;
+	x->total = data_bytes(&x->w, nlb);
+	return 0;
+}
+
+/* The block under way is whole: its tuple written or judged. */
+static void stream_block_done(struct pi_stream *x, unsigned char *tup)
+{
+	const struct pi_walk *w = &x->w;
+
+	if (x->mode == NVMETA_PI_STREAM_VERIFY)
+		verify_words(w, &x->p, &x->t, &x->l, x->block, tuple_load(w, tup),
+			     gcrc_end(&x->g), x->ref);
+	x->block++;
+	x->ref = (x->ref + x->p.ref_inc) & x->p.ref_mask;
+	x->pos = 0;
+	gcrc_restart(&x->g);
+}
+
+/* The guard of the block under way is complete: the tuple to write. */
+static void stream_make_tuple(struct pi_stream *x)
+{
+	words_put(&x->w, x->tup, plan_tuple(&x->p, x->w.f.guard_bits, gcrc_end(&x->g), x->ref));
+}
+
+/* Separate metadata: the block's data is whole; the rest is in @meta. */
+static void stream_separate_done(struct pi_stream *x)
+{
+	const struct pi_walk *w = &x->w;
+	unsigned char *m = w->meta + (size_t)x->block * w->meta_stride;
+
+	if (w->pi_offset)
+		gcrc_feed(&x->g, m, w->pi_offset);
+	if (x->mode == NVMETA_PI_STREAM_GENERATE) {
+		stream_make_tuple(x);
+		memcpy(m + w->pi_offset, x->tup, w->f.pi_size);
+	}
+	stream_block_done(x, m + w->pi_offset);
+}
+
+int nvmeta_pi_stream_update(struct nvmeta_pi_stream *s, uint64_t offset, void *buf, size_t len)
+{
+	struct pi_stream *x = (struct pi_stream *)s->opaque;
+	const struct pi_walk *w = &x->w;
+	size_t bs = w->f.block_size, pi_at = bs + w->pi_offset, pi_end = pi_at + w->f.pi_size;
+	unsigned char *p = buf;
+
+	if (offset != x->offset)
+		return nvmeta_fail(-EINVAL, "PI stream: a piece at byte %llu, but the next is byte %llu (pieces come in order)",
+				   (unsigned long long)offset, (unsigned long long)x->offset);
+	if (len > x->total - x->offset)
+		return nvmeta_fail(-EINVAL, "PI stream: %zu bytes at byte %llu go past the stream's %llu",
+				   len, (unsigned long long)offset, (unsigned long long)x->total);
+	if (len && !buf)
+		return nvmeta_fail(-EINVAL, "PI stream: a NULL piece of %zu bytes", len);
+	x->offset += len;
+	while (len) {
+		size_t n;
+
+		if (x->pos < bs) {
+			/* Data: into the guard. */
+			n = bs - x->pos < len ? bs - x->pos : len;
+			gcrc_feed(&x->g, p, n);
+			x->pos += n;
+			if (!w->f.extended && x->pos == bs)
+				stream_separate_done(x);
+		} else if (x->pos < pi_at) {
+			/* Metadata before a PI that sits last: guarded. */
+			n = pi_at - x->pos < len ? pi_at - x->pos : len;
+			gcrc_feed(&x->g, p, n);
+			x->pos += n;
+		} else if (x->pos < pi_end) {
+			size_t k = x->pos - pi_at;
+
+			n = pi_end - x->pos < len ? pi_end - x->pos : len;
+			if (x->mode == NVMETA_PI_STREAM_GENERATE) {
+				if (!k)
+					stream_make_tuple(x);
+				memcpy(p, x->tup + k, n);
+			} else {
+				memcpy(x->tup + k, p, n);
+			}
+			x->pos += n;
+		} else {
+			/* Metadata after a PI that sits first: not guarded. */
+			n = w->data_stride - x->pos < len ? w->data_stride - x->pos : len;
+			x->pos += n;
+		}
+		if (w->f.extended && x->pos == w->data_stride)
+			stream_block_done(x, x->tup);
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int nvmeta_pi_stream_finish(struct nvmeta_pi_stream *s, struct nvmeta_pi_report *rep)
+{
+	struct pi_stream *x = (struct pi_stream *)s->opaque;
+
+	if (x->offset != x->total)
+		return nvmeta_fail(-EINVAL, "PI stream: %llu of %llu bytes given; the stream is not finished",
+				   (unsigned long long)x->offset, (unsigned long long)x->total);
+	if (rep)
+		*rep = x->rep;
+	return x->rep.bad ? bad_blocks(&x->rep) : 0;
 }

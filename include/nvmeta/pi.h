@@ -6,6 +6,7 @@
 #ifndef NVMETA_PI_H
 #define NVMETA_PI_H
 
+#include <sys/uio.h>
 #include <nvmeta/core.h>
 
 #ifdef __cplusplus
@@ -299,6 +300,183 @@ int nvmeta_pi_inject(const struct nvmeta_pi_format *f, void *data, void *meta, u
 /* nvmeta_pi_field_name - "guard", "application tag", "reference tag",
  * "storage tag", "data" or "none". */
 const char *nvmeta_pi_field_name(enum nvmeta_pi_field field);
+
+/* ------------------------------------------------------------------ */
+/* PI over iovecs, copy with PI, streaming, checked remap (0.4)        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The buffers of a range as scatter lists: @data holds the blocks' data
+ * back to back (on an extended format, each block's data followed by its
+ * metadata), @meta the separate metadata back to back (NULL and @nmeta 0
+ * on an extended format).  A block, its metadata and its PI tuple may be
+ * split across any iovec boundary, down to single bytes; iovecs of length
+ * 0 are skipped.  Every iovec is checked before any byte is touched: a
+ * NULL base with a length, no iovecs where bytes are needed, or fewer
+ * bytes in all than @nlb blocks need (bytes beyond them are left alone).
+ * The caller allocates it: zero it, resv included.
+ */
+struct nvmeta_pi_iov {
+	const struct iovec *data;
+	const struct iovec *meta;
+	uint32_t ndata, nmeta;	/* entries in each */
+	uint32_t nlb;		/* blocks */
+	uint32_t resv0;		/* zero: room to grow */
+	uint64_t resv[2];	/* zero: room to grow */
+};
+
+/*
+ * nvmeta_pi_generate_iov - nvmeta_pi_generate() over the scatter lists of
+ * @b: the same tuples, byte for byte, wherever the iovecs split the
+ * blocks.  No allocation.
+ * Returns 0, or -EINVAL as nvmeta_pi_generate() or for an iovec list that
+ * does not hold b->nlb blocks (see struct nvmeta_pi_iov).
+ */
+int nvmeta_pi_generate_iov(const struct nvmeta_pi_format *f, const struct nvmeta_pi_iov *b,
+			   const struct nvmeta_pi_tags *t);
+
+/*
+ * nvmeta_pi_verify_iov - nvmeta_pi_verify_list() over the scatter lists
+ * of @b: every block checked, @rep and up to @max entries of @errors (NULL
+ * when @max is 0) exactly as the contiguous call writes them.
+ * Returns 0, -EILSEQ when a block is bad, or -EINVAL as
+ * nvmeta_pi_generate_iov().
+ */
+int nvmeta_pi_verify_iov(const struct nvmeta_pi_format *f, const struct nvmeta_pi_iov *b,
+			 const struct nvmeta_pi_tags *t, struct nvmeta_pi_report *rep,
+			 struct nvmeta_pi_error *errors, uint32_t max);
+
+/*
+ * nvmeta_pi_inject_iov - nvmeta_pi_inject() over the scatter lists of
+ * @b: the same bit of the same block, wherever it lies.
+ * Returns 0, or -EINVAL as nvmeta_pi_inject() or nvmeta_pi_generate_iov().
+ */
+int nvmeta_pi_inject_iov(const struct nvmeta_pi_format *f, const struct nvmeta_pi_iov *b,
+			 const struct nvmeta_pi_injection *inj);
+
+/*
+ * nvmeta_pi_remap_iov - nvmeta_pi_remap() over the scatter lists of @b
+ * (only the tuples are read and written; the data is not read).
+ * Returns 0, or -EINVAL as nvmeta_pi_remap() or nvmeta_pi_generate_iov().
+ */
+int nvmeta_pi_remap_iov(const struct nvmeta_pi_format *f, const struct nvmeta_pi_iov *b,
+			uint64_t ref_tag);
+
+/*
+ * nvmeta_pi_remap_check - remap @nlb blocks to a range starting at
+ * reference tag @new_ref, as nvmeta_pi_remap() does, only once every block
+ * has passed nvmeta_pi_verify_list() against @old: old->ref_tag is the
+ * first block's reference tag now, old->checks must hold
+ * NVMETA_PI_CHECK_REF (with NVMETA_PI_CHECK_GUARD the data is read and
+ * checked too), old->lba names the blocks in the reports.  All or
+ * nothing: when a block fails, no tuple is rewritten, and @rep and
+ * @errors (up to @max, NULL when @max is 0) name every bad block.
+ * Unwritten (all ones) and escaped tuples are neither checked nor
+ * rewritten.  No allocation.
+ * Returns 0, -EILSEQ when a block failed (nothing rewritten), or -EINVAL
+ * for @old without NVMETA_PI_CHECK_REF, a tag wider than its field,
+ * reserved fields set or a missing buffer.
+ */
+int nvmeta_pi_remap_check(const struct nvmeta_pi_format *f, void *data, void *meta,
+			  uint32_t nlb, const struct nvmeta_pi_tags *old, uint64_t new_ref,
+			  struct nvmeta_pi_report *rep, struct nvmeta_pi_error *errors,
+			  uint32_t max);
+
+/*
+ * nvmeta_pi_remap_check_iov - nvmeta_pi_remap_check() over the scatter
+ * lists of @b.  Returns as nvmeta_pi_remap_check().
+ */
+int nvmeta_pi_remap_check_iov(const struct nvmeta_pi_format *f, const struct nvmeta_pi_iov *b,
+			      const struct nvmeta_pi_tags *old, uint64_t new_ref,
+			      struct nvmeta_pi_report *rep, struct nvmeta_pi_error *errors,
+			      uint32_t max);
+
+/*
+ * nvmeta_pi_generate_copy - copy @nlb blocks of data from the
+ * application's @src (@nsrc iovecs, the blocks' data back to back, split
+ * anywhere) into @data, laid out as @f says (on an extended format each
+ * block's data lands before its metadata, whose bytes outside the PI are
+ * left as they are), and generate their PI in the same pass, as
+ * nvmeta_pi_generate() would on the copy: each block's CRC is run over
+ * its source and the copy made from there while the bytes are in cache.
+ * @meta: the separate metadata, NULL on an extended format.
+ * @src must not overlap @data or @meta.  No allocation.
+ * Returns 0, or -EINVAL as nvmeta_pi_generate() or for @src holding fewer
+ * than @nlb blocks of data (or a NULL base with a length).
+ */
+int nvmeta_pi_generate_copy(const struct nvmeta_pi_format *f, void *data, void *meta,
+			    const struct iovec *src, uint32_t nsrc, uint32_t nlb,
+			    const struct nvmeta_pi_tags *t);
+
+/*
+ * nvmeta_pi_verify_copy - the reverse, for a read: copy the data of @nlb
+ * blocks from @data (and @meta) as @f lays them out into the application's
+ * @dst (@ndst iovecs, data only, back to back, split anywhere), verifying
+ * their PI in the same pass as nvmeta_pi_verify_list() would.  Every
+ * block's data is copied, bad or not: the verdict says which to trust.
+ * @dst must not overlap @data or @meta.  No allocation.
+ * Returns 0, -EILSEQ when a block is bad (@rep, @errors), or -EINVAL as
+ * nvmeta_pi_verify() or for @dst with room for fewer than @nlb blocks.
+ */
+int nvmeta_pi_verify_copy(const struct nvmeta_pi_format *f, const struct iovec *dst,
+			  uint32_t ndst, const void *data, const void *meta, uint32_t nlb,
+			  const struct nvmeta_pi_tags *t, struct nvmeta_pi_report *rep,
+			  struct nvmeta_pi_error *errors, uint32_t max);
+
+/* What a stream does with the pieces it is given. */
+enum nvmeta_pi_stream_mode {
+	NVMETA_PI_STREAM_GENERATE = 1,
+	NVMETA_PI_STREAM_VERIFY = 2,
+};
+
+/*
+ * A command's PI worked out piece by piece as its data arrives.  The
+ * caller allocates it (on the stack is fine) and never reads or writes it:
+ * its contents are the library's, and its size leaves them room to grow.
+ */
+struct nvmeta_pi_stream {
+	uint64_t opaque[64];
+};
+
+/*
+ * nvmeta_pi_stream_init - start generating (@mode NVMETA_PI_STREAM_GENERATE)
+ * or verifying (NVMETA_PI_STREAM_VERIFY) the PI of @nlb blocks with the
+ * tags of @t.  The stream is the command's data transfer: on an extended
+ * format the blocks' data and metadata interleaved (@meta NULL), and the
+ * tuples lie in the pieces themselves; with separate metadata the data
+ * alone, and @meta holds the metadata of all @nlb blocks, contiguous
+ * (read for the bytes under the guard and, verifying, the tuples; its
+ * tuples written when generating).  Verifying, @errors (up to @max, NULL
+ * when @max is 0) receives every bad block as it completes, as
+ * nvmeta_pi_verify_list() lists them.
+ * Returns 0, or -EINVAL as nvmeta_pi_generate() or for an unknown @mode.
+ */
+int nvmeta_pi_stream_init(struct nvmeta_pi_stream *s, const struct nvmeta_pi_format *f,
+			  void *meta, uint32_t nlb, const struct nvmeta_pi_tags *t,
+			  enum nvmeta_pi_stream_mode mode, struct nvmeta_pi_error *errors,
+			  uint32_t max);
+
+/*
+ * nvmeta_pi_stream_update - take the @len bytes at @buf, which are the
+ * stream's bytes from @offset on.  Pieces come in order, each at the
+ * offset where the last ended, of any size (a single byte, or one that
+ * ends inside a block or a tuple).  Generating on an extended format,
+ * the tuple bytes the piece holds are written into @buf; otherwise @buf
+ * is only read.  The result after the last piece is the one call's
+ * (nvmeta_pi_generate(), nvmeta_pi_verify_list()), whatever the pieces.
+ * Returns 0, or -EINVAL for a piece out of order or past the stream's end
+ * (the stream is left as it was).
+ */
+int nvmeta_pi_stream_update(struct nvmeta_pi_stream *s, uint64_t offset, void *buf, size_t len);
+
+/*
+ * nvmeta_pi_stream_finish - end a stream.  @rep (may be NULL when
+ * generating) receives what verification found, as nvmeta_pi_verify_list()
+ * reports it.
+ * Returns 0, -EILSEQ when verification found a bad block, or -EINVAL when
+ * the stream has not had all its bytes (it stays open: give the rest).
+ */
+int nvmeta_pi_stream_finish(struct nvmeta_pi_stream *s, struct nvmeta_pi_report *rep);
 
 /* A command kept by the caller until it completes: what the library needs
  * to finish it then (host PI verification).  Embed it in your own request
