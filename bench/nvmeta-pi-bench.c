@@ -23,6 +23,19 @@
  *                (crc64_rocksoft_refl, 2.31 and later) where it has one,
  *                else its ECMA one (crc64_ecma_refl: another polynomial,
  *                the same folding code); where nvmeta's own CRC64 stands
+ *   gen iov      nvmeta_pi_generate_iov() over the same buffers cut into
+ *   verify iov   4 KiB iovecs (data and metadata), against generate and
+ *                verify (issue 21)
+ *   gen iov odd  the same over 1000-byte iovecs: blocks and tuples split
+ *   ver iov odd  across iovec boundaries
+ *   copy,gen     memcpy() of the data from an application buffer, then
+ *                nvmeta_pi_generate(): copy then generate
+ *   copy+gen     nvmeta_pi_generate_copy(): both in one pass, against
+ *                copy,gen
+ *   ver,copy     nvmeta_pi_verify(), then memcpy() of the data out to an
+ *                application buffer
+ *   copy+ver     nvmeta_pi_verify_copy(): both in one pass, against
+ *                ver,copy
  *
  * Targets (reported, never asserted): generate, verify and the two
  * together at least 0.97 of the bare CRC over the same bytes, for every
@@ -52,20 +65,40 @@
 
 #define PROG "nvmeta-pi-bench"
 #define MAX_ROUNDS 32
-#define MAX_VARIANTS 128
+#define MAX_VARIANTS 256
 
 /* The target of issue 18: generate, verify and gen+verify at this much of
  * the guard's bare CRC over the same bytes, every format.  Reported,
  * never asserted. */
 #define TARGET 0.97
 
-enum op { OP_GEN, OP_VERIFY, OP_GENVER, OP_CRC, OP_BULK, OP_TABLE, OP_CRC16, OP_C64, OP_COUNT };
+enum op {
+	OP_GEN, OP_VERIFY, OP_GENVER, OP_CRC, OP_BULK, OP_TABLE, OP_CRC16, OP_C64,
+	OP_GEN_IOV, OP_VER_IOV, OP_GEN_ODD, OP_VER_ODD,
+	OP_COPY_THEN_GEN, OP_COPY_GEN, OP_VER_THEN_COPY, OP_COPY_VER, OP_COUNT
+};
 
 static const char *const op_names[OP_COUNT] = {
 	[OP_GEN] = "generate", [OP_VERIFY] = "verify", [OP_GENVER] = "gen+verify",
 	[OP_CRC] = "crc", [OP_BULK] = "crc 1 call", [OP_TABLE] = "crc table",
 	[OP_CRC16] = "crc16 isa-l", [OP_C64] = "crc64 isa-l",
+	[OP_GEN_IOV] = "gen iov", [OP_VER_IOV] = "verify iov", [OP_GEN_ODD] = "gen iov odd",
+	[OP_VER_ODD] = "ver iov odd", [OP_COPY_THEN_GEN] = "copy,gen", [OP_COPY_GEN] = "copy+gen",
+	[OP_VER_THEN_COPY] = "ver,copy", [OP_COPY_VER] = "copy+ver",
 };
+
+/* The variant each of issue 21's is measured against: the contiguous call,
+ * or the copy and the PI one after the other. */
+static const enum op op_base[OP_COUNT] = {
+	[OP_GEN_IOV] = OP_GEN, [OP_VER_IOV] = OP_VERIFY, [OP_GEN_ODD] = OP_GEN,
+	[OP_VER_ODD] = OP_VERIFY, [OP_COPY_GEN] = OP_COPY_THEN_GEN,
+	[OP_COPY_VER] = OP_VER_THEN_COPY,
+};
+
+/* Pieces of the scatter lists: a page, and an odd size that splits blocks
+ * and tuples. */
+#define IOV_PAGE 4096
+#define IOV_ODD 1000
 
 /* ISA-L's fastest 64-bit CRC, looked up in the library the process runs
  * with (libnvmeta's own ISA-L), so that the figure is the installed
@@ -109,6 +142,7 @@ struct fmt {
 	unsigned char *meta;
 	uint32_t nlb;
 	size_t pre;		/* metadata bytes under the guard */
+	struct nvmeta_pi_iov iov, odd;	/* data and metadata cut into pieces */
 };
 
 struct variant {
@@ -116,6 +150,7 @@ struct variant {
 	enum op op;
 	struct variant *crc, *crc16;	/* the references of the ratios */
 	struct variant *c64;		/* 64-bit guard: ISA-L's 64-bit CRC */
+	struct variant *base;		/* issue 21's: what it is measured against */
 	double gbps[MAX_ROUNDS];
 	unsigned int rounds;
 };
@@ -128,6 +163,8 @@ struct opts {
 };
 
 static unsigned char *data;
+static unsigned char *app_buf, *out_buf;	/* the application's: copy in, copy out */
+static struct iovec app_iov, out_iov;
 static volatile uint64_t sink;	/* keeps the bare CRCs from being dropped */
 
 /* ------------------------------------------------------------------ */
@@ -249,6 +286,33 @@ static void fill(unsigned char *p, size_t n)
 	}
 }
 
+/* One buffer as iovecs of @piece bytes. */
+static struct iovec *cut_one(unsigned char *p, size_t len, size_t piece, uint32_t *n)
+{
+	struct iovec *v = calloc(len / piece + 1, sizeof(*v));
+	size_t at;
+
+	*n = 0;
+	for (at = 0; v && at < len; at += piece) {
+		v[*n].iov_base = p + at;
+		v[*n].iov_len = len - at < piece ? len - at : piece;
+		(*n)++;
+	}
+	return v;
+}
+
+static int cut_iov(struct nvmeta_pi_iov *b, struct fmt *m, size_t piece)
+{
+	*b = (struct nvmeta_pi_iov){ .nlb = m->nlb };
+	b->data = cut_one(data, (size_t)m->nlb * m->f.block_size, piece, &b->ndata);
+	b->meta = cut_one(m->meta, (size_t)m->nlb * m->f.ms, piece, &b->nmeta);
+	if (!b->data || !b->meta) {
+		fprintf(stderr, PROG ": %s: iovecs: out of memory\n", m->name);
+		return -1;
+	}
+	return 0;
+}
+
 static int fmt_setup(struct fmt *m, size_t size)
 {
 	m->f.pi_type = 1;
@@ -266,6 +330,8 @@ static int fmt_setup(struct fmt *m, size_t size)
 	}
 	/* The bytes around the PI: under the guard when it sits last. */
 	fill(m->meta, (size_t)m->nlb * m->f.ms);
+	if (cut_iov(&m->iov, m, IOV_PAGE) || cut_iov(&m->odd, m, IOV_ODD))
+		return -1;
 	if (nvmeta_pi_generate(&m->f, data, m->meta, m->nlb, &m->t)) {
 		fprintf(stderr, PROG ": %s: %s\n", m->name, nvmeta_last_error());
 		return -1;
@@ -361,6 +427,48 @@ static int generate(struct fmt *m)
 	return 0;
 }
 
+static int fail(const struct fmt *m, const char *what)
+{
+	fprintf(stderr, PROG ": %s: %s: %s\n", m->name, what, nvmeta_last_error());
+	return -1;
+}
+
+/* Issue 21's operations.  The application's buffer holds the same bytes
+ * as the data, so copying it in changes nothing the others see. */
+static int run_iov(const struct fmt *m, enum op op)
+{
+	struct nvmeta_pi_report rep;
+	size_t n = (size_t)m->nlb * m->f.block_size;
+
+	switch (op) {
+	case OP_GEN_IOV:
+		return nvmeta_pi_generate_iov(&m->f, &m->iov, &m->t) ? fail(m, "gen iov") : 0;
+	case OP_VER_IOV:
+		return nvmeta_pi_verify_iov(&m->f, &m->iov, &m->t, &rep, NULL, 0) ?
+			fail(m, "verify iov") : 0;
+	case OP_GEN_ODD:
+		return nvmeta_pi_generate_iov(&m->f, &m->odd, &m->t) ? fail(m, "gen iov odd") : 0;
+	case OP_VER_ODD:
+		return nvmeta_pi_verify_iov(&m->f, &m->odd, &m->t, &rep, NULL, 0) ?
+			fail(m, "ver iov odd") : 0;
+	case OP_COPY_THEN_GEN:
+		memcpy(data, app_buf, n);
+		return nvmeta_pi_generate(&m->f, data, m->meta, m->nlb, &m->t) ?
+			fail(m, "copy,gen") : 0;
+	case OP_COPY_GEN:
+		return nvmeta_pi_generate_copy(&m->f, data, m->meta, &app_iov, 1, m->nlb, &m->t) ?
+			fail(m, "copy+gen") : 0;
+	case OP_VER_THEN_COPY:
+		if (nvmeta_pi_verify(&m->f, data, m->meta, m->nlb, &m->t, &rep))
+			return fail(m, "ver,copy");
+		memcpy(out_buf, data, n);
+		return 0;
+	default:
+		return nvmeta_pi_verify_copy(&m->f, &out_iov, 1, data, m->meta, m->nlb, &m->t, &rep,
+					     NULL, 0) ? fail(m, "copy+ver") : 0;
+	}
+}
+
 /* One pass of @v's operation over its buffer. */
 static int run_op(const struct variant *v)
 {
@@ -385,9 +493,11 @@ static int run_op(const struct variant *v)
 	case OP_C64:
 		sink ^= crc_blocks(m, 1, false);
 		return 0;
-	default:
+	case OP_CRC16:
 		sink ^= crc_blocks(m, 16, false);
 		return 0;
+	default:
+		return run_iov(m, v->op);
 	}
 }
 
@@ -448,6 +558,7 @@ static void plan(void)
 	for (i = 0; i < NFMTS; i++) {
 		struct fmt *m = &fmts[i];
 		struct variant *first = &vars[nvars], *crc = NULL, *crc16 = NULL, *c64 = NULL, *v;
+		struct variant *of[OP_COUNT] = { NULL };
 
 		for (k = 0; k < OP_COUNT; k++) {
 			if (k == OP_CRC16 && m->f.guard_bits == 16)
@@ -455,6 +566,7 @@ static void plan(void)
 			if (k == OP_C64 && (m->f.guard_bits != 64 || !isal_crc64))
 				continue;
 			v = add(m, (enum op)k);
+			of[k] = v;
 			if (k == OP_CRC)
 				crc = v;
 			if (k == OP_CRC16)
@@ -467,6 +579,9 @@ static void plan(void)
 			v->crc = crc;
 			v->crc16 = crc16 ? crc16 : crc;
 			v->c64 = c64;
+			if (v->op >= OP_GEN_IOV && v->op != OP_COPY_THEN_GEN &&
+			    v->op != OP_VER_THEN_COPY)
+				v->base = of[op_base[v->op]];
 		}
 	}
 }
@@ -658,6 +773,27 @@ static void crc64_table(FILE *f)
 	}
 }
 
+/* Issue 21's: PI over iovecs against the contiguous calls, copy with PI
+ * in one pass against the copy and the PI one after the other. */
+static void base_table(FILE *f)
+{
+	unsigned int i;
+
+	fprintf(f, "\nPI over iovecs against contiguous, copy with PI in one pass against copy\n"
+		"then PI (x/base: time of the base over time of the variant, >1 faster),\n"
+		"median [min..max] of the per-round ratios:\n");
+	for (i = 0; i < nvars; i++) {
+		const struct variant *v = &vars[i];
+		struct mmm r;
+
+		if (!v->base)
+			continue;
+		r = ratio_of(v, v->base);
+		fprintf(f, "  %-20s %-12s %6.3f  [%5.3f..%5.3f]  of %s\n", v->fmt->name,
+			op_names[v->op], r.med, r.min, r.max, op_names[v->base->op]);
+	}
+}
+
 static void json_mmm(FILE *f, const char *key, struct mmm m)
 {
 	report_json_mmm(f, key, m.med, m.min, m.max);
@@ -685,6 +821,10 @@ static void json_variant(FILE *f, const struct variant *v)
 	if (v->c64) {
 		fprintf(f, ", ");
 		json_mmm(f, "ratio_isal_crc64", ratio_of(v, v->c64));
+	}
+	if (v->base) {
+		fprintf(f, ", \"base\": \"%s\", ", op_names[v->base->op]);
+		json_mmm(f, "ratio_base", ratio_of(v, v->base));
 	}
 	fprintf(f, "}");
 }
@@ -822,6 +962,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fill(data, o.size + 4096);
+	app_buf = malloc(o.size);
+	out_buf = malloc(o.size);
+	if (!app_buf || !out_buf) {
+		fprintf(stderr, PROG ": %zu bytes of application buffers: out of memory\n", o.size);
+		return 1;
+	}
+	memcpy(app_buf, data, o.size);
+	app_iov = (struct iovec){ app_buf, o.size };
+	out_iov = (struct iovec){ out_buf, o.size };
 	isal_crc64_find();
 	tables_init();
 	if (tables_check())
@@ -841,6 +990,7 @@ int main(int argc, char **argv)
 	table(out, &o);
 	targets_table(out);
 	crc64_table(out);
+	base_table(out);
 	if (o.json_path && json(o.json_path, &o))
 		return 1;
 	return 0;
