@@ -1629,7 +1629,7 @@ static void summary(bool ran, const struct vres *v, bool verified, int rc, const
 	report_u64(&r, "exit", (uint64_t)rc);
 	report_section(&r, "devices");
 	for (i = 0; i < (unsigned int)S.ndev; i++) {
-		char k[8], d[160];
+		char k[12], d[160];
 
 		snprintf(k, sizeof(k), "%u", i);
 		snprintf(d, sizeof(d), "%s %s %u+%u PI type %u, region %" PRIu64 " blocks, epoch %u",
