@@ -501,8 +501,8 @@ static void note_error(int ret, const struct nvmeta_status *st, bool write, int 
 static void set_gone(const char *who, int e)
 {
 	if (!atomic_exchange(&S.gone, true))
-		snprintf(S.gone_why, sizeof(S.gone_why), "%s: %s (%s): the namespace is gone", who,
-			 strerror(-e), nvmeta_last_error());
+		snprintf(S.gone_why, sizeof(S.gone_why), "%.128s: %s (%.300s): the namespace is gone",
+			 who, strerror(-e), nvmeta_last_error());
 	atomic_store(&S.stop, true);
 }
 
