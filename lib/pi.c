@@ -1405,7 +1405,7 @@ int nvmeta_pi_verify_iov(const struct nvmeta_pi_format *f, const struct nvmeta_p
 int nvmeta_pi_inject_iov(const struct nvmeta_pi_format *f, const struct nvmeta_pi_iov *b,
 			 const struct nvmeta_pi_injection *inj)
 {
-	unsigned char tup[16];
+	unsigned char tup[16] = { 0 };	/* filled by cur_get(); zeroed for the compiler */
 	struct iov_pair c;
 	struct iov_cur at;
 	struct pi_walk w;
