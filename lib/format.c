@@ -15,8 +15,10 @@
  * or before each batch).
  *
  * The kernel rescans a namespace before a Format NVM sent through its
- * passthrough interface returns (the command's effects include a
- * namespace capability change), so its view is fresh from then on.
+ * admin ioctl returns (the command's effects include a namespace
+ * capability change), so its view is fresh from then on.  One sent
+ * through io_uring (NVME_URING_CMD_ADMIN) is not rescanned until a rescan
+ * or reset: only nvmeta_dev_refresh(), which asks the device, sees it.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -208,12 +208,13 @@ void nvmeta_fast_decide(struct nvmeta_dev *dev)
 	const struct nvmeta_dev_info *in = &dev->info;
 	struct nvmeta_fast *f = &dev->fast;
 	uint64_t hw_max = (uint64_t)in->limits.max_hw_sectors_kb * 1024;
-	unsigned int ref_bits = nvmeta_tag_field_bits(in) - in->sts;
+	unsigned int space = nvmeta_tag_field_bits(in), ref_bits;
 	uint64_t max = NVMETA_MAX_NLB;
 
 	memset(f, 0, sizeof(*f));
-	if (!in->lba_size || !in->nsze || in->sts > nvmeta_tag_field_bits(in))
+	if (!in->lba_size || !in->nsze || in->sts > space)
 		return;
+	ref_bits = space - in->sts;
 	/* What nvmeta_io_block_bytes() gives a command without PRACT. */
 	f->lba_bytes = in->lba_size + (in->extended_lba ? in->ms : 0);
 	f->ms = in->extended_lba ? 0 : in->ms;
