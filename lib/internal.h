@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <pthread.h>
 #include <sys/types.h>
 #include <stdatomic.h>
@@ -33,6 +34,8 @@ struct nvmeta_fingerprint {
  */
 struct nvmeta_fast {
 	bool ready;
+	bool prefault_reads;	/* a read's metadata is populated first (quirks.c) */
+	bool ref_only;		/* the tag space is CDW14 alone, no storage tag */
 	uint32_t lba_bytes;	/* bytes a block takes in the data buffer */
 	uint32_t ms;		/* separate metadata bytes a block; 0: none passed */
 	uint32_t max_nlb;	/* within NVMETA_MAX_NLB, MDTS and max_hw_sectors */
@@ -40,6 +43,10 @@ struct nvmeta_fast {
 	uint64_t nsze;
 	uint64_t ref_mask;	/* bits a reference tag must not have */
 	uint64_t sts_mask;	/* bits a storage tag must not have */
+	/* A plain command's 128-byte SQE before its own fields go in: what
+	 * nvmeta_prep_cmd() writes that is the same for every command of
+	 * the device (opcode, fd, cmd_op, nsid, and the zeros). */
+	struct io_uring_sqe sqe[2] __attribute__((aligned(64)));
 };
 
 struct nvmeta_dev {
@@ -282,9 +289,92 @@ int nvmeta_pi_verify_io(const struct nvmeta_dev *dev, const struct nvmeta_io *io
 /* validate.c: decide @dev->fast from its info (open, refresh). */
 void nvmeta_fast_decide(struct nvmeta_dev *dev) NVMETA_HIDDEN;
 
-/* validate.c: whether @io is a plain command inside @f: then it passes
- * every check of nvmeta_validate_info(). */
-bool nvmeta_io_plain(const struct nvmeta_fast *f, const struct nvmeta_io *io) NVMETA_HIDDEN;
+/* The flags a plain command may carry: none asks for a check or PI work. */
+#define NVMETA_FAST_FLAGS (NVMETA_IO_FUA | NVMETA_IO_NO_PREFAULT | NVMETA_IO_FIXED_BUF | \
+			   NVMETA_IO_FIXED_FILE)
+
+/*
+ * Whether @io is a plain read or write inside the bounds of
+ * @f (nvmeta_fast_decide()): true only where every check of
+ * nvmeta_validate_info() passes (the unit tests hold the two to that,
+ * command by command).  False says nothing: the checks then decide.
+ * Inline: it runs on every command.
+ */
+static inline bool nvmeta_io_plain(const struct nvmeta_fast *f, const struct nvmeta_io *io)
+{
+	uint64_t meta_need = (uint64_t)io->nlb * f->ms;
+
+	if (!f->ready || (io->opcode != NVMETA_OP_READ && io->opcode != NVMETA_OP_WRITE))
+		return false;
+	_Static_assert(ARRAY_SIZE(io->resv) == 3, "every reserved field is looked at");
+	if ((io->flags & ~NVMETA_FAST_FLAGS) || (io->prinfo & ~0x7) || io->resv0 ||
+	    (io->resv[0] | io->resv[1] | io->resv[2]))
+		return false;
+	if ((io->reftag & f->ref_mask) || (io->storage_tag & f->sts_mask))
+		return false;
+	if (!io->nlb || io->nlb > f->max_nlb || io->slba >= f->nsze || io->nlb > f->nsze - io->slba)
+		return false;
+	if (!io->data || io->data_len != (uint64_t)io->nlb * f->lba_bytes)
+		return false;
+	if (!f->ms)
+		return !io->meta && !io->meta_len;
+	return io->meta && io->meta_len >= meta_need && io->meta_len <= f->max_meta;
+}
+
+/*
+ * A command that goes out with no work before it: plain (above), on a
+ * device whose format has not moved (nvmeta_dev_check()), and not a read
+ * whose metadata must be populated first on this kernel.  The one load
+ * of @dev->stale is the format check every submission makes.
+ */
+static inline bool nvmeta_io_goes_plain(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
+{
+	if (atomic_load_explicit(&dev->stale, memory_order_acquire))
+		return false;
+	if (!nvmeta_io_plain(&dev->fast, io))
+		return false;
+	return !dev->fast.prefault_reads || io->opcode != NVMETA_OP_READ ||
+	       (io->flags & NVMETA_IO_NO_PREFAULT);
+}
+
+/*
+ * Encode a plain command (nvmeta_io_goes_plain()) as nvmeta_prep_cmd()
+ * does, from the device's template: one copy of 128 bytes and the
+ * command's own fields, where the encoder stores each of about forty
+ * fields and decides the tag layout each time.  The unit tests hold the
+ * two to the same bytes.
+ */
+static inline void nvmeta_fill_plain(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
+				     const struct nvmeta_io *io)
+{
+	struct nvme_uring_cmd *cmd = (struct nvme_uring_cmd *)sqe->cmd;
+	const struct nvmeta_fast *f = &dev->fast;
+
+	memcpy((void *)sqe, f->sqe, sizeof(f->sqe));
+	if (io->flags & NVMETA_IO_FIXED_FILE) {
+		sqe->flags = IOSQE_FIXED_FILE;
+		sqe->fd = (int)io->file_index;
+	}
+	if (io->flags & NVMETA_IO_FIXED_BUF) {
+		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
+		sqe->buf_index = io->buf_index;
+	}
+	cmd->opcode = io->opcode;
+	cmd->metadata = (uintptr_t)io->meta;
+	cmd->addr = (uintptr_t)io->data;
+	cmd->metadata_len = io->meta_len;
+	cmd->data_len = io->data_len;
+	cmd->cdw10 = (uint32_t)io->slba;
+	cmd->cdw11 = (uint32_t)(io->slba >> 32);
+	cmd->cdw12 = (io->nlb - 1) | (uint32_t)io->prinfo << 26 |
+		     ((io->flags & NVMETA_IO_FUA) ? 1U << 30 : 0);
+	if (f->ref_only)
+		cmd->cdw14 = (uint32_t)io->reftag;
+	else
+		nvmeta_encode_tags(cmd, &dev->info, io);
+	cmd->cdw15 = io->apptag | (uint32_t)io->appmask << 16;
+	cmd->timeout_ms = io->timeout_ms;
+}
 
 /* status.c: nvmeta_status_decode() without its message, for completions
  * nvmeta_reap() hands back as they are: no string is formatted there. */

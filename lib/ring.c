@@ -129,6 +129,22 @@ static int check_queue(const struct nvmeta_dev *dev, const struct io_uring *ring
 	return nvmeta_io_ready(dev, io);
 }
 
+/*
+ * Whether @io goes out on @ring with no work before it: a plain command
+ * (nvmeta_io_goes_plain()) on a ring with big entries that does not poll
+ * a queue without poll queues.  Anything else takes the checks, which
+ * refuse it or say what to do.
+ */
+static bool goes_plain(const struct nvmeta_dev *dev, const struct io_uring *ring,
+		       const struct nvmeta_io *io)
+{
+	if ((ring->flags & BIG_RING) != BIG_RING)
+		return false;
+	if ((ring->flags & IORING_SETUP_IOPOLL) && !dev->info.limits.io_poll)
+		return false;
+	return nvmeta_io_goes_plain(dev, io);
+}
+
 static int queue_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 		     const struct nvmeta_io *io, uint64_t user_data)
 {
@@ -147,8 +163,26 @@ static int queue_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 	return 0;
 }
 
-int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
-		 const struct nvmeta_io *io, uint64_t user_data)
+/* A plain command into the next SQE; false when the queue is full. */
+static bool queue_plain(const struct nvmeta_dev *dev, struct io_uring *ring,
+			const struct nvmeta_io *io, uint64_t user_data)
+{
+	struct io_uring_sqe *sqe;
+
+	ring_enter(ring);
+	sqe = io_uring_get_sqe(ring);
+	if (sqe) {
+		nvmeta_fill_plain(dev, sqe, io);
+		sqe->user_data = user_data;
+	}
+	ring_leave(ring);
+	return sqe;
+}
+
+/* Every check one by one, each refusal with its message. */
+static __attribute__((noinline)) int queue_checked(const struct nvmeta_dev *dev,
+						   struct io_uring *ring,
+						   const struct nvmeta_io *io, uint64_t user_data)
 {
 	int ret;
 
@@ -167,22 +201,37 @@ int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
 	return ret;
 }
 
+int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
+		 const struct nvmeta_io *io, uint64_t user_data)
+{
+	/* The common case with no call and no check twice; a full queue,
+	 * like every refusal, goes the long way, which says what is wrong. */
+	if (!NVMETA_IS_TAG_USER_DATA(user_data) && goes_plain(dev, ring, io) &&
+	    queue_plain(dev, ring, io, user_data))
+		return 0;
+	return queue_checked(dev, ring, io, user_data);
+}
+
 static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 		    const struct nvmeta_io *io, struct nvmeta_status *st,
 		    struct nvmeta_pi_report *rep, struct nvmeta_pi_error *errors, uint32_t max)
 {
+	bool plain = goes_plain(dev, ring, io);
 	struct io_uring_cqe cqe[2];
 	struct nvmeta_own own;
 	int ret;
 
 	/* Checks first: an SQE taken from the ring cannot be given back. */
-	ret = check_queue(dev, ring, io);
+	ret = plain ? 0 : check_queue(dev, ring, io);
 	if (ret)
 		return ret;
 	ret = nvmeta_own_start(ring, &own);
 	if (ret)
 		return ret;
-	nvmeta_fill_sqe(dev, own.sqe, io);
+	if (plain)
+		nvmeta_fill_plain(dev, own.sqe, io);
+	else
+		nvmeta_fill_sqe(dev, own.sqe, io);
 	ret = nvmeta_own_submit(ring, &own);
 	if (ret)
 		return nvmeta_explain_denied(ret, "io_uring_submit", &dev->info,
@@ -197,6 +246,8 @@ static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
 	if (ret == -EPERM || ret == -EACCES)
 		return nvmeta_explain_denied(ret, "the passthrough command", &dev->info,
 					     io->opcode != NVMETA_OP_READ);
+	if (!ret && !(io->flags & NVMETA_IO_PI_VERIFY))
+		return 0;
 	return nvmeta_finish(dev, io, ret, st, rep, errors, max);
 }
 
@@ -269,6 +320,15 @@ static void complete_request(const struct io_uring_cqe *cqe, struct nvmeta_reque
 				 rq->pi_errors, rq->pi_errors ? rq->pi_errors_max : 0);
 }
 
+/* A completion of the application's: its tag and status as they are,
+ * decoded without a message (none is formatted on reap). */
+static inline void complete_app(const struct io_uring_cqe *cqe, struct nvmeta_completion *out)
+{
+	out->user_data = cqe->user_data;
+	out->ret = nvmeta_status_fill(cqe, &out->status);
+	memset(out->resv, 0, sizeof(out->resv));
+}
+
 /* An attribute-road command's completion: bytes moved, or an errno. */
 static void complete_rw(const struct io_uring_cqe *cqe, const struct nvmeta_rw *rw,
 			struct nvmeta_completion *out)
@@ -279,23 +339,19 @@ static void complete_rw(const struct io_uring_cqe *cqe, const struct nvmeta_rw *
 }
 
 /*
- * One completion into @out, by who queued its command: the library's own
- * (a request or an attribute-road command it finishes), or the
- * application's (nvmeta_queue(), or its own SQEs), whose user_data and
- * passthrough status are reported as they are.  Returns false for a
- * completion nobody waits for any more, which is dropped.
+ * One completion of the library's own commands into @out: a request or an
+ * attribute-road command it finishes.  A tag in the library's range that
+ * names no slot in flight is the application's, reported as it is.
+ * Returns false for a completion nobody waits for any more, which is
+ * dropped.
  */
-static bool complete_one(struct nvmeta_tags *t, const struct io_uring_cqe *cqe,
-			 struct nvmeta_completion *out)
+static bool complete_tagged(struct nvmeta_tags *t, const struct io_uring_cqe *cqe,
+			    struct nvmeta_completion *out)
 {
 	struct nvmeta_tag_slot *s = nvmeta_tag_slot(t, cqe->user_data);
 
-	/* The application's, the common case: its tag and status as they
-	 * are, decoded without a message (none is formatted on reap). */
 	if (!s) {
-		out->user_data = cqe->user_data;
-		out->ret = nvmeta_status_fill(cqe, &out->status);
-		memset(out->resv, 0, sizeof(out->resv));
+		complete_app(cqe, out);
 		return true;
 	}
 	memset(out, 0, sizeof(*out));
@@ -315,36 +371,68 @@ static bool complete_one(struct nvmeta_tags *t, const struct io_uring_cqe *cqe,
 		/* A sync call's would be another thread's inside a call on
 		 * this ring, which the debug build refuses: not for reap to
 		 * take, and handed back as the application's would be. */
-		out->user_data = cqe->user_data;
-		out->ret = nvmeta_status_fill(cqe, &out->status);
+		complete_app(cqe, out);
 		return true;
 	}
 }
 
-/* Take what is there, up to @max in all; returns how many were taken. */
-static unsigned int take_ready(struct io_uring *ring, struct nvmeta_tags *t,
-			       struct nvmeta_completion *out, unsigned int n, unsigned int max)
+/*
+ * Take what is there, up to @max in all; returns how many were taken.
+ * The application's completions, the common case, are copied out as they
+ * are; the ring's table of the library's commands is looked up only when
+ * a completion carries the library's mark.
+ */
+static inline __attribute__((always_inline)) unsigned int
+take_ready(struct io_uring *ring, struct nvmeta_completion *out, unsigned int n, unsigned int max)
 {
+	struct nvmeta_tags *t = NULL;
 	struct io_uring_cqe *cqe;
 	unsigned int head, seen = 0;
+	bool looked = false;
 
 	/* One move of the head for all of them, as a reap loop does. */
 	io_uring_for_each_cqe(ring, head, cqe) {
 		if (n == max)
 			break;
-		if (complete_one(t, cqe, &out[n]))
-			n++;
 		seen++;
+		if (!NVMETA_IS_TAG_USER_DATA(cqe->user_data)) {
+			complete_app(cqe, &out[n++]);
+			continue;
+		}
+		if (!looked) {
+			t = nvmeta_tags_find(ring);
+			looked = true;
+		}
+		if (complete_tagged(t, cqe, &out[n]))
+			n++;
 	}
 	io_uring_cq_advance(ring, seen);
+	return n;
+}
+
+/* What is not there yet: wait for it; dropped completions do not count
+ * towards @min. */
+static __attribute__((noinline)) int reap_wait(struct io_uring *ring, unsigned int min,
+					       struct nvmeta_completion *out, unsigned int n,
+					       unsigned int max)
+{
+	struct io_uring_cqe *cqe;
+	int ret = 0;
+
+	while (n < min && n < max) {
+		ret = io_uring_wait_cqe_nr(ring, &cqe, min - n);
+		if (ret)
+			break;
+		n = take_ready(ring, out, n, max);
+	}
+	if (ret && !n)
+		return nvmeta_fail(ret, "io_uring_wait_cqe_nr: %s", strerror(-ret));
 	return n;
 }
 
 int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completion *out,
 		unsigned int max)
 {
-	struct io_uring_cqe *cqe;
-	struct nvmeta_tags *t;
 	unsigned int n;
 	int ret;
 
@@ -352,19 +440,10 @@ int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completio
 	if (ret)
 		return ret;
 	ring_enter(ring);
-	t = nvmeta_tags_find(ring);
-	n = take_ready(ring, t, out, 0, max);
-	/* Dropped completions do not count towards @min: wait for more. */
-	while (n < min && n < max) {
-		ret = io_uring_wait_cqe_nr(ring, &cqe, min - n);
-		if (ret)
-			break;
-		n = take_ready(ring, t, out, n, max);
-	}
+	n = take_ready(ring, out, 0, max);
+	ret = n < min && n < max ? reap_wait(ring, min, out, n, max) : (int)n;
 	ring_leave(ring);
-	if (ret && !n)
-		return nvmeta_fail(ret, "io_uring_wait_cqe_nr: %s", strerror(-ret));
-	return n;
+	return ret;
 }
 
 int nvmeta_explain_denied(int err, const char *what, const struct nvmeta_dev_info *info,

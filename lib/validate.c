@@ -200,8 +200,18 @@ uint32_t nvmeta_io_block_bytes(const struct nvmeta_dev_info *info, const struct 
 	return info->lba_size + info->ms;
 }
 
-/* The flags a plain command may carry: none asks for a check or PI work. */
-#define FAST_FLAGS (NVMETA_IO_FUA | NVMETA_IO_NO_PREFAULT | NVMETA_IO_FIXED_BUF | NVMETA_IO_FIXED_FILE)
+/* What nvmeta_prep_cmd() writes alike into every plain command of the
+ * device; nvmeta_fill_plain() starts from it. */
+static void fast_template(struct nvmeta_fast *f, int fd, uint32_t nsid)
+{
+	struct nvme_uring_cmd *cmd = (struct nvme_uring_cmd *)f->sqe[0].cmd;
+
+	memset(f->sqe, 0, sizeof(f->sqe));
+	f->sqe[0].opcode = IORING_OP_URING_CMD;
+	f->sqe[0].fd = fd;
+	f->sqe[0].cmd_op = NVME_URING_CMD_IO;
+	cmd->nsid = nsid;
+}
 
 void nvmeta_fast_decide(struct nvmeta_dev *dev)
 {
@@ -227,34 +237,10 @@ void nvmeta_fast_decide(struct nvmeta_dev *dev)
 	f->nsze = in->nsze;
 	f->ref_mask = ref_bits < 64 ? ~0ull << ref_bits : 0;
 	f->sts_mask = in->sts < 64 ? ~0ull << in->sts : 0;
+	f->prefault_reads = dev->populate_reads;
+	f->ref_only = in->guard_bits != 32 && in->guard_bits != 64 && !in->sts;
+	fast_template(f, dev->fd, in->nsid);
 	f->ready = max > 0;
-}
-
-/*
- * A read or write inside the device's bounds (nvmeta_fast_decide()): true
- * only where every check of nvmeta_validate_info() passes (the unit tests
- * hold the two to that, command by command).  False says nothing: the
- * checks then decide.
- */
-bool nvmeta_io_plain(const struct nvmeta_fast *f, const struct nvmeta_io *io)
-{
-	uint64_t meta_need = (uint64_t)io->nlb * f->ms;
-
-	if (!f->ready || (io->opcode != NVMETA_OP_READ && io->opcode != NVMETA_OP_WRITE))
-		return false;
-	_Static_assert(ARRAY_SIZE(io->resv) == 3, "every reserved field is looked at");
-	if ((io->flags & ~FAST_FLAGS) || (io->prinfo & ~0x7) || io->resv0 ||
-	    (io->resv[0] | io->resv[1] | io->resv[2]))
-		return false;
-	if ((io->reftag & f->ref_mask) || (io->storage_tag & f->sts_mask))
-		return false;
-	if (!io->nlb || io->nlb > f->max_nlb || io->slba >= f->nsze || io->nlb > f->nsze - io->slba)
-		return false;
-	if (!io->data || io->data_len != (uint64_t)io->nlb * f->lba_bytes)
-		return false;
-	if (!f->ms)
-		return !io->meta && !io->meta_len;
-	return io->meta && io->meta_len >= meta_need && io->meta_len <= f->max_meta;
 }
 
 int nvmeta_io_validate(const struct nvmeta_dev *dev, const struct nvmeta_io *io)

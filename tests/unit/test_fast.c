@@ -126,16 +126,22 @@ Test(fast, accepts_only_what_every_check_accepts)
 	cr_assert_gt(plain, 100000, "only %zu commands took the fast path", plain);
 }
 
+/* A read of one block of the first format, with its metadata. */
+static struct nvmeta_io one_block_read(void *buf)
+{
+	return (struct nvmeta_io){
+		.opcode = NVMETA_OP_READ, .nlb = 1, .data = buf, .data_len = 512,
+		.meta = buf, .meta_len = 8,
+	};
+}
+
 /* A device never decided (or one whose format nvmeta_fast_decide() cannot
  * bound) sends every command through the checks. */
 Test(fast, an_undecided_device_takes_the_checks)
 {
 	static char buf[4096];
 	struct nvmeta_dev dev;
-	struct nvmeta_io io = {
-		.opcode = NVMETA_OP_READ, .nlb = 1, .data = buf, .data_len = 512,
-		.meta = buf, .meta_len = 8,
-	};
+	struct nvmeta_io io = one_block_read(buf);
 
 	make_dev(&dev, &fmts[0]);
 	cr_assert(nvmeta_io_plain(&dev.fast, &io));
@@ -175,4 +181,78 @@ Test(fast, plain_commands_take_it)
 				  flags[j]);
 		}
 	}
+}
+
+/* A draw of the fields that only the encoder reads. */
+static void draw_encoded(struct nvmeta_io *io)
+{
+	io->apptag = (uint16_t)random();
+	io->appmask = (uint16_t)random();
+	io->buf_index = (uint16_t)random();
+	io->file_index = (uint32_t)random();
+	io->timeout_ms = random() % 2 ? 0 : (uint32_t)random();
+	io->pi_checks = (uint32_t)random();
+}
+
+/* The library's own submissions encode a plain command from the device's
+ * template (nvmeta_fill_plain()); applications encode it with the inline
+ * nvmeta_prep_cmd(): the 128 bytes must be the same, on every format
+ * (guards of 16, 32 and 64 bits, with and without storage tags) and with
+ * fixed files and buffers, FUA and PRINFO. */
+Test(fast, the_template_encodes_as_the_encoder_does)
+{
+	static char buf[64];
+	struct io_uring_sqe want[2], got[2];
+	struct nvmeta_dev dev;
+	struct nvmeta_io io;
+	size_t i, n, plain = 0;
+
+	srandom(20261207);
+	for (i = 0; i < ARRAY_SIZE(fmts); i++) {
+		make_dev(&dev, &fmts[i]);
+		dev.fd = 7 + (int)i;
+		nvmeta_fast_decide(&dev);
+		for (n = 0; n < 50000; n++) {
+			draw(&dev, &io, buf);
+			draw_encoded(&io);
+			if (!nvmeta_io_goes_plain(&dev, &io))
+				continue;
+			plain++;
+			/* The encoder leaves the command's last 8 bytes as
+			 * they are; the template writes them as zeros. */
+			memset(want, 0, sizeof(want));
+			nvmeta_prep_cmd(want, dev.fd, &dev.info, &io);
+			memset(got, 0xa5, sizeof(got));
+			nvmeta_fill_plain(&dev, got, &io);
+			cr_assert_arr_eq(got, want, sizeof(want),
+					 "format %zu: op 0x%x slba %llu nlb %u flags 0x%x prinfo 0x%x reftag 0x%llx sts 0x%llx encoded otherwise",
+					 i, io.opcode, (unsigned long long)io.slba, io.nlb, io.flags,
+					 io.prinfo, (unsigned long long)io.reftag,
+					 (unsigned long long)io.storage_tag);
+		}
+	}
+	cr_assert_gt(plain, 20000, "only %zu commands were plain", plain);
+}
+
+/* A device whose format moved, and a read whose metadata this kernel
+ * needs populated first, never go out plain. */
+Test(fast, stale_devices_and_prefaulted_reads_take_the_checks)
+{
+	static char buf[4096];
+	struct nvmeta_dev dev;
+	struct nvmeta_io io = one_block_read(buf);
+
+	make_dev(&dev, &fmts[0]);
+	cr_assert(nvmeta_io_goes_plain(&dev, &io));
+	atomic_store(&dev.stale, 1);
+	cr_assert_not(nvmeta_io_goes_plain(&dev, &io));
+	atomic_store(&dev.stale, 0);
+	dev.populate_reads = true;
+	nvmeta_fast_decide(&dev);
+	cr_assert_not(nvmeta_io_goes_plain(&dev, &io));
+	io.flags = NVMETA_IO_NO_PREFAULT;
+	cr_assert(nvmeta_io_goes_plain(&dev, &io));
+	io.flags = 0;
+	io.opcode = NVMETA_OP_WRITE;
+	cr_assert(nvmeta_io_goes_plain(&dev, &io));
 }
