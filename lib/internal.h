@@ -218,20 +218,68 @@ void nvmeta_tag_release(struct nvmeta_tags *t, struct nvmeta_tag_slot *s) NVMETA
  * drops it and releases the slot. */
 void nvmeta_tag_abandon(struct nvmeta_tags *t, struct nvmeta_tag_slot *s) NVMETA_HIDDEN;
 
-/* sync.c: room in the CQ, then nvmeta_tag_sqe() for a command the caller
- * waits for, after every check of the command passed: nothing fails
- * between this and nvmeta_own_submit(). */
-int nvmeta_own_start(struct io_uring *ring, struct nvmeta_own *own) NVMETA_HIDDEN;
+/*
+ * A command of the library's own that a call waits for (sync.c): its
+ * common case inline, the rest in sync.c.  The common case is a
+ * completion queue with room, one io_uring_enter that submits and waits,
+ * and the command's completion first in line.
+ */
 
-/* sync.c: tag and submit the filled SQE.  On failure the command cannot
- * reach the device later: it is a NOP by then, and the error returned. */
-int nvmeta_own_submit(struct io_uring *ring, struct nvmeta_own *own) NVMETA_HIDDEN;
+/* sync.c: what nvmeta_own_start(), nvmeta_own_submit() and
+ * nvmeta_own_wait() do when the common case does not hold. */
+int nvmeta_own_start_slow(struct io_uring *ring, struct nvmeta_own *own) NVMETA_HIDDEN;
+int nvmeta_own_submit_slow(struct io_uring *ring, struct nvmeta_own *own) NVMETA_HIDDEN;
+int nvmeta_own_wait_slow(struct io_uring *ring, struct nvmeta_own *own,
+			 struct io_uring_cqe *out) NVMETA_HIDDEN;
 
-/* sync.c: wait for the command's completion across signals, leaving every
- * other completion in the ring, in order.  Copies it to @out (16 or 32
- * bytes, as the ring's CQEs are; give it 32) and consumes it. */
-int nvmeta_own_wait(struct io_uring *ring, struct nvmeta_own *own,
-		    struct io_uring_cqe *out) NVMETA_HIDDEN;
+/* Room in the CQ, then nvmeta_tag_sqe() for a command the caller waits
+ * for, after every check of the command passed: nothing fails between
+ * this and nvmeta_own_submit(). */
+static inline int nvmeta_own_start(struct io_uring *ring, struct nvmeta_own *own)
+{
+	if (io_uring_cq_has_overflow(ring) || io_uring_cq_ready(ring) >= ring->cq.ring_entries)
+		return nvmeta_own_start_slow(ring, own);
+	return nvmeta_tag_sqe(ring, NVMETA_TAG_SYNC, NULL, own);
+}
+
+/* Tag and submit the filled SQE.  On failure the command cannot reach
+ * the device later: it is a NOP by then, and the error returned. */
+static inline int nvmeta_own_submit(struct io_uring *ring, struct nvmeta_own *own)
+{
+	int ret;
+
+	own->sqe->user_data = own->tag;
+	/* Submit, and wait until one more completion is there, likely our
+	 * own, in one system call; cq_room() left room for it.  Anything
+	 * but every entry taken goes the long way. */
+	if (!(ring->flags & IORING_SETUP_SQPOLL)) {
+		ret = io_uring_submit_and_wait(ring, io_uring_cq_ready(ring) + 1);
+		if (ret > 0 && !io_uring_sq_ready(ring))
+			return 0;
+	}
+	return nvmeta_own_submit_slow(ring, own);
+}
+
+/* Wait for the command's completion across signals, leaving every other
+ * completion in the ring, in order.  Copies it to @out (16 or 32 bytes,
+ * as the ring's CQEs are; give it 32) and consumes it. */
+static inline int nvmeta_own_wait(struct io_uring *ring, struct nvmeta_own *own,
+				  struct io_uring_cqe *out)
+{
+	struct io_uring_cqe *cqe;
+
+	/* Ours first in line on a ring of 32-byte entries. */
+	if (!(ring->flags & IORING_SETUP_CQE32) || !io_uring_cq_ready(ring))
+		return nvmeta_own_wait_slow(ring, own, out);
+	cqe = &ring->cq.cqes[(*ring->cq.khead & ring->cq.ring_mask) << 1];
+	if (cqe->user_data == own->tag) {
+		memcpy(out, cqe, 2 * sizeof(*out));
+		io_uring_cq_advance(ring, 1);
+		nvmeta_tag_release(own->tags, &own->tags->slot[own->tag & NVMETA_TAG_INDEX_MASK]);
+		return 0;
+	}
+	return nvmeta_own_wait_slow(ring, own, out);
+}
 
 /* sync.c: submit everything queued, across signals and partial
  * submissions (with SQPOLL: publish and wake the thread). */

@@ -135,8 +135,8 @@ static int check_queue(const struct nvmeta_dev *dev, const struct io_uring *ring
  * a queue without poll queues.  Anything else takes the checks, which
  * refuse it or say what to do.
  */
-static bool goes_plain(const struct nvmeta_dev *dev, const struct io_uring *ring,
-		       const struct nvmeta_io *io)
+static inline __attribute__((always_inline)) bool
+goes_plain(const struct nvmeta_dev *dev, const struct io_uring *ring, const struct nvmeta_io *io)
 {
 	if ((ring->flags & BIG_RING) != BIG_RING)
 		return false;
@@ -212,9 +212,10 @@ int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
 	return queue_checked(dev, ring, io, user_data);
 }
 
-static int sync_one(const struct nvmeta_dev *dev, struct io_uring *ring,
-		    const struct nvmeta_io *io, struct nvmeta_status *st,
-		    struct nvmeta_pi_report *rep, struct nvmeta_pi_error *errors, uint32_t max)
+static inline __attribute__((always_inline)) int
+sync_one(const struct nvmeta_dev *dev, struct io_uring *ring, const struct nvmeta_io *io,
+	 struct nvmeta_status *st, struct nvmeta_pi_report *rep, struct nvmeta_pi_error *errors,
+	 uint32_t max)
 {
 	bool plain = goes_plain(dev, ring, io);
 	struct io_uring_cqe cqe[2];

@@ -104,7 +104,7 @@ static int cq_room(struct io_uring *ring)
 			   io_uring_cq_has_overflow(ring) ? ", and more held back by the kernel" : "");
 }
 
-int nvmeta_own_start(struct io_uring *ring, struct nvmeta_own *own)
+int nvmeta_own_start_slow(struct io_uring *ring, struct nvmeta_own *own)
 {
 	int ret = cq_room(ring);
 
@@ -142,30 +142,16 @@ static int withdraw(struct io_uring *ring, struct nvmeta_own *own, int err)
 	return err;
 }
 
-int nvmeta_own_submit(struct io_uring *ring, struct nvmeta_own *own)
+/* The submission took less than everything, failed, or runs under
+ * SQPOLL: retry, and withdraw what the kernel did not take. */
+int nvmeta_own_submit_slow(struct io_uring *ring, struct nvmeta_own *own)
 {
-	unsigned int want = io_uring_cq_ready(ring) + 1;
-	int ret;
+	int ret = nvmeta_submit_all(ring);
 
-	own->sqe->user_data = own->tag;
-	/*
-	 * The common case in one system call: submit and wait until one more
-	 * completion is there, likely our own (nvmeta_own_wait() then finds
-	 * it without entering the kernel again).  cq_room() left room for
-	 * it.  When the kernel took every entry it answers their number even
-	 * if a signal cut the wait short; anything else (an error, a partial
-	 * submission) goes the long way, which retries and withdraws.
-	 */
-	if (!(ring->flags & IORING_SETUP_SQPOLL)) {
-		ret = io_uring_submit_and_wait(ring, want);
-		if (ret > 0 && !io_uring_sq_ready(ring))
-			return 0;
-	}
-	ret = nvmeta_submit_all(ring);
 	return ret ? withdraw(ring, own, ret) : 0;
 }
 
-int nvmeta_own_wait(struct io_uring *ring, struct nvmeta_own *own, struct io_uring_cqe *out)
+int nvmeta_own_wait_slow(struct io_uring *ring, struct nvmeta_own *own, struct io_uring_cqe *out)
 {
 	/* The slot claimed for it: in flight until this returns. */
 	struct nvmeta_tag_slot *s = &own->tags->slot[own->tag & NVMETA_TAG_INDEX_MASK];
