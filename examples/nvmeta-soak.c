@@ -51,6 +51,9 @@
 #define BLK_MAGIC	0x4b414f53u	/* "SOAK" */
 #define J_MAGIC		0x4a53564eu	/* "NVSJ" */
 #define EXIT_GONE	3
+#define POISON_NSID	0x50ac50acu	/* --poison-sqes: no namespace has it */
+#define POISON_RING	256		/* --poison-sqes: SQ entries, so a poisoned
+					 * entry stays so for many batches */
 
 /* ------------------------------------------------------------ journal */
 
@@ -121,7 +124,7 @@ static struct {
 	int64_t inject_sector;		/* -1, or the 512-byte sector the device fails */
 	int vdev;			/* verify() of this device only, or -1: all */
 	unsigned int writers, readers, qd;
-	bool json, quiet, verify_only, no_verify, resume;
+	bool json, quiet, verify_only, no_verify, resume, poison;
 	const char *journal;
 	int ndev;
 	struct sdev d[MAX_DEV];
@@ -139,6 +142,8 @@ static struct {
 	atomic_bool pause_req;
 	int paused, running;
 	_Atomic int64_t last_fault_ns;
+	_Atomic int64_t reset_start_ns, reset_end_ns;	/* the last reset's write(2) */
+	int64_t t0;			/* the run's start, for diagnostics */
 	char gone_why[512];
 	/* counters */
 	_Atomic uint64_t writes, acked, wfail, reads, rfail, pi_err, content_err, estale,
@@ -183,6 +188,112 @@ static uint64_t rnd(uint64_t *s)
 	*s ^= *s >> 7;
 	*s ^= *s << 17;
 	return *s;
+}
+
+/* -------------------------------------------------------- diagnostics */
+
+/* What each recent write was, by generation (the last WH_SIZE), so that
+ * a block read back with an unexpected generation can be told apart: an
+ * older acknowledged write, one that failed, one still in flight. */
+#define WH_SIZE		(1u << 16)
+#define DIAG_MAX	400
+struct whist {
+	uint64_t gen, lba;
+	int64_t t_sub, t_done;
+	uint32_t nlb;
+	int32_t ret;
+	uint16_t writer;
+	uint8_t done;
+};
+static struct whist *WH;
+static _Atomic unsigned int diag_lines;
+static const char *trace_dir;		/* $NVMETA_SOAK_TRACE: tracefs */
+static atomic_bool trace_stopped;
+
+static double rel_s(int64_t t)
+{
+	return t ? (double)(t - S.t0) / 1e9 : -1;
+}
+
+static void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void diag(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (atomic_fetch_add(&diag_lines, 1) >= DIAG_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, PROG ": DIAG %s\n", line);
+}
+
+static void trace_write(const char *file, const char *text)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	if (!trace_dir)
+		return;
+	snprintf(p, sizeof(p), "%s/%s", trace_dir, file);
+	fd = open(p, O_WRONLY);
+	if (fd < 0)
+		return;
+	if (write(fd, text, strlen(text)) < 0)
+		(void)0;
+	close(fd);
+}
+
+/* The first anomaly freezes the kernel's trace buffer around it. */
+static void trace_stop(const char *why)
+{
+	if (!trace_dir || atomic_exchange(&trace_stopped, true))
+		return;
+	trace_write("trace_marker", why);
+	trace_write("tracing_on", "0");
+	diag("kernel trace stopped: %s", why);
+}
+
+static void whist_put(uint64_t gen, uint64_t lba, uint32_t nlb, uint16_t writer)
+{
+	struct whist *h;
+
+	if (!WH)
+		return;
+	h = &WH[gen % WH_SIZE];
+	*h = (struct whist){ .gen = gen, .lba = lba, .nlb = nlb, .writer = writer,
+			     .t_sub = now_ns() };
+}
+
+static void whist_done(uint64_t gen, int ret)
+{
+	struct whist *h;
+
+	if (!WH)
+		return;
+	h = &WH[gen % WH_SIZE];
+	if (h->gen != gen)
+		return;
+	h->ret = ret;
+	h->t_done = now_ns();
+	h->done = 1;
+}
+
+/* "write 12+3 by 2, submitted 4.123 s, done 4.130 s: ok" */
+static void whist_say(uint64_t gen, char *out, size_t len)
+{
+	const struct whist *h = WH ? &WH[gen % WH_SIZE] : NULL;
+
+	if (!h || h->gen != gen || !h->t_sub)
+		snprintf(out, len, "gen %" PRIu64 ": not in the recent history", gen);
+	else if (!h->done)
+		snprintf(out, len, "gen %" PRIu64 ": write %" PRIu64 "+%u by %u, submitted %.6f s, "
+			 "not completed", gen, h->lba, h->nlb, h->writer, rel_s(h->t_sub));
+	else
+		snprintf(out, len, "gen %" PRIu64 ": write %" PRIu64 "+%u by %u, submitted %.6f s, "
+			 "completed %.6f s: %s", gen, h->lba, h->nlb, h->writer, rel_s(h->t_sub),
+			 rel_s(h->t_done), h->ret ? strerror(-h->ret) : "ok");
 }
 
 /* ------------------------------------------------------------ content */
@@ -360,6 +471,7 @@ struct slot {
 	bool fixed;
 	uint64_t chunk;
 	uint64_t gen;
+	int64_t t_sub;		/* when it was queued (diagnostics) */
 };
 
 struct wctx {
@@ -375,6 +487,14 @@ struct wctx {
 	struct nvmeta_pi_error perr[4];
 	char layout_note[160];
 };
+
+static const char *slot_kind(const struct wctx *c, const struct slot *s)
+{
+	int kind = (int)(((unsigned int)(s - c->s) + (unsigned int)c->w->id) % 3);
+
+	return kind == 1 ? "bounced metadata" : s->fixed ? "pinned metadata, registered data" :
+	       "pinned metadata";
+}
 
 static void bufs_free(struct wctx *c)
 {
@@ -506,6 +626,55 @@ static void set_gone(const char *who, int e)
 	atomic_store(&S.stop, true);
 }
 
+/* One block a read found wrong: what it holds against what was acknowledged. */
+static void block_diag(const struct wctx *c, const struct slot *s, uint32_t b,
+		       const struct blkhdr *h, uint64_t acked)
+{
+	const uint8_t *p = s->data + (size_t)b * c->g.lba_size;
+	const uint8_t *m = (const uint8_t *)s->meta->addr + (size_t)b * c->g.ms;
+	char wa[200], wf[200], pi[80] = "";
+	uint32_t i;
+
+	whist_say(acked, wa, sizeof(wa));
+	if (h->magic == BLK_MAGIC)
+		whist_say(h->gen, wf, sizeof(wf));
+	else
+		snprintf(wf, sizeof(wf), "no header (first bytes %02x%02x%02x%02x%02x%02x%02x%02x)",
+			 p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+	for (i = 0; i < c->g.ms && i < 16; i++)
+		snprintf(pi + 2 * i, sizeof(pi) - 2 * i, "%02x", m[i]);
+	diag("  LBA %" PRIu64 ": acknowledged %s; found lba %" PRIu64 " gen %" PRIu64 " writer %u "
+	     "epoch %u (run's epoch %u), header CRC %s; metadata %s; found %s",
+	     s->rq.io.slba + b, wa, h->lba, h->gen, h->writer, h->epoch, c->sd->epoch, read_hdr(p, c->g.lba_size, &(struct blkhdr){ 0 }) ? "good" : "bad",
+	     pi, wf);
+}
+
+/* A read whose PI failed on the host: the blocks it names, as they came. */
+static void pi_diag(const struct wctx *c, const struct slot *s)
+{
+	const struct nvmeta_io *io = &s->rq.io;
+	uint32_t b, bad = 0;
+
+	diag("read %" PRIu64 "+%u slot %u (%s) thread %d: host PI: %s; report: first block %u "
+	     "field %u expected 0x%" PRIx64 " found 0x%" PRIx64 ", %u bad; queued %.6f s, "
+	     "reaped %.6f s, last reset %.6f-%.6f s", io->slba, io->nlb,
+	     (unsigned int)(s - c->s), slot_kind(c, s), c->w->id, nvmeta_last_error(),
+	     s->rq.pi.block, s->rq.pi.field, s->rq.pi.expected, s->rq.pi.found, s->rq.pi.bad,
+	     rel_s(s->t_sub), rel_s(now_ns()), rel_s(atomic_load(&S.reset_start_ns)),
+	     rel_s(atomic_load(&S.reset_end_ns)));
+	for (b = 0; b < io->nlb && bad < 6; b++) {
+		struct blkhdr h;
+		uint64_t a = atomic_load(&c->sd->acked[io->slba + b]);
+		bool ok = read_hdr(s->data + (size_t)b * c->g.lba_size, c->g.lba_size, &h);
+
+		if (ok && h.lba == io->slba + b && h.gen >= a && h.epoch == c->sd->epoch &&
+		    b != s->rq.pi.block)
+			continue;
+		bad++;
+		block_diag(c, s, b, &h, a);
+	}
+}
+
 /* Completions of everything in flight; writes are journalled. */
 static int reap(struct wctx *c, unsigned int min)
 {
@@ -526,6 +695,18 @@ static int reap(struct wctx *c, unsigned int min)
 		int ret = comp[i].ret;
 
 		c->inflight--;
+		if (w)
+			whist_done(s->gen, ret);
+		if (ret && ret != -EINVAL && ret != -EINTR && ret != -EILSEQ) {
+			diag("%s %" PRIu64 "+%u slot %u (%s) thread %d, gen %" PRIu64 ": %s (%s); "
+			     "queued %.6f s, reaped %.6f s, last reset %.6f-%.6f s", w ? "write" : "read",
+			     io->slba, io->nlb, (unsigned int)(s - c->s), slot_kind(c, s), c->w->id,
+			     w ? s->gen : 0, strerror(-ret), nvmeta_last_error(), rel_s(s->t_sub),
+			     rel_s(now_ns()), rel_s(atomic_load(&S.reset_start_ns)),
+			     rel_s(atomic_load(&S.reset_end_ns)));
+			if (ret != -EIO || !explained())
+				trace_stop("nvmeta-soak: unusual error");
+		}
 		if (w) {
 			memset(&rec[n], 0, sizeof(rec[n]));
 			rec[n].type = ret ? J_FAIL : J_ACK;
@@ -560,11 +741,14 @@ static int reap(struct wctx *c, unsigned int min)
 				snprintf(c->w->why, sizeof(c->w->why), "LBA %" PRIu64 "+%u %s: %s",
 					 io->slba, io->nlb, w ? "write" : "read", nvmeta_last_error());
 			}
-			if (ret == -EILSEQ)
+			if (ret == -EILSEQ) {
 				snprintf(c->w->why, sizeof(c->w->why), "LBA %" PRIu64 "+%u read: %s",
 					 io->slba, io->nlb, nvmeta_last_error());
+				trace_stop("nvmeta-soak: host PI verification failed");
+				pi_diag(c, s);
+			}
 		} else if (!w) {
-			uint32_t b;
+			uint32_t b, nbad = 0;
 
 			atomic_fetch_add(&S.reads, 1);
 			for (b = 0; b < io->nlb; b++) {
@@ -576,6 +760,10 @@ static int reap(struct wctx *c, unsigned int min)
 					continue;
 				if (!read_hdr(s->data + (size_t)b * c->g.lba_size, c->g.lba_size, &h) ||
 				    h.lba != lba || h.gen < a || h.epoch != c->sd->epoch) {
+					if (!nbad++)
+						trace_stop("nvmeta-soak: a read returned an older block");
+					if (nbad <= 4)
+						block_diag(c, s, b, &h, a);
 					atomic_fetch_add(&S.content_err, 1);
 					atomic_fetch_add(&S.unexplained, 1);
 					snprintf(c->w->why, sizeof(c->w->why), "read LBA %" PRIu64
@@ -584,6 +772,14 @@ static int reap(struct wctx *c, unsigned int min)
 						 h.magic == BLK_MAGIC ? h.gen : 0);
 				}
 			}
+			if (nbad)
+				diag("read %" PRIu64 "+%u slot %u (%s) thread %d: %u of %u blocks "
+				     "older than acknowledged or wrong; queued %.6f s, reaped %.6f s, "
+				     "last reset %.6f-%.6f s", io->slba, io->nlb,
+				     (unsigned int)(s - c->s), slot_kind(c, s), c->w->id, nbad, io->nlb,
+				     rel_s(s->t_sub), rel_s(now_ns()),
+				     rel_s(atomic_load(&S.reset_start_ns)),
+				     rel_s(atomic_load(&S.reset_end_ns)));
 		}
 		if (!w) {
 			atomic_store(&c->sd->busy[s->chunk], 0);
@@ -692,6 +888,27 @@ static uint32_t pick_nlb(uint64_t *rs, uint32_t chunk)
 	return x < 3 ? 1 : x == 3 ? chunk : 1 + (uint32_t)(rnd(rs) % chunk);
 }
 
+/*
+ * --poison-sqes: once io_uring_enter() has returned, the kernel has taken
+ * the SQEs it consumed and the application may reuse their slots.  Write
+ * a namespace ID no namespace has into each: a kernel that reads one of
+ * them again later (a command it issues afterwards from io-wq) refuses it
+ * with EINVAL and logs the marker ("nsid (1353470124) in cmd does not
+ * match"), instead of executing whatever the slot holds by then.
+ */
+static void poison_sqes(struct io_uring *ring, unsigned int first, unsigned int n)
+{
+	unsigned int shift = ring->flags & IORING_SETUP_SQE128 ? 1 : 0, i;
+
+	for (i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = &ring->sq.sqes[((first + i) & ring->sq.ring_mask) << shift];
+		uint32_t nsid = POISON_NSID;
+
+		/* struct nvme_uring_cmd at sqe->cmd: opcode, flags, rsvd1, nsid */
+		__atomic_store_n((uint32_t *)((uint8_t *)sqe->cmd + 4), nsid, __ATOMIC_RELEASE);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -716,9 +933,9 @@ static void *worker_main(void *arg)
 		goto out;
 	}
 	c->g = c->sd->g;
-	if (nvmeta_ring_setup(&c->ring, S.qd * 2, &rp)) {
+	if (nvmeta_ring_setup(&c->ring, S.poison ? POISON_RING : S.qd * 2, &rp)) {
 		rp.flags = 0;
-		if (nvmeta_ring_setup(&c->ring, S.qd * 2, &rp)) {
+		if (nvmeta_ring_setup(&c->ring, S.poison ? POISON_RING : S.qd * 2, &rp)) {
 			snprintf(w->why, sizeof(w->why), "%s", nvmeta_last_error());
 			goto out;
 		}
@@ -810,6 +1027,9 @@ static void *worker_main(void *arg)
 				}
 			}
 			s->rq.user_data = (uint64_t)(s - c->s) + 1;
+			s->t_sub = now_ns();
+			if (!w->reader)
+				whist_put(s->gen, lba, nlb, (uint16_t)w->id);
 			s->rq.pi_errors = c->perr;
 			s->rq.pi_errors_max = 4;
 			ret = nvmeta_queue_request(c->dev, &c->ring, &s->rq);
@@ -844,7 +1064,11 @@ static void *worker_main(void *arg)
 			break;
 		}
 		if (n) {
+			unsigned int first = c->ring.sq.sqe_head;
+
 			ret = io_uring_submit(&c->ring);
+			if (ret > 0 && S.poison)
+				poison_sqes(&c->ring, first, (unsigned int)ret);
 			if (ret < 0) {
 				if (gone_errno(ret))
 					set_gone(c->sd->path, ret);
@@ -994,10 +1218,14 @@ static int reset_ctrl(struct sdev *sd)
 	if (fd < 0)
 		return -errno;
 	fault_now();
+	atomic_store(&S.reset_start_ns, now_ns());
+	trace_write("trace_marker", "nvmeta-soak: reset_controller");
 	if (write(fd, "1", 1) != 1)
 		ret = -errno;
 	close(fd);
 	fault_now();
+	atomic_store(&S.reset_end_ns, now_ns());
+	trace_write("trace_marker", "nvmeta-soak: reset_controller returned");
 	if (!ret)
 		atomic_fetch_add(&S.resets, 1);
 	return ret;
@@ -1445,6 +1673,8 @@ static void progress(double t, uint64_t last_acked, double dt)
 static int run(void)
 {
 	int64_t t0 = now_ns(), next_reset, next_format, last = t0;
+
+	S.t0 = t0;
 	uint64_t last_acked = 0;
 	unsigned int i, wi = 0;
 	bool r0 = false;
@@ -1660,6 +1890,7 @@ static void summary(bool ran, const struct vres *v, bool verified, int rc, const
 		report_u64(&r, "old_geometry_writes_refused", atomic_load(&S.stale_refused));
 		report_u64(&r, "refreshes", atomic_load(&S.refreshes));
 		report_bool(&r, "namespace_gone", atomic_load(&S.gone));
+		report_bool(&r, "sqes_poisoned", S.poison);
 		report_section(&r, "errors");
 		for (i = 0; i < E.n; i++) {
 			char k[200];
@@ -1850,7 +2081,7 @@ static const char usage[] =
 	"usage: nvmeta-soak --journal FILE [--time SECS | --count N] [--writers N] [--readers N]\n"
 	"                   [--qd N] [--region-mb N] [--reset-every SECS] [--format-every SECS]\n"
 	"                   [--explain-window SECS] [--injected-sector N] [--seed N]\n"
-	"                   [--resume] [--no-verify]\n"
+	"                   [--resume] [--no-verify] [--poison-sqes]\n"
 	"                   [--json] [--quiet] /dev/ngXnY...\n"
 	"       nvmeta-soak --journal FILE --verify [--json] /dev/ngXnY...\n"
 	"       nvmeta-soak --journal FILE --self-test [--count N] /dev/ngXnY\n"
@@ -1915,6 +2146,7 @@ int main(int argc, char **argv)
 		{ "verify", no_argument, NULL, 'v' }, { "no-verify", no_argument, NULL, 'N' },
 		{ "self-test", no_argument, NULL, 'T' }, { "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'Q' }, { "help", no_argument, NULL, 'h' },
+		{ "poison-sqes", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -1945,6 +2177,7 @@ int main(int argc, char **argv)
 		case 'T': self = true; break;
 		case 'J': S.json = true; break;
 		case 'Q': S.quiet = true; break;
+		case 'P': S.poison = true; break;
 		case 'h': return fputs(usage, stdout), 0;
 		default: return fputs(usage, stderr), 2;
 		}
@@ -1996,6 +2229,15 @@ int main(int argc, char **argv)
 				S.d[i].epoch = vd[i].epoch;
 			free(w);
 		}
+	/* Diagnostics: the history of recent writes, touched now so that it
+	 * is part of the resident set from the start. */
+	WH = mmap(NULL, WH_SIZE * sizeof(*WH), PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (WH == MAP_FAILED)
+		WH = NULL;
+	else
+		memset(WH, 0, WH_SIZE * sizeof(*WH));
+	trace_dir = getenv("NVMETA_SOAK_TRACE");
 	run();
 	ran = true;
 	if (S.jfailed)

@@ -72,8 +72,24 @@ else
 fi
 
 step "main phase: $SECS s, resets every 8 s, a reformat every $FMT s"
+# --poison-sqes: every SQE the kernel consumed gets a namespace ID no
+# namespace has.  Linux 6.12 re-reads a passthrough command's SQE from the
+# SQ ring when it reissues it from io-wq after -EAGAIN (the queue frozen by
+# the rescan after a reset): the poisoned slot makes it refuse the command
+# (EINVAL) and log the marker, where it would otherwise execute whatever
+# command the slot holds by then (known-defects.tsv:
+# linux-6.12-uring-cmd-sqe-reread).
+POISON_RX='nsid \(1353470124\) in cmd does not match'
+before=$(dmesg | grep -cE "$POISON_RX")
 expect 0 "soak with resets and reformats" "$SOAK" --journal $J.main --time "$SECS" \
-	--writers 3 --readers 2 --qd 8 --reset-every 8 --format-every "$FMT" --json "$DEV"
+	--writers 3 --readers 2 --qd 8 --reset-every 8 --format-every "$FMT" --poison-sqes --json "$DEV"
+reread=$(($(dmesg | grep -cE "$POISON_RX") - before))
+if [ "$reread" -gt 0 ]; then
+	step "known defect linux-6.12-uring-cmd-sqe-reread: $reread commands read again from their SQ slot after submission, refused by the poison (kernel $(uname -r))"
+	dmesg | grep -E "$POISON_RX" | head -3
+else
+	step "no command read again from its SQ slot after submission"
+fi
 
 step "SIGKILL mid-run, then verify from the journal and go on"
 "$SOAK" --journal $J.kill --time 600 --no-verify --quiet "$DEV" &
