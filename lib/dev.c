@@ -248,6 +248,7 @@ static int nvme_call_result(int ret, const char *what, const char *path)
 static int identify(int fd, struct nvmeta_dev_info *info)
 {
 	const char *path = info->generic_path;
+	struct nvme_id_ctrl_nvm nvm_ctrl;
 	struct nvme_nvm_id_ns nvm;
 	struct nvme_id_ctrl ctrl;
 	struct nvme_id_ns ns;
@@ -267,7 +268,14 @@ static int identify(int fd, struct nvmeta_dev_info *info)
 		if (ret)
 			return ret;
 	}
-	return nvmeta_parse_identify(&ctrl, &ns, elbas ? &nvm : NULL, info);
+	ret = nvmeta_parse_identify(&ctrl, &ns, elbas ? &nvm : NULL, info);
+	if (ret)
+		return ret;
+	/* The command set's own limits (WZSL, VSL, DMRSL, ...): a controller
+	 * older than NVMe 2.0 may not know CNS 06h; then none is reported. */
+	ret = nvme_nvm_identify_ctrl(fd, &nvm_ctrl);
+	nvmeta_parse_identify_nvm_ctrl(ret ? NULL : &nvm_ctrl, info);
+	return 0;
 }
 
 /* The namespace's ID and its block device, which the kernel's view of

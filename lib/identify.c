@@ -27,6 +27,22 @@ static uint8_t format_index(const struct nvme_id_ns *ns)
 	return idx;
 }
 
+/* PIF 3: name the qualified format the controller reports, and refuse it. */
+static int refuse_qpif(const struct nvme_nvm_id_ns *nvm, uint32_t elbaf,
+		       const struct nvmeta_dev_info *info)
+{
+	static const char *const guards[] = { "16-bit guard", "32-bit guard", "64-bit guard" };
+	unsigned int qpif = (elbaf >> 9) & 0xf;
+	bool qpifs = nvm && (nvm->pic & 0x8);
+
+	if (!qpifs)
+		return nvmeta_fail(-EIO, "identify: format %u has protection information format 3, the qualified protection information format of NVMe 2.1 (QPIF), but the controller does not report qualified PI formats (PIC 0x%x, bit 3 QPIFS clear): the format is not valid",
+				   info->lbaf, nvm ? nvm->pic : 0);
+	return nvmeta_fail(-EIO, "identify: format %u uses NVMe 2.1's qualified protection information format (PIF 3, QPIF %u: %s; PIC 0x%x): this library does not take qualified PI formats (their storage tag masking, PIFA and LBSTM, is not applied here)",
+			   info->lbaf, qpif, qpif < 3 ? guards[qpif] : "a reserved value",
+			   nvm->pic);
+}
+
 static int parse_pi(const struct nvme_id_ns *ns, const struct nvme_nvm_id_ns *nvm,
 		    struct nvmeta_dev_info *info)
 {
@@ -50,10 +66,11 @@ static int parse_pi(const struct nvme_id_ns *ns, const struct nvme_nvm_id_ns *nv
 		info->pi_size = 16;
 		break;
 	default:
-		/* 11b was reserved before NVMe 2.1 (TP4141): the format
-		 * is then in the QPIF field, which is not decoded here. */
-		return nvmeta_fail(-EIO, "identify: protection information format %u is the qualified protection information format of NVMe 2.1 (QPIF): its guard is named in the extended LBA format's QPIF field, which this library does not decode",
-				   info->pif);
+		/* 11b was reserved before NVMe 2.1 (TP4141): the format is
+		 * then the extended LBA format's QPIF field (bits 12:9),
+		 * valid where PIC bit 3 (QPIFS) is set, with storage tag
+		 * masking rules (PIFA, LBSTM) this library does not apply. */
+		return refuse_qpif(nvm, elbaf, info);
 	}
 	if (info->sts > nvmeta_tag_field_bits(info))
 		return nvmeta_fail(-EIO, "identify: storage tag size %u is not valid with a %u-bit guard",
@@ -100,9 +117,25 @@ int nvmeta_parse_identify(const struct nvme_id_ctrl *ctrl, const struct nvme_id_
 	info->lba_size = 1u << lbaf->ds;
 	info->ms = le16toh(lbaf->ms);
 	info->extended_lba = info->ms && (ns->flbas & NVME_NS_FLBAS_META_EXT);
+	info->dlfeat = ns->dlfeat;
+	info->msrc = ns->msrc;
+	info->mssrl = le16toh(ns->mssrl);
+	info->mcl = le32toh(ns->mcl);
+	info->ocfs = le16toh(ctrl->ocfs);
 	if (!(info->ctratt & NVME_CTRL_CTRATT_ELBAS))
 		nvm = NULL;
 	return parse_pi(ns, nvm, info);
+}
+
+void nvmeta_parse_identify_nvm_ctrl(const struct nvme_id_ctrl_nvm *nvm,
+				    struct nvmeta_dev_info *info)
+{
+	info->vsl = nvm ? nvm->vsl : 0;
+	info->wzsl = nvm ? nvm->wzsl : 0;
+	info->wusl = nvm ? nvm->wusl : 0;
+	info->dmrl = nvm ? nvm->dmrl : 0;
+	info->dmrsl = nvm ? le32toh(nvm->dmrsl) : 0;
+	info->dmsl = nvm ? le64toh(nvm->dmsl) : 0;
 }
 
 unsigned int nvmeta_tag_field_bits(const struct nvmeta_dev_info *info)

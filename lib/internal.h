@@ -506,4 +506,15 @@ int nvmeta_lbmd_guard_bits(const struct nvmeta_lbmd *l) NVMETA_HIDDEN;
 bool nvmeta_road_probe_honoured(const unsigned char *meta0, const unsigned char *meta1,
 				size_t ms) NVMETA_HIDDEN;
 
+/* ------------------------------------------------------------------ */
+/* Issue 21 item 6: the commands that change metadata (identify.c).    */
+/* ------------------------------------------------------------------ */
+
+/* identify.c: the limits of Write Zeroes, Verify, Write Uncorrectable and
+ * Dataset Management from the I/O command set specific identify
+ * controller (CNS 06h, CSI 00h) into @info; @nvm NULL when the
+ * controller has none (the fields then read 0, not reported). */
+void nvmeta_parse_identify_nvm_ctrl(const struct nvme_id_ctrl_nvm *nvm,
+				    struct nvmeta_dev_info *info) NVMETA_HIDDEN;
+
 #endif /* NVMETA_INTERNAL_H */

@@ -5,9 +5,58 @@
  * end into user memory (pinned path) or into kernel slab slack (bounce
  * path).  Refusing it here is the only protection a caller has.
  */
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include "internal.h"
+
+/* The most ranges a Dataset Management or Copy carries: NR is 8 bits. */
+#define MAX_RANGES 256u
+
+static const char *opcode_name(uint8_t op)
+{
+	switch (op) {
+	case NVMETA_OP_WRITE: return "write";
+	case NVMETA_OP_READ: return "read";
+	case NVMETA_OP_WRITE_UNCOR: return "write uncorrectable";
+	case NVMETA_OP_COMPARE: return "compare";
+	case NVMETA_OP_WRITE_ZEROES: return "write zeroes";
+	case NVMETA_OP_DSM: return "dataset management";
+	case NVMETA_OP_VERIFY: return "verify";
+	case NVMETA_OP_COPY: return "copy";
+	default: return "opcode";
+	}
+}
+
+/* What a command has no bits for: Write Uncorrectable and Dataset
+ * Management carry no PRINFO, no tags and no FUA; only Write Zeroes and
+ * Dataset Management have a deallocate bit; only Copy has PRINFOR. */
+static int check_command_fields(const struct nvmeta_io *io)
+{
+	bool bare = io->opcode == NVMETA_OP_WRITE_UNCOR || io->opcode == NVMETA_OP_DSM;
+	const char *name = opcode_name(io->opcode);
+
+	if ((io->flags & NVMETA_IO_DEAC) && io->opcode != NVMETA_OP_WRITE_ZEROES &&
+	    io->opcode != NVMETA_OP_DSM)
+		return nvmeta_fail(-EINVAL, "NVMETA_IO_DEAC on %s (0x%02x): only write zeroes (DEAC) and dataset management (AD) have a deallocate bit",
+				   name, io->opcode);
+	if (io->prinfo >> 4 && io->opcode != NVMETA_OP_COPY)
+		return nvmeta_fail(-EINVAL, "prinfo 0x%x has bits above PRACT (4 bits: PRACT 8, PRCHK 4 guard, 2 app, 1 ref; the high four are Copy's PRINFOR only)",
+				   io->prinfo);
+	if (bare && (io->prinfo || io->reftag || io->apptag || io->appmask || io->storage_tag))
+		return nvmeta_fail(-EINVAL, "%s carries no protection information fields: prinfo 0x%x, reftag 0x%llx, apptag 0x%x, appmask 0x%x, storage tag 0x%llx must be 0",
+				   name, io->prinfo, (unsigned long long)io->reftag, io->apptag,
+				   io->appmask, (unsigned long long)io->storage_tag);
+	if (bare && (io->flags & NVMETA_IO_FUA))
+		return nvmeta_fail(-EINVAL, "%s has no FUA bit (NVMETA_IO_FUA)", name);
+	if (bare && (io->flags & (NVMETA_IO_PI_GENERATE | NVMETA_IO_PI_VERIFY)))
+		return nvmeta_fail(-EINVAL, "%s moves no block: NVMETA_IO_PI_GENERATE and NVMETA_IO_PI_VERIFY have nothing to work on",
+				   name);
+	if (nvmeta_opcode_ranges(io->opcode) && (!io->nlb || io->nlb > MAX_RANGES))
+		return nvmeta_fail(-EDOM, "%s: nlb %u counts its ranges: must be 1 to %u",
+				   name, io->nlb, MAX_RANGES);
+	return 0;
+}
 
 /*
  * What the command's fields can carry, checked even in RAW mode: RAW
@@ -20,6 +69,7 @@ int nvmeta_check_encodable(const struct nvmeta_dev_info *info, const struct nvme
 	unsigned int width = nvmeta_tag_field_bits(info);
 	unsigned int ref_bits = width - info->sts;
 	size_t i;
+	int ret;
 
 	/* A later version may give them a meaning: refusing them now keeps
 	 * a caller built against it from being misread by this one. */
@@ -36,9 +86,9 @@ int nvmeta_check_encodable(const struct nvmeta_dev_info *info, const struct nvme
 				   NVMETA_IO_FLAGS_KNOWN);
 	if (!io->nlb || io->nlb > NVMETA_MAX_NLB)
 		return nvmeta_fail(-EDOM, "nlb %u: must be 1 to %u blocks", io->nlb, NVMETA_MAX_NLB);
-	if (io->prinfo & ~0xf)
-		return nvmeta_fail(-EINVAL, "prinfo 0x%x has bits above PRACT (4 bits: PRACT 8, PRCHK 4 guard, 2 app, 1 ref)",
-				   io->prinfo);
+	ret = check_command_fields(io);
+	if (ret)
+		return ret;
 	if (ref_bits < 64 && io->reftag >> ref_bits)
 		return nvmeta_fail(-EINVAL, "reference tag 0x%llx does not fit the %u bits this format gives it (%u-bit guard, storage tag size %u)",
 				   (unsigned long long)io->reftag, ref_bits, info->guard_bits, info->sts);
@@ -77,7 +127,11 @@ static int check_opcode(const struct io_check *c)
 		{ NVMETA_OP_COMPARE, NVME_CTRL_ONCS_COMPARE, "compare" },
 		{ NVMETA_OP_WRITE_ZEROES, NVME_CTRL_ONCS_WRITE_ZEROES, "write zeroes" },
 		{ NVMETA_OP_VERIFY, NVME_CTRL_ONCS_VERIFY, "verify" },
+		{ NVMETA_OP_WRITE_UNCOR, NVME_CTRL_ONCS_WRITE_UNCORRECTABLE, "write uncorrectable" },
+		{ NVMETA_OP_DSM, NVME_CTRL_ONCS_DSM, "dataset management" },
+		{ NVMETA_OP_COPY, NVME_CTRL_ONCS_COPY, "copy" },
 	};
+	unsigned int fmt = nvmeta_copy_desc_format(c->info);
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(ops); i++) {
@@ -86,6 +140,11 @@ static int check_opcode(const struct io_check *c)
 		if (ops[i].oncs_bit && !(c->info->oncs & ops[i].oncs_bit))
 			return nvmeta_fail(-EOPNOTSUPP, "%s: the controller does not support %s (ONCS 0x%x)",
 					   c->info->generic_path, ops[i].name, c->info->oncs);
+		if (ops[i].op == NVMETA_OP_COPY && !(c->info->ocfs & (1u << fmt)))
+			return nvmeta_fail(-EOPNOTSUPP, "%s: copy needs source range descriptor format %u on this format (%u-bit guard), which the controller does not list (OCFS 0x%x)",
+					   c->info->generic_path, fmt, c->info->guard_bits, c->info->ocfs);
+		if (ops[i].op == NVMETA_OP_DSM && !(c->io->flags & NVMETA_IO_DEAC))
+			return nvmeta_fail(-EINVAL, "dataset management: nvmeta sends its deallocate attribute only: set NVMETA_IO_DEAC");
 		return 0;
 	}
 	return nvmeta_fail(-EINVAL, "opcode 0x%02x is not an NVM I/O command nvmeta sends",
@@ -96,6 +155,14 @@ static int check_range(const struct io_check *c)
 {
 	const struct nvmeta_io *io = c->io;
 
+	if (io->opcode == NVMETA_OP_DSM) {
+		if (io->slba)
+			return nvmeta_fail(-EINVAL, "dataset management: slba %" PRIu64 " must be 0: its ranges carry the blocks",
+					   io->slba);
+		return 0;
+	}
+	if (io->opcode == NVMETA_OP_COPY)
+		return 0;	/* check_ranges(): the destination's length is the ranges' sum */
 	if (io->slba >= c->info->nsze || io->nlb > c->info->nsze - io->slba)
 		return nvmeta_fail(-ERANGE, "blocks %" PRIu64 "..%" PRIu64 " beyond namespace size %" PRIu64,
 				   io->slba, io->slba + io->nlb - 1, c->info->nsze);
@@ -106,7 +173,19 @@ static int check_transfer_size(const struct io_check *c)
 {
 	uint64_t bytes = c->lba_bytes * c->io->nlb;
 	uint64_t hw_max = (uint64_t)c->info->limits.max_hw_sectors_kb * 1024;
+	uint8_t own = c->io->opcode == NVMETA_OP_WRITE_ZEROES ? c->info->wzsl :
+		      c->io->opcode == NVMETA_OP_VERIFY ? c->info->vsl :
+		      c->io->opcode == NVMETA_OP_WRITE_UNCOR ? c->info->wusl : 0;
+	const char *own_name = c->io->opcode == NVMETA_OP_WRITE_ZEROES ? "WZSL" :
+			       c->io->opcode == NVMETA_OP_VERIFY ? "VSL" : "WUSL";
 
+	/* MDTS bounds transfers; these move nothing and have limits of their
+	 * own, in units of the minimum page size (4 KiB assumed, as for
+	 * MDTS), where the controller reports one. */
+	if (own && own <= 19 && bytes > (4096ull << own))
+		return nvmeta_fail(-E2BIG, "%s: %u blocks = %" PRIu64 " bytes exceed the controller's %s of %llu bytes",
+				   opcode_name(c->io->opcode), c->io->nlb, bytes, own_name,
+				   4096ull << own);
 	if (!nvmeta_opcode_transfers(c->io->opcode))
 		return 0;
 	if (c->info->mdts_bytes && bytes > c->info->mdts_bytes)
@@ -118,14 +197,109 @@ static int check_transfer_size(const struct io_check *c)
 	return 0;
 }
 
+/* The bytes of one range of @io's list. */
+static unsigned int range_bytes(const struct nvmeta_dev_info *info, const struct nvmeta_io *io)
+{
+	return io->opcode == NVMETA_OP_DSM ? NVMETA_DSM_RANGE_BYTES : nvmeta_copy_desc_bytes(info);
+}
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+/* One range of a Dataset Management list or Copy descriptor list. */
+static int check_one_range(const struct io_check *c, unsigned int i, uint64_t *total)
+{
+	const struct nvmeta_dev_info *info = c->info;
+	const unsigned char *r = (const unsigned char *)c->io->data + (size_t)i * range_bytes(info, c->io);
+	bool dsm = c->io->opcode == NVMETA_OP_DSM;
+	unsigned int size = range_bytes(info, c->io);
+	uint64_t slba, max = dsm ? info->dmrsl : info->mssrl;
+	uint32_t nlb32;
+	uint16_t nlb16;
+
+	memcpy(&slba, r + 8, 8);
+	slba = le64toh(slba);
+	if (dsm) {
+		memcpy(&nlb32, r + 4, 4);
+		nlb32 = le32toh(nlb32);
+		if (!nlb32)
+			return nvmeta_fail(-EDOM, "dataset management range %u (LBA %" PRIu64 "): 0 blocks",
+					   i, slba);
+	} else {
+		memcpy(&nlb16, r + 16, 2);
+		nlb32 = (uint32_t)le16toh(nlb16) + 1;
+		if (!all_zero(r, 8) || !all_zero(r + 18, size == 32 ? 6 : 8))
+			return nvmeta_fail(-EINVAL, "copy descriptor %u (format %u): reserved bytes 0-7 or 18-%u are not zero (made with nvmeta_copy_range()?)",
+					   i, nvmeta_copy_desc_format(info), size == 32 ? 23 : 25);
+	}
+	if (slba >= info->nsze || nlb32 > info->nsze - slba)
+		return nvmeta_fail(-ERANGE, "%s range %u: blocks %" PRIu64 "..%" PRIu64 " beyond namespace size %" PRIu64,
+				   opcode_name(c->io->opcode), i, slba, slba + nlb32 - 1, info->nsze);
+	if (max && nlb32 > max)
+		return nvmeta_fail(-E2BIG, "%s range %u: %u blocks exceed the controller's %s of %" PRIu64,
+				   opcode_name(c->io->opcode), i, nlb32, dsm ? "DMRSL" : "MSSRL", max);
+	*total += nlb32;
+	return 0;
+}
+
+/* Dataset Management and Copy: the range list, and every range in it. */
+static int check_range_buffer(const struct io_check *c)
+{
+	const struct nvmeta_dev_info *info = c->info;
+	const struct nvmeta_io *io = c->io;
+	bool dsm = io->opcode == NVMETA_OP_DSM;
+	unsigned int size = range_bytes(info, io), most = dsm ? info->dmrl : info->msrc + 1u;
+	uint64_t need = (uint64_t)size * io->nlb, total = 0, max_total = dsm ? info->dmsl : info->mcl;
+	unsigned int i;
+	int ret;
+
+	if (!io->data || !io->data_len)
+		return nvmeta_fail(-EFAULT, "%s takes its %u ranges as data: data %p, %u bytes",
+				   opcode_name(io->opcode), io->nlb, io->data, io->data_len);
+	if (io->meta || io->meta_len)
+		return nvmeta_fail(-EFAULT, "%s moves no metadata: pass no metadata buffer",
+				   opcode_name(io->opcode));
+	if (io->data_len != need)
+		return nvmeta_fail(-EMSGSIZE, "%s: data length %u, but %u ranges of %u bytes%s need %" PRIu64,
+				   opcode_name(io->opcode), io->data_len, io->nlb, size,
+				   dsm ? "" : nvmeta_copy_desc_format(info) ? " (descriptor format 1)" :
+				   " (descriptor format 0)", need);
+	if ((dsm && info->dmrl) || !dsm) {
+		if (io->nlb > most)
+			return nvmeta_fail(-E2BIG, "%s: %u ranges exceed the controller's %s of %u",
+					   opcode_name(io->opcode), io->nlb, dsm ? "DMRL" : "MSRC", most);
+	}
+	for (i = 0; i < io->nlb; i++) {
+		ret = check_one_range(c, i, &total);
+		if (ret)
+			return ret;
+	}
+	if (max_total && total > max_total)
+		return nvmeta_fail(-E2BIG, "%s: %" PRIu64 " blocks in all exceed the controller's %s of %" PRIu64,
+				   opcode_name(io->opcode), total, dsm ? "DMSL" : "MCL", max_total);
+	if (!dsm && (io->slba >= info->nsze || total > info->nsze - io->slba))
+		return nvmeta_fail(-ERANGE, "copy: destination blocks %" PRIu64 "..%" PRIu64 " beyond namespace size %" PRIu64,
+				   io->slba, io->slba + total - 1, info->nsze);
+	return 0;
+}
+
 static int check_data(const struct io_check *c)
 {
 	const struct nvmeta_io *io = c->io;
 	uint64_t need = c->lba_bytes * io->nlb;
 
+	if (nvmeta_opcode_ranges(io->opcode))
+		return check_range_buffer(c);
 	if (!nvmeta_opcode_transfers(io->opcode)) {
 		if (io->data || io->data_len || io->meta || io->meta_len)
-			return nvmeta_fail(-EFAULT, "this command transfers no data: pass no buffers");
+			return nvmeta_fail(-EFAULT, "%s transfers no data: pass no buffers (data %p, %u bytes; metadata %p, %u bytes)",
+					   opcode_name(io->opcode), io->data, io->data_len,
+					   io->meta, io->meta_len);
 		return 0;
 	}
 	if (!io->data != !io->data_len)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <endian.h>
 #include <linux/nvme_ioctl.h>
 #include <liburing.h>
 
@@ -116,6 +117,24 @@ struct nvmeta_dev_info {
 	char subsys_name[32];	/* nvme-subsysN when the namespace is a native
 				 * multipath head (its nodes belong to the
 				 * subsystem), else "" */
+	/* From 0.4: what the commands that change blocks without a data
+	 * transfer may do (identify namespace; the I/O command set specific
+	 * identify controller, CNS 06h, where the controller has it: else
+	 * those fields are 0, not reported). */
+	uint8_t dlfeat;		/* DLFEAT: bits 2:0 what a deallocated block reads
+				 * as (1: zeroes, 2: ones, 0: not said), bit 3
+				 * Write Zeroes takes DEAC, bit 4 the guard of a
+				 * deallocated block is the CRC, else 0xFFFF */
+	uint8_t msrc;		/* Copy: most source ranges, 0-based as reported */
+	uint16_t mssrl;		/* Copy: most blocks in one source range */
+	uint32_t mcl;		/* Copy: most blocks in one command */
+	uint16_t ocfs;		/* Copy descriptor formats supported, bit n format n */
+	uint8_t vsl;		/* Verify size limit: 2^n minimum pages, 0 none */
+	uint8_t wzsl;		/* Write Zeroes size limit, likewise */
+	uint8_t wusl;		/* Write Uncorrectable size limit, likewise */
+	uint8_t dmrl;		/* DSM: most ranges, 0 not reported */
+	uint32_t dmrsl;		/* DSM: most blocks in one range, 0 not reported */
+	uint64_t dmsl;		/* DSM: most blocks in one command, 0 not reported */
 };
 
 struct nvmeta_dev;
@@ -206,9 +225,12 @@ void nvmeta_list_free(char **paths, int count);
 enum nvmeta_opcode {
 	NVMETA_OP_WRITE		= 0x01,
 	NVMETA_OP_READ		= 0x02,
+	NVMETA_OP_WRITE_UNCOR	= 0x04,	/* Write Uncorrectable */
 	NVMETA_OP_COMPARE	= 0x05,
 	NVMETA_OP_WRITE_ZEROES	= 0x08,
+	NVMETA_OP_DSM		= 0x09,	/* Dataset Management: deallocate */
 	NVMETA_OP_VERIFY	= 0x0c,
+	NVMETA_OP_COPY		= 0x19,
 };
 
 /* PRINFO bits, as in CDW12 bits 29:26 shifted down. */
@@ -218,6 +240,12 @@ enum nvmeta_prinfo {
 	NVMETA_PRCHK_GUARD	= 1 << 2,
 	NVMETA_PRACT		= 1 << 3,
 };
+
+/* Copy only: prinfo's low four bits are PRINFOW, for the writes of the
+ * destination (CDW12 bits 29:26), its high four bits PRINFOR, for the
+ * reads of the source ranges (CDW12 bits 15:12).  Other commands refuse
+ * the high bits. */
+#define NVMETA_COPY_PRINFO(write, read)	((uint8_t)(((write) & 0xf) | ((read) & 0xf) << 4))
 
 enum nvmeta_io_flags {
 	/* Skip every check before submission: for testing kernels only. */
@@ -256,6 +284,11 @@ enum nvmeta_io_flags {
 	 * appmask).
 	 * Apart from NVMETA_IO_PI_GENERATE: each is asked for by itself. */
 	NVMETA_IO_PI_VERIFY	= 1 << 6,
+	/* Deallocate: on Write Zeroes the DEAC bit (CDW12 bit 25: the
+	 * controller may deallocate the blocks it zeroes, see DLFEAT bit 3),
+	 * on Dataset Management the Attribute - Deallocate (AD, CDW11 bit 2),
+	 * which that command needs.  Refused on every other command. */
+	NVMETA_IO_DEAC		= 1 << 7,
 };
 
 /* One NVMe I/O command, in the terms a caller thinks in.  Zero it before
@@ -268,11 +301,12 @@ struct nvmeta_io {
 	uint16_t appmask;
 	uint16_t buf_index;	/* NVMETA_IO_FIXED_BUF: the registered buffer */
 	uint32_t flags;		/* enum nvmeta_io_flags */
-	uint32_t nlb;		/* number of blocks, 1-based */
-	uint64_t slba;
+	uint32_t nlb;		/* number of blocks, 1-based; Dataset
+				 * Management and Copy: number of ranges */
+	uint64_t slba;		/* Copy: the first destination block */
 	uint64_t reftag;	/* 32 bits, 48 with a 64-bit guard */
 	uint64_t storage_tag;	/* the top info->sts bits of the tag space */
-	void *data;
+	void *data;		/* Dataset Management and Copy: the ranges */
 	void *meta;
 	uint32_t data_len;
 	uint32_t meta_len;
@@ -285,7 +319,7 @@ struct nvmeta_io {
 
 /* Every flag above: a later version may give the other bits a meaning,
  * so they are refused (-EINVAL) rather than ignored. */
-#define NVMETA_IO_FLAGS_KNOWN		0x7fu
+#define NVMETA_IO_FLAGS_KNOWN		0xffu
 
 /*
  * The user_data range of the library's own commands: sync calls, the ring
@@ -312,24 +346,49 @@ struct nvmeta_io {
  * moves), metadata length against nlb x ms (the kernel does not check
  * it, and a short buffer lets the device write past its end), no
  * metadata buffer where the namespace has none, the opcode against ONCS.
+ * Each command's own rules too:
+ *  - Write Zeroes, Verify and Write Uncorrectable move nothing: no data
+ *    nor metadata buffer.  MDTS does not bound them: their own limits do
+ *    (WZSL, VSL, WUSL of the I/O command set specific identify
+ *    controller, where reported).  Write Uncorrectable carries no PRINFO,
+ *    tags nor FUA.
+ *  - Dataset Management (deallocate) and Copy take their range list as
+ *    data: nlb ranges (1 to 256) of 16 bytes (nvmeta_dsm_range()) or of
+ *    nvmeta_copy_desc_bytes() (nvmeta_copy_range()), exactly nlb of them
+ *    in data_len, no metadata buffer.  Every range is read and checked:
+ *    inside the namespace, not empty, within DMRSL/DMRL/DMSL (DSM) or
+ *    MSSRL/MSRC/MCL (Copy); the Copy's destination, slba and the sum of
+ *    the source ranges, inside the namespace; its descriptor format among
+ *    those OCFS lists.  Dataset Management needs NVMETA_IO_DEAC and
+ *    carries no PRINFO, tags nor FUA; its slba must be 0.
  * NVMETA_IO_RAW in io->flags skips all of it but what the command's
- * fields cannot carry: nlb, prinfo and the tags are checked even then.
+ * fields cannot carry: nlb, prinfo, the tags and the flags a command has
+ * no bit for are checked even then.
  * Returns 0, or one distinct negative errno per failure:
- *   -EINVAL       unknown opcode, reserved prinfo bits, or a reference or
- *                 storage tag wider than the format's tag space (32, 48
- *                 or 80 bits by guard size, the storage tag in the top
- *                 info->sts bits)
- *   -EDOM         nlb is 0 or above 65536
- *   -ERANGE       slba + nlb beyond the namespace size
+ *   -EINVAL       unknown opcode, reserved prinfo bits (PRINFOR bits on a
+ *                 command other than Copy), a reference or storage tag
+ *                 wider than the format's tag space (32, 48 or 80 bits by
+ *                 guard size, the storage tag in the top info->sts bits),
+ *                 NVMETA_IO_DEAC on a command without the bit, PRINFO,
+ *                 tags or FUA on one that has no room for them, a Dataset
+ *                 Management without NVMETA_IO_DEAC or with an slba, or a
+ *                 range or descriptor with reserved bits set
+ *   -EDOM         nlb is 0 or above 65536 (ranges: above 256), or a
+ *                 range of 0 blocks
+ *   -ERANGE       slba + nlb beyond the namespace size; a range, or a
+ *                 Copy's destination, beyond it
  *   -E2BIG        transfer above MDTS or the queue's max_hw_sectors, or a
  *                 metadata buffer longer than max_hw_sectors (the kernel
- *                 maps all of meta_len, not nlb x ms)
+ *                 maps all of meta_len, not nlb x ms); a command above its
+ *                 own limit (WZSL, VSL, WUSL, DMRL, DMRSL, DMSL, MSRC,
+ *                 MSSRL, MCL)
  *   -EFAULT       a length without a buffer, or a buffer without a length
  *   -EMSGSIZE     data length differs from what nlb needs
  *   -ENODATA      metadata needed but no metadata buffer
  *   -EOVERFLOW    metadata buffer shorter than nlb x ms
  *   -EPROTO       metadata buffer on a namespace without separate metadata
- *   -EOPNOTSUPP   the namespace does not support the command
+ *   -EOPNOTSUPP   the namespace does not support the command (ONCS), or
+ *                 the Copy descriptor format it needs (OCFS)
  */
 int nvmeta_io_validate(const struct nvmeta_dev *dev, const struct nvmeta_io *io);
 
@@ -367,6 +426,92 @@ static inline bool nvmeta_opcode_transfers(uint8_t opcode)
 {
 	return opcode == NVMETA_OP_READ || opcode == NVMETA_OP_WRITE ||
 	       opcode == NVMETA_OP_COMPARE;
+}
+
+/*
+ * nvmeta_opcode_ranges - whether an opcode takes a list of ranges as its
+ * data (Dataset Management, Copy): io->nlb counts ranges, io->data holds
+ * them, and no metadata moves.
+ */
+static inline bool nvmeta_opcode_ranges(uint8_t opcode)
+{
+	return opcode == NVMETA_OP_DSM || opcode == NVMETA_OP_COPY;
+}
+
+/* The bytes of one Dataset Management range (NVM Command Set). */
+#define NVMETA_DSM_RANGE_BYTES	16u
+
+/*
+ * nvmeta_dsm_range - write range @i of a Dataset Management range list at
+ * @list: @nlb blocks from @slba, context attributes 0, little-endian as
+ * the controller reads it.  @list holds at least (@i + 1) x 16 bytes; no
+ * alignment needed.  Never fails.
+ */
+static inline void nvmeta_dsm_range(void *list, unsigned int i, uint64_t slba, uint32_t nlb)
+{
+	unsigned char *r = (unsigned char *)list + (size_t)i * NVMETA_DSM_RANGE_BYTES;
+	uint32_t cattr = 0, len = htole32(nlb);
+	uint64_t lba = htole64(slba);
+
+	memcpy(r, &cattr, 4);
+	memcpy(r + 4, &len, 4);
+	memcpy(r + 8, &lba, 8);
+}
+
+/*
+ * nvmeta_copy_desc_format - the Copy source range descriptor format the
+ * namespace @info describes takes: 0 (32 bytes, a 32-bit expected
+ * reference tag) with the 16-bit guard, or no PI format, and 1 (40 bytes,
+ * the 80-bit storage and reference tag space) with the 32- and 64-bit
+ * guards (NVM Command Set, Copy).  The controller lists the formats it
+ * takes in OCFS (info->ocfs).
+ */
+static inline unsigned int nvmeta_copy_desc_format(const struct nvmeta_dev_info *info)
+{
+	return info->pif ? 1 : 0;
+}
+
+/* nvmeta_copy_desc_bytes - the bytes of one such descriptor: 32 or 40. */
+static inline unsigned int nvmeta_copy_desc_bytes(const struct nvmeta_dev_info *info)
+{
+	return nvmeta_copy_desc_format(info) ? 40 : 32;
+}
+
+/*
+ * nvmeta_copy_range - write source range @i of a Copy's descriptor list
+ * at @list, in the format the namespace @info takes: @nlb blocks (1 to
+ * 65536) from @slba, and the expected PI of the source blocks the
+ * controller checks under PRINFOR: initial reference tag @reftag (32
+ * bits; 48 with a 64-bit guard, in the low bits of the 80-bit space of
+ * format 1, stored most significant byte first as the specification
+ * lays the tag space out), application tag @apptag under @appmask.
+ * Storage tags are not written (0).  @list holds at least (@i + 1) x
+ * nvmeta_copy_desc_bytes() bytes; no alignment needed.  No checks: a
+ * value too wide is cut; nvmeta_io_validate() reads the list back.
+ */
+static inline void nvmeta_copy_range(const struct nvmeta_dev_info *info, void *list,
+				     unsigned int i, uint64_t slba, uint32_t nlb,
+				     uint64_t reftag, uint16_t apptag, uint16_t appmask)
+{
+	unsigned int size = nvmeta_copy_desc_bytes(info), k;
+	unsigned char *d = (unsigned char *)list + (size_t)i * size;
+	uint64_t lba = htole64(slba);
+	uint16_t n = htole16((uint16_t)(nlb - 1)), at = htole16(apptag), am = htole16(appmask);
+	uint32_t ref32 = htole32((uint32_t)reftag);
+
+	memset(d, 0, size);
+	memcpy(d + 8, &lba, 8);
+	memcpy(d + 16, &n, 2);
+	if (size == 32) {
+		memcpy(d + 24, &ref32, 4);
+		memcpy(d + 28, &at, 2);
+		memcpy(d + 30, &am, 2);
+		return;
+	}
+	for (k = 0; k < 8; k++)		/* bytes 35 down to 28: the low 64 bits */
+		d[35 - k] = (unsigned char)(reftag >> (8 * k));
+	memcpy(d + 36, &at, 2);
+	memcpy(d + 38, &am, 2);
 }
 
 /*
@@ -440,6 +585,7 @@ static inline void nvmeta_prep_cmd(struct io_uring_sqe *sqe, int fd,
 	 * halves: compilers that see a 64-byte struct io_uring_sqe warn. */
 	struct nvme_uring_cmd *cmd = (struct nvme_uring_cmd *)sqe->cmd;
 	bool moves = nvmeta_opcode_transfers(io->opcode);
+	bool ranges = nvmeta_opcode_ranges(io->opcode);
 	bool fixed_file = io->flags & NVMETA_IO_FIXED_FILE;
 	bool fixed_buf = io->flags & NVMETA_IO_FIXED_BUF;
 
@@ -463,18 +609,41 @@ static inline void nvmeta_prep_cmd(struct io_uring_sqe *sqe, int fd,
 	cmd->cdw2 = 0;
 	cmd->cdw3 = 0;
 	cmd->metadata = moves ? (uintptr_t)io->meta : 0;
-	cmd->addr = moves ? (uintptr_t)io->data : 0;
+	cmd->addr = moves || ranges ? (uintptr_t)io->data : 0;
 	cmd->metadata_len = moves ? io->meta_len : 0;
-	cmd->data_len = moves ? io->data_len : 0;
+	cmd->data_len = moves || ranges ? io->data_len : 0;
 	cmd->cdw10 = (uint32_t)io->slba;
 	cmd->cdw11 = (uint32_t)(io->slba >> 32);
-	cmd->cdw12 = (io->nlb - 1) | (uint32_t)io->prinfo << 26 |
+	cmd->cdw12 = (io->nlb - 1) | (uint32_t)(io->prinfo & 0xf) << 26 |
 		     ((io->flags & NVMETA_IO_FUA) ? 1U << 30 : 0);
 	cmd->cdw13 = 0;
 	nvmeta_encode_tags(cmd, info, io);
 	cmd->cdw15 = io->apptag | (uint32_t)io->appmask << 16;
 	cmd->timeout_ms = io->timeout_ms;
 	cmd->rsvd2 = 0;
+	switch (io->opcode) {
+	case NVMETA_OP_WRITE_ZEROES:	/* DEAC: CDW12 bit 25 */
+		cmd->cdw12 |= (io->flags & NVMETA_IO_DEAC) ? 1U << 25 : 0;
+		break;
+	case NVMETA_OP_WRITE_UNCOR:	/* SLBA and NLB, nothing else */
+		cmd->cdw12 = io->nlb - 1;
+		cmd->cdw2 = cmd->cdw3 = cmd->cdw14 = cmd->cdw15 = 0;
+		break;
+	case NVMETA_OP_DSM:		/* NR in CDW10, AD in CDW11 bit 2 */
+		cmd->cdw10 = (io->nlb - 1) & 0xff;
+		cmd->cdw11 = (io->flags & NVMETA_IO_DEAC) ? 1U << 2 : 0;
+		cmd->cdw12 = 0;
+		cmd->cdw2 = cmd->cdw3 = cmd->cdw14 = cmd->cdw15 = 0;
+		break;
+	case NVMETA_OP_COPY:		/* NR, DESFMT, PRINFOR, PRINFOW, FUA */
+		cmd->cdw12 = ((io->nlb - 1) & 0xff) | nvmeta_copy_desc_format(info) << 8 |
+			     (uint32_t)(io->prinfo >> 4) << 12 |
+			     (uint32_t)(io->prinfo & 0xf) << 26 |
+			     ((io->flags & NVMETA_IO_FUA) ? 1U << 30 : 0);
+		break;
+	default:
+		break;
+	}
 }
 
 /* Which of a command's two buffers. */
