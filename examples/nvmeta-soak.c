@@ -610,7 +610,8 @@ static void note_error(int ret, const struct nvmeta_status *st, bool write, int 
 		E.e[i].write = write;
 		E.e[i].explained = expl;
 		snprintf(E.e[i].what, sizeof(E.e[i].what), "%s: %s", strerror(-ret),
-			 ret == -EIO ? nvmeta_status_name(st) : "from the kernel");
+			 ret == -EIO ? nvmeta_status_name(st) : ret == -EILSEQ ?
+			 "a PI check failed (host verification)" : "from the kernel");
 		E.n++;
 	}
 	if (i < E.n)
