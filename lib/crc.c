@@ -53,11 +53,9 @@ uint16_t nvmeta_crc16_t10dif(const void *buf, size_t len, uint16_t crc)
  * Its length is an int and its buffer not const (it does not write it):
  * longer buffers go in pieces.
  */
-uint32_t nvmeta_crc32c(const void *buf, size_t len, uint32_t crc)
+static __attribute__((noinline)) uint32_t crc32c_pieces(unsigned char *p, size_t len,
+							uint32_t reg)
 {
-	unsigned char *p = (unsigned char *)buf;
-	uint32_t reg = ~crc;
-
 	while (len) {
 		size_t n = len < (1u << 30) ? len : (1u << 30);
 
@@ -65,7 +63,20 @@ uint32_t nvmeta_crc32c(const void *buf, size_t len, uint32_t crc)
 		p += n;
 		len -= n;
 	}
-	return ~reg;
+	return reg;
+}
+
+/* Every real length is one call with nothing around it but the two
+ * inversions.  The loop over pieces inline made every call save and
+ * restore three registers: at 512 bytes ISA-L called directly was then
+ * 8 to 10 % faster, 6 % with the loop apart (the call in a call stays). */
+uint32_t nvmeta_crc32c(const void *buf, size_t len, uint32_t crc)
+{
+	unsigned char *p = (unsigned char *)buf;
+
+	if (__builtin_expect(len < (1u << 30), 1))
+		return ~crc32_iscsi(p, (int)len, ~crc);
+	return ~crc32c_pieces(p, len, ~crc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -422,7 +433,9 @@ ZMM_TARGET static uint64_t crc64_zmm_raw(uint64_t reg, const unsigned char *p, s
 	return crc64_clmul_finish(x, p, len);
 }
 
-static uint64_t crc64_zmm_fn(const void *buf, size_t len, uint64_t crc)
+/* Compiled for the same CPU as crc64_zmm_raw(), so that it is inlined:
+ * one call a CRC, not two. */
+ZMM_TARGET static uint64_t crc64_zmm_fn(const void *buf, size_t len, uint64_t crc)
 {
 	return ~crc64_zmm_raw(~crc, buf, len);
 }
@@ -494,17 +507,26 @@ unsigned int nvmeta_crc64_variants(const struct nvmeta_crc64_variant **out, unsi
  */
 static _Atomic(const struct nvmeta_crc64_variant *) crc64_chosen;
 
-static const struct nvmeta_crc64_variant *crc64_get(void)
+/* The first call's choice, apart: inline, its loop made every call save
+ * and restore four registers before the jump to the variant. */
+static __attribute__((noinline)) const struct nvmeta_crc64_variant *crc64_choose(void)
+{
+	const struct nvmeta_crc64_variant *impl = NULL;
+
+	/* The table is always usable: there is at least one. */
+	nvmeta_crc64_variants(&impl, 1);
+	atomic_store_explicit(&crc64_chosen, impl, memory_order_release);
+	return impl;
+}
+
+static inline const struct nvmeta_crc64_variant *crc64_get(void)
 {
 	const struct nvmeta_crc64_variant *impl;
 
 	impl = atomic_load_explicit(&crc64_chosen, memory_order_acquire);
 	if (__builtin_expect(impl != NULL, 1))
 		return impl;
-	/* The table is always usable: there is at least one. */
-	nvmeta_crc64_variants(&impl, 1);
-	atomic_store_explicit(&crc64_chosen, impl, memory_order_release);
-	return impl;
+	return crc64_choose();
 }
 
 uint64_t nvmeta_crc64_nvme(const void *buf, size_t len, uint64_t crc)
