@@ -25,6 +25,7 @@ struct options {
 	bool no_kprobes;
 	bool weakness;
 	bool reformat;
+	bool commands;		/* --commands: the NVM command cases */
 	bool road_rw;		/* --road rw: the attribute road */
 	struct nvmeta_bdev *bdev;	/* the road's, with --road rw */
 	struct nvmeta_bdev *probe_bdev;	/* the block device the probes use, if any */
@@ -93,6 +94,8 @@ static bool selected(const struct options *o, const struct nvmeta_check_case *tc
 	if ((tc->flags & NVMETA_CHECK_SHORT_META) && !o->weakness)
 		return false;
 	if ((tc->flags & NVMETA_CHECK_REFORMAT) && !o->reformat)
+		return false;
+	if ((tc->flags & NVMETA_CHECK_COMMAND) && !o->commands)
 		return false;
 	/* "pi" is a word of its own: as text it would also pick "pinned". */
 	if (o->filter && !strcmp(o->filter, "pi"))
@@ -449,6 +452,8 @@ static const char *case_needs(const struct nvmeta_check_case *c)
 		return "--kernel-weakness";
 	if (c->flags & NVMETA_CHECK_REFORMAT)
 		return "--reformat";
+	if (c->flags & NVMETA_CHECK_COMMAND)
+		return "--commands";
 	return NULL;
 }
 
@@ -513,6 +518,9 @@ static void usage(FILE *out)
 		     "                      slub_debug=FZ; never on a machine that matters)\n"
 		     "  -F, --reformat      also format the namespace under an open handle and\n"
 		     "                      back (erases the whole namespace)\n"
+		     "  -C, --commands      also run the NVM command cases (write zeroes, DSM\n"
+		     "                      deallocate, write uncorrectable, verify, compare,\n"
+		     "                      copy), each with its metadata semantics asserted\n"
 		     "  -R, --road ROAD     passthrough (default), or rw: the copy-back matrix as\n"
 		     "                      io_uring read/write with a PI attribute on the\n"
 		     "                      namespace's block device (Linux 6.14); refused before\n"
@@ -534,6 +542,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "no-kprobes", no_argument, NULL, 'K' },
 		{ "kernel-weakness", no_argument, NULL, 'W' },
 		{ "reformat", no_argument, NULL, 'F' },
+		{ "commands", no_argument, NULL, 'C' },
 		{ "road", required_argument, NULL, 'R' },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ NULL, 0, NULL, 0 },
@@ -542,7 +551,7 @@ static int parse(int argc, char **argv, struct options *o)
 	int c;
 
 	o->runs = 1;
-	while ((c = getopt_long(argc, argv, "jf:r:qlhKWFR:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jf:r:qlhKWFCR:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o->json = true; break;
 		case 'f': o->filter = optarg; break;
@@ -557,6 +566,7 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'K': o->no_kprobes = true; break;
 		case 'W': o->weakness = true; break;
 		case 'F': o->reformat = true; break;
+		case 'C': o->commands = true; break;
 		case 'R':
 			if (strcmp(optarg, "rw") && strcmp(optarg, "passthrough")) {
 				fprintf(stderr, "nvmeta-check: -R/--road '%s': passthrough or rw\n", optarg);

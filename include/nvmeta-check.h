@@ -130,7 +130,63 @@ enum nvmeta_check_flags {
 	 * the kernel takes no registered buffers for passthrough.  Not with
 	 * NVMETA_CHECK_PI. */
 	NVMETA_CHECK_FIXED_BUF	= 1 << 5,
+	/* One of the NVM commands that change blocks and metadata without
+	 * a plain transfer, named by NVMETA_CHECK_CMD() in bits 15:8 (enum
+	 * nvmeta_check_command): run on the case's blocks through
+	 * passthrough, and the metadata semantics the NVM Command Set gives
+	 * it asserted on what reads back.  A controller that answers
+	 * Invalid Command Opcode or Invalid Field makes the case SKIP with
+	 * that status; where the library refuses the command (ONCS, OCFS)
+	 * it is sent RAW to hear the controller.  A controller that breaks
+	 * the command's rules is a DEVICE-ERROR.  Separate metadata or none
+	 * (extended LBA formats are skipped).  Only with itself and its
+	 * command: no other flag. */
+	NVMETA_CHECK_COMMAND	= 1 << 6,
 };
+
+/* The commands of NVMETA_CHECK_COMMAND cases. */
+enum nvmeta_check_command {
+	/* Write Zeroes without PRACT: data and metadata, PI included, read
+	 * back all 0h. */
+	NVMETA_CHECK_CMD_WRITE_ZEROES,
+	/* Write Zeroes with PRACT (PI formats): zero data, the PI the
+	 * controller generated (guard over the zeroes, the command's app and
+	 * reference tags), checked by the device on the read and compared. */
+	NVMETA_CHECK_CMD_WRITE_ZEROES_PRACT,
+	/* Write Zeroes with DEAC: zeroes, and each block's metadata either
+	 * 0h (written) or deallocated as DLFEAT says. */
+	NVMETA_CHECK_CMD_WRITE_ZEROES_DEAC,
+	/* Dataset Management, deallocate, two ranges: each block keeps its
+	 * data and metadata or reads as DLFEAT says (data, and PI whose guard
+	 * is 0xFFFF or the CRC by DLFEAT bit 4, app tag 0xFFFF, reference tag
+	 * all ones); a read with every PRCHK bit must pass either way. */
+	NVMETA_CHECK_CMD_DSM,
+	/* Write Uncorrectable: the read fails with Unrecovered Read Error
+	 * (0x281) and leaves the data and metadata buffers untouched; a write
+	 * makes the blocks readable again. */
+	NVMETA_CHECK_CMD_WRITE_UNCOR,
+	/* Verify: passes on good blocks; with PI, a stored guard, app tag or
+	 * reference tag made wrong fails Verify under that PRCHK bit with
+	 * 0x282, 0x283 or 0x284, and passes without it. */
+	NVMETA_CHECK_CMD_VERIFY,
+	/* Compare with metadata: equal data and metadata succeed; a data
+	 * byte or a metadata byte outside the PI that differs is a Compare
+	 * Failure (0x285); what a difference in the PI does is reported. */
+	NVMETA_CHECK_CMD_COMPARE,
+	/* Copy, two source ranges: with PRACT in PRINFOW the destination's
+	 * PI is generated anew (reference tags from the destination's LBA),
+	 * data and metadata outside the PI carried; without PI, every byte. */
+	NVMETA_CHECK_CMD_COPY,
+	/* Copy without PRACT (PI formats): the source's PI is carried as it
+	 * is, not re-based; PRINFOW's reference tag check against the
+	 * destination then fails with 0x284 (types 1 and 2). */
+	NVMETA_CHECK_CMD_COPY_CARRY,
+	NVMETA_CHECK_CMD_COUNT,
+};
+
+/* The command of a NVMETA_CHECK_COMMAND case, in its flags. */
+#define NVMETA_CHECK_CMD(cmd)		(NVMETA_CHECK_COMMAND | (uint32_t)(cmd) << 8)
+#define NVMETA_CHECK_CMD_OF(flags)	(((flags) >> 8) & 0xffu)
 
 /* One line of the checker's matrix. */
 struct nvmeta_check_case {

@@ -29,6 +29,8 @@
 	CASE(n, META, dir, size, layout, off, SRC_ANON, 0, NVMETA_CHECK_PI)
 #define SHORT(n, dir, layout, off) \
 	CASE(n, META, dir, FEW, layout, off, SRC_ANON, 0, NVMETA_CHECK_SHORT_META)
+#define COMMAND(n, cmd) \
+	CASE(n, DATA, BOTH, FEW, PAGE, 0, SRC_ANON, 0, NVMETA_CHECK_CMD(NVMETA_CHECK_CMD_##cmd))
 
 static const struct nvmeta_check_case cases[] = {
 	/*   name                       dir    size  layout      off source     err */
@@ -88,6 +90,20 @@ static const struct nvmeta_check_case cases[] = {
 	 * pages (NVMETA_CHECK_FIXED_BUF). */
 	CASE("data-fixed-buf-big-registration", DATA, BOTH, ONE, PAGE, 0, SRC_ANON, 0,
 	     NVMETA_CHECK_FIXED_BUF),
+	/* The NVM commands that change blocks and metadata without a plain
+	 * transfer, each with its metadata semantics asserted (nvmeta-check
+	 * --commands only: DSM and Write Uncorrectable change what the
+	 * blocks hold, and a controller's reading of the specification is
+	 * what they report). */
+	COMMAND("cmd-write-zeroes",        WRITE_ZEROES),
+	COMMAND("cmd-write-zeroes-pract",  WRITE_ZEROES_PRACT),
+	COMMAND("cmd-write-zeroes-deac",   WRITE_ZEROES_DEAC),
+	COMMAND("cmd-dsm-deallocate",      DSM),
+	COMMAND("cmd-write-uncorrectable", WRITE_UNCOR),
+	COMMAND("cmd-verify",              VERIFY),
+	COMMAND("cmd-compare",             COMPARE),
+	COMMAND("cmd-copy",                COPY),
+	COMMAND("cmd-copy-carry",          COPY_CARRY),
 	/* The namespace formatted under an open handle (nvmeta-check
 	 * --reformat only: it erases the namespace), after every copy-back
 	 * case. */

@@ -1196,7 +1196,9 @@ static bool place_case(struct check *c, unsigned int index)
 
 #define KNOWN_FLAGS (NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | \
 		     NVMETA_CHECK_UNTOUCHED | NVMETA_CHECK_READONLY | NVMETA_CHECK_PI | \
-		     NVMETA_CHECK_FIXED_BUF)
+		     NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_COMMAND)
+/* A command case's command, in bits 15:8. */
+#define COMMAND_BITS 0xff00u
 /* Generation writes the write's source; the probes, the reformat case and
  * the registered-buffer case send commands of their own. */
 #define NOT_WITH_PI (NVMETA_CHECK_READONLY | NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | \
@@ -1213,9 +1215,15 @@ static int case_valid(const struct nvmeta_check_case *tc)
 		if (tc->resv[i])
 			return nvmeta_check_fail(-EINVAL, "case %s: resv[%zu] is %#llx, must be zero",
 					   name, i, (unsigned long long)tc->resv[i]);
-	if (tc->flags & ~(uint32_t)KNOWN_FLAGS)
+	if (tc->flags & NVMETA_CHECK_COMMAND) {
+		if ((tc->flags & ~(NVMETA_CHECK_COMMAND | COMMAND_BITS)) ||
+		    NVMETA_CHECK_CMD_OF(tc->flags) >= NVMETA_CHECK_CMD_COUNT)
+			return nvmeta_check_fail(-EINVAL, "case %s: flags %#x: NVMETA_CHECK_COMMAND goes alone, with a command below %u in bits 15:8",
+						 name, tc->flags, NVMETA_CHECK_CMD_COUNT);
+	} else if (tc->flags & ~(uint32_t)KNOWN_FLAGS) {
 		return nvmeta_check_fail(-EINVAL, "case %s: unknown flags %#x", name,
 				   tc->flags & ~(uint32_t)KNOWN_FLAGS);
+	}
 	if ((tc->flags & NVMETA_CHECK_PI) && (tc->flags & NOT_WITH_PI))
 		return nvmeta_check_fail(-EINVAL, "case %s: flags %#x: NVMETA_CHECK_PI cannot go with %#x",
 				   name, tc->flags, tc->flags & NOT_WITH_PI);
@@ -1241,8 +1249,8 @@ static int case_valid(const struct nvmeta_check_case *tc)
 static const char *road_refuses(const struct nvmeta_check_case *tc)
 {
 	if (tc->flags & (NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | NVMETA_CHECK_PI |
-			 NVMETA_CHECK_FIXED_BUF))
-		return "a passthrough case (short metadata, reformat, host PI and registered buffers go through passthrough only)";
+			 NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_COMMAND))
+		return "a passthrough case (short metadata, reformat, host PI, registered buffers and the NVM commands go through passthrough only)";
 	if (tc->kind == NVMETA_KIND_DATA)
 		return "a data layout case: O_DIRECT wants aligned data, where passthrough bounces";
 	return NULL;
@@ -1270,7 +1278,7 @@ int nvmeta_check_run_road(const struct nvmeta_dev *dev, const struct nvmeta_bdev
  * (pinning at all). */
 static bool needs_probes(const struct nvmeta_check_case *tc, const struct nvmeta_kpath *kp)
 {
-	if (tc->flags & (NVMETA_CHECK_REFORMAT | NVMETA_CHECK_FIXED_BUF))
+	if (tc->flags & (NVMETA_CHECK_REFORMAT | NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_COMMAND))
 		return false;
 	return (tc->flags & NVMETA_CHECK_READONLY) || (kp && tc->kind == NVMETA_KIND_META);
 }
@@ -1319,6 +1327,8 @@ static int check_run2(struct check *c, unsigned int index)
 		return 0;
 	if (tc->flags & NVMETA_CHECK_FIXED_BUF)
 		return nvmeta_check_fixed_buf(dev, res);
+	if (tc->flags & NVMETA_CHECK_COMMAND)
+		return nvmeta_check_command(c);
 	if (!pi_setup(c))
 		return 0;
 	/* Without the caller's probes, the ones a case needs run for it. */

@@ -205,6 +205,10 @@ int nvmeta_check_reformat(const struct nvmeta_dev *dev, struct io_uring *ring,
 int nvmeta_check_fixed_buf(const struct nvmeta_dev *dev,
 			   struct nvmeta_check_result *res) NVMETA_HIDDEN;
 
+/* commands.c: a NVMETA_CHECK_COMMAND case on the blocks place_case()
+ * gave it; the verdict goes into c->res.  Returns 0, or -ENOMEM. */
+int nvmeta_check_command(struct check *c) NVMETA_HIDDEN;
+
 /* kpath.c: longest kprobe event name, NUL included (the kernel's
  * MAX_EVENT_NAME_LEN). */
 #define NVMETA_KPATH_EVENT_MAX 64

@@ -301,6 +301,15 @@ static const struct {
 	{ "meta-pi-fragmented-8", "meta", "anon" },
 	{ "meta-pi-fragmented-8w", "meta", "anon" },
 	{ "data-fixed-buf-big-registration", "data", "anon" },
+	{ "cmd-write-zeroes", "data", "anon" },
+	{ "cmd-write-zeroes-pract", "data", "anon" },
+	{ "cmd-write-zeroes-deac", "data", "anon" },
+	{ "cmd-dsm-deallocate", "data", "anon" },
+	{ "cmd-write-uncorrectable", "data", "anon" },
+	{ "cmd-verify", "data", "anon" },
+	{ "cmd-compare", "data", "anon" },
+	{ "cmd-copy", "data", "anon" },
+	{ "cmd-copy-carry", "data", "anon" },
 	{ "reformat-under-handle", "meta", "anon" },
 	{ "raw-shortmeta-pin-read", "meta", "anon" },
 	{ "raw-shortmeta-pin-write", "meta", "anon" },
@@ -356,6 +365,40 @@ Test(check, run_accepts_a_table_case)
 
 	cr_assert_eq(run_case(&tc), 0, "%s", nvmeta_check_last_error());
 	cr_assert_eq(res.verdict, NVMETA_VERDICT_SKIP, "detail: %s", res.detail);
+}
+
+/* Issue 21, item 6: every command of the enum has its case, in order,
+ * and a command case takes no other flag nor an unknown command. */
+Test(check, command_cases_cover_every_command_and_go_alone)
+{
+	const struct nvmeta_check_case *t;
+	struct nvmeta_check_case tc;
+	int n = nvmeta_check_table(&t), i;
+	unsigned int next = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!(t[i].flags & NVMETA_CHECK_COMMAND))
+			continue;
+		cr_assert_eq(NVMETA_CHECK_CMD_OF(t[i].flags), next, "%s", t[i].name);
+		cr_assert_eq(t[i].flags, NVMETA_CHECK_CMD(next), "%s", t[i].name);
+		next++;
+		tc = t[i];
+	}
+	cr_assert_eq(next, NVMETA_CHECK_CMD_COUNT);
+	cr_assert_eq(run_case(&tc), 0, "%s", nvmeta_check_last_error());
+	cr_assert_eq(res.verdict, NVMETA_VERDICT_SKIP, "detail: %s", res.detail);
+	tc.flags |= NVMETA_CHECK_PI;
+	cr_assert_eq(run_case(&tc), -EINVAL);
+	cr_assert(strstr(nvmeta_check_last_error(), "NVMETA_CHECK_COMMAND goes alone"), "%s",
+		  nvmeta_check_last_error());
+	tc.flags = NVMETA_CHECK_CMD(NVMETA_CHECK_CMD_COUNT);
+	cr_assert_eq(run_case(&tc), -EINVAL);
+	tc.flags = NVMETA_CHECK_CMD(0) & ~(uint32_t)NVMETA_CHECK_COMMAND;
+	cr_assert_eq(tc.flags, 0u, "command 0 without the flag is no flag at all");
+	tc.flags = 1u << 9;	/* command bits without NVMETA_CHECK_COMMAND */
+	cr_assert_eq(run_case(&tc), -EINVAL);
+	cr_assert(strstr(nvmeta_check_last_error(), "unknown flags"), "%s",
+		  nvmeta_check_last_error());
 }
 
 Test(check, run_refuses_a_case_with_resv_set)
