@@ -510,31 +510,48 @@ PI_INLINE void store_raw(unsigned char *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
-/* The fields are copied into locals: stores through the tuple's unsigned
- * char pointer could alias the plan, and would reload it. */
+/* Store the tuple of guard @g and raw tag word @e at @pi. */
+PI_INLINE void tuple_put(unsigned char *pi, unsigned int bits, uint64_t w0, uint64_t e, uint64_t g)
+{
+	if (bits == 16) {
+		store_raw(pi, raw_word0(bits, e, g));
+	} else {
+		store_raw(pi, raw_word0(bits, w0, g));
+		store_raw(pi + 8, e);
+	}
+}
+
+/*
+ * Each block's tuple is stored after the next block's CRCs, not before:
+ * a store waits for its CRC to retire, every younger store waits for it,
+ * and ISA-L's CRC of fewer than 16 bytes (the metadata under the guard of
+ * 512+16 PI last) reads back its own stores to the stack, which must wait
+ * for them all: one block's CRC could not start its last call before the
+ * previous one had ended.  The fields are copied into locals: stores
+ * through the tuple's unsigned char pointer could alias the plan, and
+ * would reload it.
+ */
 PI_INLINE void plan_generate(const struct pi_plan *p0, uint32_t nlb, unsigned int bits, bool pre)
 {
 	const struct pi_plan p = *p0;
 	const unsigned char *d = p.data;
 	unsigned char *pi = p.pi;
 	const uint64_t w0 = raw_of(p.w0), inc = raw_of(p.ref_inc);
+	const size_t ds = p.data_stride, ms = p.meta_stride;
 	uint64_t ref = p.ref;
 
 	while (nlb) {
 		uint32_t n = ref_run(ref, p.ref_inc, p.ref_mask, nlb);
-		const unsigned char *end = d + (size_t)n * p.data_stride;
+		const unsigned char *end = d + (size_t)n * ds;
 		uint64_t e = raw_of(plan_ref_word(&p, bits, ref));
+		uint64_t g = plan_guard(&p, bits, pre, d, pi - p.pre_len), next;
 
-		for (; d != end; d += p.data_stride, pi += p.meta_stride, e += inc) {
-			uint64_t g = plan_guard(&p, bits, pre, d, pi - p.pre_len);
-
-			if (bits == 16) {
-				store_raw(pi, raw_word0(bits, e, g));
-			} else {
-				store_raw(pi, raw_word0(bits, w0, g));
-				store_raw(pi + 8, e);
-			}
+		for (d += ds; d != end; d += ds, pi += ms, e += inc, g = next) {
+			next = plan_guard(&p, bits, pre, d, pi + ms - p.pre_len);
+			tuple_put(pi, bits, w0, e, g);
 		}
+		tuple_put(pi, bits, w0, e, g);
+		pi += ms;
 		ref = (ref + n * p.ref_inc) & p.ref_mask;
 		nlb -= n;
 	}
