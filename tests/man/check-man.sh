@@ -71,9 +71,10 @@ exports() {
 	nm -D --defined-only "$1" | awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }'
 }
 
-# The static inline functions a header defines.
+# The static functions a header defines: inline, or kept out of line on
+# purpose (static __attribute__((...)), the name on the same line).
 inlines() {
-	grep -ho 'static inline [a-z_ 0-9*]*[ *]\(nvmeta_[a-z_0-9]*\)(' "$@" |
+	grep -ho 'static \(inline \|__attribute__(([a-z_, ]*)) \)[a-z_ 0-9*]*[ *]\(nvmeta_[a-z_0-9]*\)(' "$@" |
 		sed 's/.*[ *]\(nvmeta_[a-z_0-9]*\)(/\1/'
 }
 
