@@ -182,6 +182,9 @@ int nvmeta_dev_check(struct nvmeta_dev *dev);
  * nvmeta_dev_refresh - identify the namespace again, re-read the kernel's
  * limits, and clear a stale mark.  Call it after formatting a namespace,
  * or when a submission failed with -ESTALE, once no command is in flight.
+ * It rewrites the description every submission reads (the bounds and the
+ * SQE template decided once per device): no other thread may submit on,
+ * check or read the device while it runs.
  * Buffers sized for the old format must be re-made by the caller.
  * Returns 1 when the format changed, 0 when it did not, or the errors of
  * nvmeta_dev_open() (the device keeps its old description and stays
