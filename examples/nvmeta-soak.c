@@ -124,7 +124,7 @@ static struct {
 	int64_t inject_sector;		/* -1, or the 512-byte sector the device fails */
 	int vdev;			/* verify() of this device only, or -1: all */
 	unsigned int writers, readers, qd;
-	bool json, quiet, verify_only, no_verify, resume, poison;
+	bool json, quiet, verify_only, no_verify, resume, poison, sqe_async;
 	const char *journal;
 	int ndev;
 	struct sdev d[MAX_DEV];
@@ -910,6 +910,21 @@ static void poison_sqes(struct io_uring *ring, unsigned int first, unsigned int 
 	}
 }
 
+/*
+ * --sqe-async: IOSQE_ASYNC on the SQE nvmeta_queue_request() just filled
+ * (the last one queued; the API lets callers OR IOSQE_* flags into an SQE
+ * the library filled).  A forced-async IORING_OP_URING_CMD has its SQE
+ * copied into the kernel at prep (6.12's io_uring_cmd_prep_setup()), so
+ * nothing reads its SQ slot after io_uring_enter() has returned; the price
+ * is that every command is issued by an io-wq worker.
+ */
+static void sqe_set_async(struct io_uring *ring)
+{
+	unsigned int shift = ring->flags & IORING_SETUP_SQE128 ? 1 : 0;
+
+	ring->sq.sqes[((ring->sq.sqe_tail - 1) & ring->sq.ring_mask) << shift].flags |= IOSQE_ASYNC;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -1043,6 +1058,8 @@ static void *worker_main(void *arg)
 					snprintf(w->why, sizeof(w->why), "queue: %s", nvmeta_last_error());
 				break;
 			}
+			if (S.sqe_async)
+				sqe_set_async(&c->ring);
 			n++;
 			if (!w->reader) {	/* PI is made: the digests of what goes out */
 				memset(&rec[n - 1], 0, sizeof(rec[0]));
@@ -1892,6 +1909,7 @@ static void summary(bool ran, const struct vres *v, bool verified, int rc, const
 		report_u64(&r, "refreshes", atomic_load(&S.refreshes));
 		report_bool(&r, "namespace_gone", atomic_load(&S.gone));
 		report_bool(&r, "sqes_poisoned", S.poison);
+		report_bool(&r, "sqes_async", S.sqe_async);
 		report_section(&r, "errors");
 		for (i = 0; i < E.n; i++) {
 			char k[200];
@@ -2082,7 +2100,7 @@ static const char usage[] =
 	"usage: nvmeta-soak --journal FILE [--time SECS | --count N] [--writers N] [--readers N]\n"
 	"                   [--qd N] [--region-mb N] [--reset-every SECS] [--format-every SECS]\n"
 	"                   [--explain-window SECS] [--injected-sector N] [--seed N]\n"
-	"                   [--resume] [--no-verify] [--poison-sqes]\n"
+	"                   [--resume] [--no-verify] [--poison-sqes] [--sqe-async]\n"
 	"                   [--json] [--quiet] /dev/ngXnY...\n"
 	"       nvmeta-soak --journal FILE --verify [--json] /dev/ngXnY...\n"
 	"       nvmeta-soak --journal FILE --self-test [--count N] /dev/ngXnY\n"
@@ -2148,6 +2166,7 @@ int main(int argc, char **argv)
 		{ "self-test", no_argument, NULL, 'T' }, { "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'Q' }, { "help", no_argument, NULL, 'h' },
 		{ "poison-sqes", no_argument, NULL, 'P' },
+		{ "sqe-async", no_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -2179,6 +2198,7 @@ int main(int argc, char **argv)
 		case 'J': S.json = true; break;
 		case 'Q': S.quiet = true; break;
 		case 'P': S.poison = true; break;
+		case 'A': S.sqe_async = true; break;
 		case 'h': return fputs(usage, stdout), 0;
 		default: return fputs(usage, stderr), 2;
 		}
