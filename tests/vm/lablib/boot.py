@@ -255,7 +255,7 @@ class Boot:
         self.devices = {m.group(1): d for d in argv for m in [re.search(r"(?:^|,)id=([^,]+)", d)]
                         if m and d.startswith("nvme,")}
         self.tmp, self.timeout, self.on_line = tmp, timeout, on_line
-        self.hung = self.timed_out = self.init = False
+        self.hung = self.timed_out = self.init = self.cut = False
         self.pending, self.monitor_log = b"", b""
         os.mkfifo(tmp + "/mon.in")
         os.mkfifo(tmp + "/mon.out")
@@ -290,6 +290,8 @@ class Boot:
         self.poll()
         if self.timed_out:
             return 124
+        if self.cut:
+            return 0
         return rc if rc >= 0 else 128 - rc
 
     def poll(self):
@@ -313,7 +315,14 @@ class Boot:
         asks with "lab-monitor device_del ID" or "lab-monitor device_add
         ID" (guest-init.sh); device_del of a device id is passed on, and
         device_add of an id the lab itself gave a -device at boot, with
-        that device's own properties (the guest names no property)."""
+        that device's own properties (the guest names no property).
+        "lab-monitor power-cut" is not the monitor's: QEMU is killed
+        (SIGKILL), the guest's power cut (soak-reboot.sh)."""
+        if request == "power-cut":
+            log("power cut: QEMU killed at %.0f s (the guest asked)" % (time.monotonic() - self.t0))
+            self.cut = True
+            kill_group(self.proc, signal.SIGKILL)
+            return
         m = re.fullmatch(r"(device_del|device_add) ([A-Za-z0-9_-]+)", request)
         if not m or (m.group(1) == "device_add" and m.group(2) not in self.devices):
             log('monitor: refused the guest\'s request "%s" (only device_del ID, and device_add '
@@ -350,9 +359,13 @@ class Boot:
         self.reader.close()
 
 
-def run_boot(k, p, q, timeout, logf, append, files, cmd, nometa=False, out=None, on_line=None):
+def run_boot(k, p, q, timeout, logf, append, files, cmd, nometa=False, out=None, on_line=None,
+             disk_dir=None):
     """Boot one guest, run CMD in it; prints its output on OUT (stdout) and
-    returns the lab's exit status (see the usage)."""
+    returns the lab's exit status (see the usage).  DISK_DIR: the
+    namespaces' images (nvm.img, nvm2.img) are that directory's, kept
+    from boot to boot and made (64 MiB of zeros) only when missing; by
+    default they are made fresh in the run's temporary directory."""
     if not re.fullmatch(r"[1-9][0-9]*", NVME_TIMEOUT):
         die("NVMETA_LAB_NVME_TIMEOUT takes whole seconds, at least 1: '%s'" % NVME_TIMEOUT)
     qenv, qargv = qemu_cmd(q)
@@ -370,9 +383,10 @@ def run_boot(k, p, q, timeout, logf, append, files, cmd, nometa=False, out=None,
                     shutil.copyfileobj(i, f)
         drives = []
         for img, dev in [("nvm", preset_device(p))] + ([("nvm2", preset_device_nometa(p))] if nometa else []):
-            with open("%s/%s.img" % (tmp, img), "wb") as f:
-                f.truncate(64 << 20)
-            src = "%s/%s.img" % (tmp, img)
+            src = "%s/%s.img" % (disk_dir or tmp, img)
+            if not (disk_dir and os.path.exists(src)):
+                with open(src, "wb") as f:
+                    f.truncate(64 << 20)
             if img == "nvm" and inject_sector():
                 # QEMU's own I/O error: the first write that touches
                 # this 512-byte sector fails with EIO (blkdebug), which
@@ -396,6 +410,7 @@ def run_boot(k, p, q, timeout, logf, append, files, cmd, nometa=False, out=None,
         label += " + %d+0 (nsid 2)" % p["lba"] if nometa else ""
         label += " [%s]" % append if append else ""
         label += " (nvme-subsys)" if subsys() else ""
+        label += " (images in %s)" % disk_dir if disk_dir else ""
         log("boot %s ..." % label)
         log("serial log: " + logf)
         t0 = now()
@@ -512,6 +527,10 @@ def run_result(logf, token, boot, qrc, label, t0, k, out):
                 "which no test asks for: a command outlasted its timeout (the lab's "
                 "nvme_core.io_timeout: %s s) on a slow host, or the device hung; not the "
                 "command's verdict, which was exit %s" % (NVME_TIMEOUT, rc))
+    elif boot.cut and r["started"]:
+        status = 0
+        log("power cut while the command ran, as the guest asked: its output is what it "
+            "printed before (no exit status, no kernel log)")
     elif boot.hung:
         status = 125
         log("the guest did not reach /init within %s s (QEMU stopped); last serial lines:" % BOOT_WATCH)
