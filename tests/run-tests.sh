@@ -4,8 +4,9 @@
 # plainly and under ASan+UBSan, build as packagers do (Release with GCC and
 # clang, Debian's flags), then the lab's VM matrix (real kernels in QEMU
 # with emulated NVMe namespaces that carry metadata), its matrix of
-# controllers removed mid-run and a short soak under faults.  Every build
-# here treats a warning as an error (NVMETA_WERROR).
+# controllers removed mid-run, a short soak under faults and one across a
+# power cut of the guest.  Every build here treats a warning as an error
+# (NVMETA_WERROR).
 #
 #   tests/run-tests.sh [--full] [--no-lab]
 #     --full    every kernel series the archive serves x controller x preset
@@ -181,6 +182,10 @@ if [ "$LAB" = 1 ]; then
 		--matrix "$ROOT/tests/vm/matrix-unplug.tsv" --file "$ROOT/build" -- \
 		"$ROOT/build/tests/guest_unplug" --verbose
 	stage "lab matrix matrix-soak.tsv" soak_short
+	# A power cut of the guest mid-write, then a second boot on the same
+	# images verifies the soak's journal (about half a minute).
+	stage "lab soak across a power cut" "$ROOT/tests/vm/soak-reboot.sh" \
+		--kernel trixie --qemu 7.2 --build "$ROOT/build" --seconds 8
 fi
 echo
 echo "nvmeta: $passed passed, $failed failed"
