@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include "internal.h"
 
 #define BIO_MAX_VECS 256
@@ -202,6 +203,126 @@ int nvmeta_predict(const struct nvmeta_dev_info *info, enum nvmeta_kind kind,
 	       pred->segments, pred->segments == 1 ? "" : "s",
 	       kind == NVMETA_KIND_META ? "max_integrity_segments" : "max_segments",
 	       pred->max_segments);
+	return 0;
+}
+
+/* The most iovecs import_iovec() takes (UIO_MAXIOV). */
+#define IOV_MAX_SEGS 1024u
+
+/*
+ * Vectored data (NVME_URING_CMD_IO_VEC), as blk_rq_map_user_iov() decides
+ * for the whole command: every iovec's address and length against
+ * dma_alignment (iov_iter_alignment()), and where the queue has a
+ * virtual boundary, every inner edge (the start of each iovec but the
+ * first, the end of each but the last) against it
+ * (iov_iter_gap_alignment()).  One iovec off either and all the data is
+ * copied; else each iovec's pages are pinned.  The metadata buffer is
+ * decided by itself, as for a flat command: nvmeta_predict().
+ */
+static bool iov_impossible(struct subject *s, const struct iovec *iov, unsigned int count)
+{
+	uint64_t total = 0;
+	unsigned int i;
+
+	if (count > IOV_MAX_SEGS)
+		return decide(s, NVMETA_PATH_FAIL, -EINVAL,
+			      "%u iovecs: the kernel takes at most %u (UIO_MAXIOV): import_iovec() fails with EINVAL",
+			      count, IOV_MAX_SEGS);
+	for (i = 0; i < count; i++) {
+		uintptr_t end;
+
+		if (__builtin_add_overflow((uintptr_t)iov[i].iov_base, iov[i].iov_len, &end))
+			return decide(s, NVMETA_PATH_FAIL, -EFAULT,
+				      "iovec %u: %zu bytes at %p wrap past the end of the address space (EFAULT)",
+				      i, iov[i].iov_len, iov[i].iov_base);
+		if (iov[i].iov_len && !iov[i].iov_base)
+			return decide(s, NVMETA_PATH_FAIL, -EFAULT,
+				      "iovec %u: NULL base with %zu bytes: the kernel faults on it (EFAULT)",
+				      i, iov[i].iov_len);
+		if (__builtin_add_overflow(total, (uint64_t)iov[i].iov_len, &total) ||
+		    total > UINT32_MAX)
+			return decide(s, NVMETA_PATH_FAIL, -E2BIG,
+				      "iovecs 0..%u hold more than %u bytes, more than one command carries (the kernel would cut the transfer short at MAX_RW_COUNT)",
+				      i, UINT32_MAX);
+	}
+	s->len = total;
+	if (!total)
+		return decide(s, NVMETA_PATH_FAIL, -EINVAL, "%u iovecs of 0 bytes: no data to map", count);
+	return false;
+}
+
+/* Where an iovec makes the kernel copy all the data, the reason. */
+static bool iov_copied(struct subject *s, const struct iovec *iov, unsigned int count)
+{
+	uint64_t vb = s->info->limits.virt_boundary_mask;
+	uint32_t mask = s->info->limits.dma_alignment;
+	uintptr_t prev_end = 0;
+	bool first = true;
+	unsigned int i;
+
+	for (i = 0; i < count; i++) {
+		uintptr_t base = (uintptr_t)iov[i].iov_base;
+
+		if (!iov[i].iov_len)
+			continue;	/* the kernel skips it */
+		if ((base | iov[i].iov_len) & mask) {
+			if (data_bounce_too_long(s))
+				return true;
+			return decide(s, NVMETA_PATH_BOUNCE, 0,
+				      "iovec %u (%zu bytes at %p) is off the %u-byte DMA alignment (dma_alignment 0x%x): all %zu data bytes are copied",
+				      i, iov[i].iov_len, iov[i].iov_base, mask + 1, mask, s->len);
+		}
+		if (vb && !first && ((base | prev_end) & vb)) {
+			if (data_bounce_too_long(s))
+				return true;
+			return decide(s, NVMETA_PATH_BOUNCE, 0,
+				      "iovec %u starts at %p after iovec %u ended at 0x%lx: an inner edge off the %llu-byte virtual boundary (virt_boundary_mask 0x%llx): all %zu data bytes are copied",
+				      i, iov[i].iov_base, i - 1, (unsigned long)prev_end,
+				      (unsigned long long)vb + 1, (unsigned long long)vb, s->len);
+		}
+		prev_end = base + iov[i].iov_len;
+		first = false;
+	}
+	return false;
+}
+
+int nvmeta_predict_iov(const struct nvmeta_dev_info *info, const struct iovec *iov,
+		       unsigned int count, struct nvmeta_prediction *pred)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct subject s = { info, NVMETA_KIND_DATA, 0, 0, pred };
+	unsigned int i;
+
+	memset(pred, 0, sizeof(*pred));
+	if (!iov || !count)
+		return nvmeta_fail(-EINVAL, "predict: no iovecs (%p, %u)", (const void *)iov, count);
+	pred->max_segments = info->limits.max_segments;
+	if (iov_impossible(&s, iov, count))
+		return 0;
+	for (i = 0; i < count; i++)
+		if (iov[i].iov_len)
+			pred->pages += span_pages((uintptr_t)iov[i].iov_base, iov[i].iov_len, page);
+	if (rule_max_hw_sectors(&s) || iov_copied(&s, iov, count))
+		return 0;
+	/* Pinned: each iovec's physical runs, counted apart (the kernel also
+	 * merges across two iovecs whose pages touch: an upper bound). */
+	for (i = 0; i < count; i++) {
+		struct nvmeta_prediction one;
+		struct subject t = { info, NVMETA_KIND_DATA, (uintptr_t)iov[i].iov_base,
+				     iov[i].iov_len, &one };
+
+		if (!iov[i].iov_len)
+			continue;
+		memset(&one, 0, sizeof(one));
+		one.pages = span_pages(t.addr, t.len, page);
+		count_segments(&t);
+		pred->segments += one.segments;
+		pred->assumed |= one.assumed;
+	}
+	if (rule_segments(&s))
+		return 0;
+	decide(&s, NVMETA_PATH_PIN, 0, "%u iovecs aligned, %u segment%s within max_segments %u: pinned",
+	       count, pred->segments, pred->segments == 1 ? "" : "s", pred->max_segments);
 	return 0;
 }
 

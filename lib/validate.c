@@ -8,6 +8,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <sys/uio.h>
 #include "internal.h"
 
 /* The most ranges a Dataset Management or Copy carries: NR is 8 bits. */
@@ -52,6 +53,11 @@ static int check_command_fields(const struct nvmeta_io *io)
 	if (bare && (io->flags & (NVMETA_IO_PI_GENERATE | NVMETA_IO_PI_VERIFY)))
 		return nvmeta_fail(-EINVAL, "%s moves no block: NVMETA_IO_PI_GENERATE and NVMETA_IO_PI_VERIFY have nothing to work on",
 				   name);
+	if ((io->flags & NVMETA_IO_VEC) && !nvmeta_opcode_transfers(io->opcode))
+		return nvmeta_fail(-EINVAL, "NVMETA_IO_VEC on %s: only read, write and compare take their data as iovecs",
+				   name);
+	if ((io->flags & NVMETA_IO_VEC) && (io->flags & (NVMETA_IO_PI_GENERATE | NVMETA_IO_PI_VERIFY)))
+		return nvmeta_fail(-EOPNOTSUPP, "NVMETA_IO_VEC with NVMETA_IO_PI_GENERATE or NVMETA_IO_PI_VERIFY: host PI over vectored data is not done on submission; call nvmeta_pi_generate_iov() before it and nvmeta_pi_verify_iov() after completion, on the same iovecs");
 	if (nvmeta_opcode_ranges(io->opcode) && (!io->nlb || io->nlb > MAX_RANGES))
 		return nvmeta_fail(-EDOM, "%s: nlb %u counts its ranges: must be 1 to %u",
 				   name, io->nlb, MAX_RANGES);
@@ -288,6 +294,68 @@ static int check_range_buffer(const struct io_check *c)
 	return 0;
 }
 
+/* The most iovecs import_iovec() takes (UIO_MAXIOV): more fail EINVAL. */
+#define VEC_MAX_IOVECS 1024u
+
+/* nvmeta_prep_cmd() sets cmd_op's low bit from flag bit 8. */
+_Static_assert(NVME_URING_CMD_IO_VEC == (NVME_URING_CMD_IO | 1) && NVMETA_IO_VEC == 1 << 8,
+	       "NVMETA_IO_VEC encodes as NVME_URING_CMD_IO_VEC");
+
+/*
+ * NVMETA_IO_VEC: io->data is an array of io->data_len iovecs.  The
+ * kernel's rules: at most UIO_MAXIOV of them, each range inside the
+ * address space, registered buffers with them only from 6.16.  nvmeta's
+ * own: no more iovecs than max_segments (each is a segment unless its
+ * pages happen to be physically contiguous with its neighbour's), no
+ * empty iovec (the kernel skips it), and the lengths adding up to the
+ * bytes nlb blocks need, as a flat buffer's length must.  Alignment is
+ * not refused: an iovec off dma_alignment or the virtual boundary makes
+ * the kernel copy the whole command's data (nvmeta_predict_iov()).
+ */
+static int check_vec_data(const struct io_check *c)
+{
+	const struct nvmeta_dev_info *info = c->info;
+	const struct nvmeta_io *io = c->io;
+	const struct iovec *iov = io->data;
+	uint64_t need = c->lba_bytes * io->nlb, total = 0;
+	const struct nvmeta_kernel *k = &info->kernel;
+	uint32_t i;
+
+	if (!iov || !io->data_len)
+		return nvmeta_fail(-EFAULT, "NVMETA_IO_VEC: iovec array %p with %u iovecs: need an array of at least one",
+				   io->data, io->data_len);
+	if (io->data_len > VEC_MAX_IOVECS)
+		return nvmeta_fail(-E2BIG, "NVMETA_IO_VEC: %u iovecs, but the kernel takes at most %u (UIO_MAXIOV: import_iovec() fails with EINVAL)",
+				   io->data_len, VEC_MAX_IOVECS);
+	if (info->limits.max_segments && io->data_len > info->limits.max_segments)
+		return nvmeta_fail(-E2BIG, "NVMETA_IO_VEC: %u iovecs exceed max_segments %u: each is a segment of its own unless its pages are physically contiguous with the next one's (nvmeta's caution; NVMETA_IO_RAW sends it)",
+				   io->data_len, info->limits.max_segments);
+	if ((io->flags & NVMETA_IO_FIXED_BUF) && k->major && !NVMETA_KERNEL_AT_LEAST(k, 6, 16))
+		return nvmeta_fail(-EOPNOTSUPP, "NVMETA_IO_VEC with NVMETA_IO_FIXED_BUF needs Linux 6.16 (vectored registered buffers for passthrough); kernel %u.%u fails it with EINVAL%s",
+				   k->major, k->minor,
+				   NVMETA_KERNEL_AT_LEAST(k, 6, 15) ? "" : " and a WARN in the kernel log");
+	for (i = 0; i < io->data_len; i++) {
+		uintptr_t end;
+
+		if (!iov[i].iov_len)
+			return nvmeta_fail(-EFAULT, "NVMETA_IO_VEC: iovec %u of %u has length 0 (the kernel skips it; nvmeta refuses it as a likely mistake)",
+					   i, io->data_len);
+		if (!iov[i].iov_base)
+			return nvmeta_fail(-EFAULT, "NVMETA_IO_VEC: iovec %u of %u: NULL base with %zu bytes",
+					   i, io->data_len, iov[i].iov_len);
+		if (__builtin_add_overflow((uintptr_t)iov[i].iov_base, iov[i].iov_len, &end))
+			return nvmeta_fail(-EFAULT, "NVMETA_IO_VEC: iovec %u of %u: %zu bytes at %p wrap past the end of the address space",
+					   i, io->data_len, iov[i].iov_len, iov[i].iov_base);
+		if (__builtin_add_overflow(total, (uint64_t)iov[i].iov_len, &total) || total > need)
+			return nvmeta_fail(-EMSGSIZE, "NVMETA_IO_VEC: iovecs 0..%u already hold more than the %" PRIu64 " bytes %u blocks of %" PRIu64 " need",
+					   i, need, io->nlb, c->lba_bytes);
+	}
+	if (total != need)
+		return nvmeta_fail(-EMSGSIZE, "NVMETA_IO_VEC: %u iovecs hold %" PRIu64 " bytes, but %u blocks of %" PRIu64 " bytes need %" PRIu64,
+				   io->data_len, total, io->nlb, c->lba_bytes, need);
+	return 0;
+}
+
 static int check_data(const struct io_check *c)
 {
 	const struct nvmeta_io *io = c->io;
@@ -302,6 +370,8 @@ static int check_data(const struct io_check *c)
 					   io->meta, io->meta_len);
 		return 0;
 	}
+	if (io->flags & NVMETA_IO_VEC)
+		return check_vec_data(c);
 	if (!io->data != !io->data_len)
 		return nvmeta_fail(-EFAULT, "data buffer %p with length %u: need both or neither",
 				   io->data, io->data_len);

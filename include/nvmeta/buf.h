@@ -210,6 +210,27 @@ struct nvmeta_prediction {
 int nvmeta_predict(const struct nvmeta_dev_info *info, enum nvmeta_kind kind,
 		   const void *addr, size_t len, struct nvmeta_prediction *pred);
 
+/*
+ * nvmeta_predict_iov - what the running kernel does with the data of a
+ * vectored command (NVMETA_IO_VEC): @count iovecs at @iov, decided for
+ * the whole command as blk_rq_map_user_iov() decides.  Bounce (all the
+ * data copied through kernel pages) when any iovec's address or length
+ * is off dma_alignment, or, on a queue with a virtual boundary (NVMe
+ * over PCIe: 4 KiB), when an inner edge is off it: the start of an
+ * iovec after the first, or the end of one before the last.  Else pin,
+ * with the segments of every iovec counted apart against max_segments
+ * (an upper bound: the kernel also merges two iovecs whose pages are
+ * physically contiguous).  Fail for more than 1024 iovecs (UIO_MAXIOV,
+ * -EINVAL), a range that wraps or a NULL base with a length (-EFAULT),
+ * more than UINT32_MAX bytes in all (-E2BIG), or more than
+ * max_hw_sectors (-EINVAL).  The reason names the first iovec that
+ * decided.  The metadata buffer is not vectored and its path does not
+ * depend on the data's: predict it with nvmeta_predict().
+ * Returns 0 (the prediction is in @pred), or -EINVAL for no iovecs.
+ */
+int nvmeta_predict_iov(const struct nvmeta_dev_info *info, const struct iovec *iov,
+		       unsigned int count, struct nvmeta_prediction *pred);
+
 /* nvmeta_path_name - "pin", "bounce" or "fail". */
 const char *nvmeta_path_name(enum nvmeta_path path);
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <endian.h>
+#include <sys/uio.h>
 #include <linux/nvme_ioctl.h>
 #include <liburing.h>
 
@@ -292,6 +293,23 @@ enum nvmeta_io_flags {
 	 * on Dataset Management the Attribute - Deallocate (AD, CDW11 bit 2),
 	 * which that command needs.  Refused on every other command. */
 	NVMETA_IO_DEAC		= 1 << 7,
+	/* Vectored data (NVME_URING_CMD_IO_VEC, Linux 5.19): io->data points
+	 * to an array of io->data_len struct iovec (a const struct iovec *,
+	 * cast), not to the bytes, and io->data_len counts those iovecs, not
+	 * bytes.  The iovecs hold the command's data in order: their lengths
+	 * add up to what a flat buffer would hold (nlb x
+	 * nvmeta_io_block_bytes()); a block may be split anywhere.  The
+	 * metadata stays one contiguous buffer (meta, meta_len), as the
+	 * kernel takes it.  Reads, writes and compares only.  The kernel
+	 * reads the array when it issues the command, which may be after the
+	 * submission returned: keep the array and the memory it names valid
+	 * until the command completes.  With NVMETA_IO_FIXED_BUF every iovec
+	 * must lie inside registered buffer io->buf_index (Linux 6.16).  Host
+	 * PI (NVMETA_IO_PI_GENERATE, NVMETA_IO_PI_VERIFY) is refused with it:
+	 * call nvmeta_pi_generate_iov() and nvmeta_pi_verify_iov() on the
+	 * same iovecs.  nvmeta_predict_iov() says pin, bounce or fail for the
+	 * whole array. */
+	NVMETA_IO_VEC		= 1 << 8,
 };
 
 /* One NVMe I/O command, in the terms a caller thinks in.  Zero it before
@@ -322,7 +340,7 @@ struct nvmeta_io {
 
 /* Every flag above: a later version may give the other bits a meaning,
  * so they are refused (-EINVAL) rather than ignored. */
-#define NVMETA_IO_FLAGS_KNOWN		0xffu
+#define NVMETA_IO_FLAGS_KNOWN		0x1ffu
 
 /*
  * The user_data range of the library's own commands: sync calls, the ring
@@ -364,6 +382,13 @@ struct nvmeta_io {
  *    the source ranges, inside the namespace; its descriptor format among
  *    those OCFS lists.  Dataset Management needs NVMETA_IO_DEAC and
  *    carries no PRINFO, tags nor FUA; its slba must be 0.
+ *  - NVMETA_IO_VEC (reads, writes, compares): 1 to 1024 iovecs
+ *    (UIO_MAXIOV, the kernel's limit) and no more than max_segments
+ *    (nvmeta's caution), none empty nor NULL nor wrapping, their lengths
+ *    adding up to the data length a flat buffer would need; with
+ *    NVMETA_IO_FIXED_BUF a kernel of 6.16 or later.  Alignment is not
+ *    refused: an iovec off it makes the kernel copy the data
+ *    (nvmeta_predict_iov()).  The metadata is checked as for any command.
  * NVMETA_IO_RAW in io->flags skips all of it but what the command's
  * fields cannot carry: nlb, prinfo, the tags and the flags a command has
  * no bit for are checked even then.
@@ -391,7 +416,13 @@ struct nvmeta_io {
  *   -EOVERFLOW    metadata buffer shorter than nlb x ms
  *   -EPROTO       metadata buffer on a namespace without separate metadata
  *   -EOPNOTSUPP   the namespace does not support the command (ONCS), or
- *                 the Copy descriptor format it needs (OCFS)
+ *                 the Copy descriptor format it needs (OCFS); NVMETA_IO_VEC
+ *                 with host PI flags (even RAW), or with
+ *                 NVMETA_IO_FIXED_BUF before Linux 6.16
+ * With NVMETA_IO_VEC: -EINVAL on a command that moves no data (even RAW),
+ * -EFAULT for no array, an empty, NULL or wrapping iovec, -E2BIG for more
+ * iovecs than 1024 or max_segments, -EMSGSIZE when their lengths do not
+ * add up to the data length nlb needs.
  */
 int nvmeta_io_validate(const struct nvmeta_dev *dev, const struct nvmeta_io *io);
 
@@ -601,7 +632,9 @@ static __attribute__((noinline, cold, unused)) void nvmeta_encode_other(struct n
  * are): opcode, fd, cmd_op and the command, zeroing the others.  With
  * NVMETA_IO_FIXED_FILE it puts @io->file_index in
  * fd and sets IOSQE_FIXED_FILE in flags; with NVMETA_IO_FIXED_BUF it sets
- * IORING_URING_CMD_FIXED and buf_index.  It leaves to the caller, to set
+ * IORING_URING_CMD_FIXED and buf_index; with NVMETA_IO_VEC it sends
+ * NVME_URING_CMD_IO_VEC, with the iovec array in addr and their count in
+ * data_len.  It leaves to the caller, to set
  * afterwards: user_data, personality, and the other IOSQE_* flags
  * (sqe->flags |= ..., so as to keep IOSQE_FIXED_FILE).
  *
@@ -637,7 +670,10 @@ static inline void nvmeta_prep_cmd(struct io_uring_sqe *sqe, int fd,
 	sqe->ioprio = 0;
 	sqe->fd = fixed_file ? (int)io->file_index : fd;
 	sqe->off = 0;
-	sqe->cmd_op = NVME_URING_CMD_IO;
+	/* NVMETA_IO_VEC: NVME_URING_CMD_IO_VEC, one bit above, and the same
+	 * addr and data_len fields carry the iovec array and its count.  No
+	 * branch: reads and writes keep the one below. */
+	sqe->cmd_op = NVME_URING_CMD_IO | ((io->flags >> 8) & 1);
 	sqe->addr = 0;
 	sqe->len = 0;
 	sqe->uring_cmd_flags = fixed_buf ? IORING_URING_CMD_FIXED : 0;

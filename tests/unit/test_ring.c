@@ -542,10 +542,10 @@ Test(ring, unknown_io_flags_are_refused_on_every_road)
 	struct io_uring_sqe sqe[2];
 	struct io_uring ring;
 
-	io.flags = 1u << 8 | NVMETA_IO_NO_PREFAULT;
+	io.flags = 1u << 9 | NVMETA_IO_NO_PREFAULT;
 	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
 	cr_assert_eq(nvmeta_prep(&dev, sqe, &io), -EINVAL);
-	cr_assert(strstr(nvmeta_last_error(), "unknown bits 0x100"), "%s", nvmeta_last_error());
+	cr_assert(strstr(nvmeta_last_error(), "unknown bits 0x200"), "%s", nvmeta_last_error());
 	cr_assert_eq(nvmeta_queue(&dev, &ring, &io, 1), -EINVAL);
 	cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, NULL), -EINVAL);
 	io.flags = 0x80000000u | NVMETA_IO_RAW;
