@@ -142,6 +142,14 @@ enum nvmeta_check_flags {
 	 * (extended LBA formats are skipped).  Only with itself and its
 	 * command: no other flag. */
 	NVMETA_CHECK_COMMAND	= 1 << 6,
+	/* The data goes as iovecs (NVMETA_IO_VEC, NVME_URING_CMD_IO_VEC):
+	 * the plain data buffer cut at odd places, blocks split across
+	 * iovecs, so that the kernel copies the data and its copy back of a
+	 * read crosses every iovec boundary; judged byte for byte as every
+	 * case, with the case's metadata buffer beside it (a bounced one
+	 * forces the metadata copy back too).  Passthrough only; not with
+	 * NVMETA_CHECK_PI (host PI is refused with NVMETA_IO_VEC). */
+	NVMETA_CHECK_VEC	= 1 << 7,
 };
 
 /* The commands of NVMETA_CHECK_COMMAND cases. */

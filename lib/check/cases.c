@@ -86,6 +86,14 @@ static const struct nvmeta_check_case cases[] = {
 	PI("meta-pi-fragmented-1",      BOTH,  ONE,  FRAGMENTED, 0),
 	PI("meta-pi-fragmented-8",      READ,  FEW,  FRAGMENTED, 0),
 	PI("meta-pi-fragmented-8w",     WRITE, FEW,  FRAGMENTED, 0),
+	/* Vectored data (NVMETA_CHECK_VEC): the data cut into iovecs at odd
+	 * places, so the kernel copies it and its copy back crosses every
+	 * iovec boundary; the metadata beside it bounced (+1) or pinned. */
+	CASE("vec-odd-8-meta+1", META, BOTH, FEW, MISALIGNED, 1, SRC_ANON, 0,
+	     NVMETA_CHECK_VEC),
+	CASE("vec-odd-max-meta+1", META, BOTH, MAX, MISALIGNED, 1, SRC_ANON, 0,
+	     NVMETA_CHECK_VEC),
+	CASE("vec-odd-8-meta-page", META, BOTH, FEW, PAGE, 0, SRC_ANON, 0, NVMETA_CHECK_VEC),
 	/* One block from a registered buffer larger than max_segments
 	 * pages (NVMETA_CHECK_FIXED_BUF). */
 	CASE("data-fixed-buf-big-registration", DATA, BOTH, ONE, PAGE, 0, SRC_ANON, 0,

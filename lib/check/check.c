@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <sys/uio.h>
 #include "check.h"
 
 /* One sysfs attribute as text, without its newline. */
@@ -229,8 +230,36 @@ static int io_on_road(struct check *c, const struct nvmeta_io *io, struct check_
 	return nvmeta_rw_sync(c->bdev, c->ring, &rw);
 }
 
+/* The most iovecs a NVMETA_CHECK_VEC case cuts its data into. */
+#define VEC_PIECES 16u
+
+/*
+ * NVMETA_CHECK_VEC: cut the @len bytes at @addr into up to 16 iovecs at
+ * odd places, none empty: an even share each, every cut moved by an odd
+ * 1 to 11 bytes, so that no iovec but the first starts aligned and
+ * blocks split across them.  No more iovecs than max_segments, which
+ * validation holds them to.  Returns the count.
+ */
+static unsigned int vec_cut(const struct check *c, void *addr, size_t len, struct iovec *iov)
+{
+	unsigned int n = VEC_PIECES, i;
+	size_t at = 0, next;
+
+	if (c->info->limits.max_segments && c->info->limits.max_segments < n)
+		n = c->info->limits.max_segments;
+	while (n > 1 && len / n < 24)
+		n--;
+	for (i = 0; i < n; i++) {
+		next = i + 1 == n ? len : (size_t)(i + 1) * (len / n) + (i * 37 % 11 | 1);
+		iov[i] = (struct iovec){ (char *)addr + at, next - at };
+		at = next;
+	}
+	return n;
+}
+
 static int do_io(struct check *c, uint8_t opcode, struct check_side *s)
 {
+	struct iovec iov[VEC_PIECES];
 	/* The checker tests the kernel: buffers go in exactly as laid out. */
 	struct nvmeta_io io = {
 		.opcode = opcode, .slba = c->res->slba, .nlb = c->res->nlb,
@@ -258,6 +287,11 @@ static int do_io(struct check *c, uint8_t opcode, struct check_side *s)
 	 * exists to refuse. */
 	if ((c->tc->flags & NVMETA_CHECK_SHORT_META) && s->meta_is_case)
 		io.flags |= NVMETA_IO_RAW;
+	if (c->tc->flags & NVMETA_CHECK_VEC) {
+		io.data_len = vec_cut(c, s->data->addr, s->data->len, iov);
+		io.data = iov;
+		io.flags |= NVMETA_IO_VEC;
+	}
 	s->observed = -1;
 	if (c->bdev) {
 		ret = io_on_road(c, &io, s);
@@ -1196,13 +1230,13 @@ static bool place_case(struct check *c, unsigned int index)
 
 #define KNOWN_FLAGS (NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | \
 		     NVMETA_CHECK_UNTOUCHED | NVMETA_CHECK_READONLY | NVMETA_CHECK_PI | \
-		     NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_COMMAND)
+		     NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_COMMAND | NVMETA_CHECK_VEC)
 /* A command case's command, in bits 15:8. */
 #define COMMAND_BITS 0xff00u
 /* Generation writes the write's source; the probes, the reformat case and
  * the registered-buffer case send commands of their own. */
 #define NOT_WITH_PI (NVMETA_CHECK_READONLY | NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | \
-		     NVMETA_CHECK_FIXED_BUF)
+		     NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_VEC)
 
 /* A case from a caller: refuse what this version would silently ignore
  * or misread, so that later meanings of resv or new flags stay safe. */
@@ -1249,8 +1283,8 @@ static int case_valid(const struct nvmeta_check_case *tc)
 static const char *road_refuses(const struct nvmeta_check_case *tc)
 {
 	if (tc->flags & (NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | NVMETA_CHECK_PI |
-			 NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_COMMAND))
-		return "a passthrough case (short metadata, reformat, host PI, registered buffers and the NVM commands go through passthrough only)";
+			 NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_COMMAND | NVMETA_CHECK_VEC))
+		return "a passthrough case (short metadata, reformat, host PI, registered buffers, vectored data and the NVM commands go through passthrough only)";
 	if (tc->kind == NVMETA_KIND_DATA)
 		return "a data layout case: O_DIRECT wants aligned data, where passthrough bounces";
 	return NULL;

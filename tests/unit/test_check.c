@@ -300,6 +300,9 @@ static const struct {
 	{ "meta-pi-fragmented-1", "meta", "anon" },
 	{ "meta-pi-fragmented-8", "meta", "anon" },
 	{ "meta-pi-fragmented-8w", "meta", "anon" },
+	{ "vec-odd-8-meta+1", "meta", "anon" },
+	{ "vec-odd-max-meta+1", "meta", "anon" },
+	{ "vec-odd-8-meta-page", "meta", "anon" },
 	{ "data-fixed-buf-big-registration", "data", "anon" },
 	{ "cmd-write-zeroes", "data", "anon" },
 	{ "cmd-write-zeroes-pract", "data", "anon" },
@@ -505,7 +508,7 @@ Test(check, pi_case_without_pi_is_skipped_with_a_reason)
 Test(check, run_refuses_pi_with_flags_it_cannot_go_with)
 {
 	static const uint32_t bad[] = { NVMETA_CHECK_READONLY, NVMETA_CHECK_SHORT_META,
-					NVMETA_CHECK_REFORMAT };
+					NVMETA_CHECK_REFORMAT, NVMETA_CHECK_VEC };
 	struct nvmeta_check_case tc = pi_case();
 	size_t i;
 
