@@ -89,16 +89,6 @@ static void print_limits(struct report *r, const struct nvmeta_dev_info *in)
 	report_str(r, "release", in->kernel.release);
 	report_u64(r, "major", in->kernel.major);
 	report_u64(r, "minor", in->kernel.minor);
-	report_hex(r, "quirks", in->kernel.quirks);
-	/* Decided by a probe at open (libnvmeta's quirks.c): the library
-	 * sets IOSQE_ASYNC on its own SQEs; nvmeta_prep_cmd() callers must. */
-	report_bool(r, "sqe_async", in->kernel.quirks & NVMETA_QUIRK_SQE_ASYNC);
-	report_str(r, "sqe_async_why",
-		   !(in->kernel.quirks & NVMETA_QUIRK_SQE_ASYNC) ?
-		   "the kernel copies a passthrough SQE at submission (or has no DEFER_TASKRUN, before 6.1)" :
-		   in->kernel.quirks & NVMETA_QUIRK_SQE_UNSURE ?
-		   "the probe at open could not tell: IOSQE_ASYNC on every passthrough SQE to be safe" :
-		   "the kernel read a linked passthrough SQE from the SQ ring after submission (Linux 6.10 to 6.12.y): IOSQE_ASYNC on every passthrough SQE");
 	report_section_end(r);
 }
 

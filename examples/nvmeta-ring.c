@@ -317,9 +317,6 @@ static int pass(struct run *r, const struct options *o, uint8_t op, double *ms)
 				break;
 			io = command(r, o, op, next);
 			nvmeta_prep_cmd(sqe, fd, r->info, &io);
-			/* A kernel that reads the SQE again after submission. */
-			if (r->info->kernel.quirks & NVMETA_QUIRK_SQE_ASYNC)
-				sqe->flags |= IOSQE_ASYNC;
 			sqe->user_data = next++;
 			inflight++;
 		}

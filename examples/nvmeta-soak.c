@@ -125,7 +125,6 @@ static struct {
 	int vdev;			/* verify() of this device only, or -1: all */
 	unsigned int writers, readers, qd;
 	bool json, quiet, verify_only, no_verify, resume, poison, sqe_async;
-	bool lib_async;		/* the library sets IOSQE_ASYNC (info->kernel.quirks) */
 	const char *journal;
 	int ndev;
 	struct sdev d[MAX_DEV];
@@ -917,9 +916,7 @@ static void poison_sqes(struct io_uring *ring, unsigned int first, unsigned int 
  * the library filled).  A forced-async IORING_OP_URING_CMD has its SQE
  * copied into the kernel at prep (6.12's io_uring_cmd_prep_setup()), so
  * nothing reads its SQ slot after io_uring_enter() has returned; the price
- * is that every command is issued by an io-wq worker.  The library sets
- * it by itself where its probe at open saw the kernel read an SQE again
- * (sqes_async_by_the_library); the option forces it everywhere.
+ * is that every command is issued by an io-wq worker.
  */
 static void sqe_set_async(struct io_uring *ring)
 {
@@ -1798,7 +1795,6 @@ static int dev_setup(int i, const char *path)
 		return fprintf(stderr, PROG ": %s\n", nvmeta_last_error()), 2;
 	in = nvmeta_dev_info(sd->dev);
 	snprintf(sd->ctrl, sizeof(sd->ctrl), "%s", in->ctrl_name);
-	S.lib_async |= in->kernel.quirks & NVMETA_QUIRK_SQE_ASYNC;
 	ret = geo_of(in, S.region_mb << 20, &sd->g);
 	if (ret == -EPROTO)
 		return printf(PROG ": skipped: %s is %u+%u%s: the soak needs separate metadata\n",
@@ -1914,7 +1910,6 @@ static void summary(bool ran, const struct vres *v, bool verified, int rc, const
 		report_bool(&r, "namespace_gone", atomic_load(&S.gone));
 		report_bool(&r, "sqes_poisoned", S.poison);
 		report_bool(&r, "sqes_async", S.sqe_async);
-		report_bool(&r, "sqes_async_by_the_library", S.lib_async);
 		report_section(&r, "errors");
 		for (i = 0; i < E.n; i++) {
 			char k[200];

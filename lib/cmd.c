@@ -12,9 +12,6 @@ void nvmeta_fill_sqe(const struct nvmeta_dev *dev, struct io_uring_sqe *sqe,
 {
 	/* One encoder for every road: the inline one callers use too. */
 	nvmeta_prep_cmd(sqe, dev->fd, &dev->info, io);
-	/* The kernel reads the SQE again after submission (quirks.c). */
-	if (dev->sqe_async)
-		sqe->flags |= IOSQE_ASYNC;
 }
 
 int nvmeta_io_ready(const struct nvmeta_dev *dev, const struct nvmeta_io *io)

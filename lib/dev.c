@@ -379,8 +379,6 @@ int nvmeta_dev_refresh(struct nvmeta_dev *dev)
 		return ret;
 	}
 	changed = !same_format(&info, &dev->info);
-	/* describe() read the kernel anew: keep what its probes found. */
-	info.kernel.quirks = dev->info.kernel.quirks;
 	dev->info = info;
 	dev->seen = fp;
 	if (changed)

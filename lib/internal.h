@@ -64,11 +64,6 @@ struct nvmeta_dev {
 	 * only where the kernel pins them without write access (quirks.c). */
 	bool populate_reads;
 	char quirk_why[96];
-	/* Set IOSQE_ASYNC on every passthrough SQE: the kernel reads an SQE
-	 * from the SQ ring after submission (quirks.c); also in
-	 * info.kernel.quirks for callers' own SQEs. */
-	bool sqe_async;
-	char sqe_async_why[128];
 	/* The namespace's PI layout, decided at open and refresh (pi.c). */
 	bool has_pi;
 	struct nvmeta_pi_format pi;
@@ -324,12 +319,6 @@ int nvmeta_prepare_buffers(const struct nvmeta_dev *dev,
  * -EFAULT for memory that cannot be written. */
 int nvmeta_populate_write(void *addr, size_t len) NVMETA_HIDDEN;
 
-/* quirks.c: the SQE probe's outcome (@setup_err of its ring, @res of its
- * Flush) as NVMETA_QUIRK_SQE_* bits in @quirks and a reason in @why;
- * true when every passthrough SQE must carry IOSQE_ASYNC. */
-bool nvmeta_sqe_probe_judge(int setup_err, int res, uint32_t *quirks, char *why,
-			    size_t len) NVMETA_HIDDEN;
-
 /* quirks.c: decide the work-arounds of @dev once, by probing its kernel. */
 void nvmeta_quirks_decide(struct nvmeta_dev *dev) NVMETA_HIDDEN;
 
@@ -411,7 +400,7 @@ static inline void nvmeta_fill_plain(const struct nvmeta_dev *dev, struct io_uri
 
 	memcpy((void *)sqe, f->sqe, sizeof(f->sqe));
 	if (io->flags & NVMETA_IO_FIXED_FILE) {
-		sqe->flags |= IOSQE_FIXED_FILE;
+		sqe->flags = IOSQE_FIXED_FILE;
 		sqe->fd = (int)io->file_index;
 	}
 	if (io->flags & NVMETA_IO_FIXED_BUF) {

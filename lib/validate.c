@@ -446,14 +446,12 @@ uint32_t nvmeta_io_block_bytes(const struct nvmeta_dev_info *info, const struct 
 
 /* What nvmeta_prep_cmd() writes alike into every plain command of the
  * device; nvmeta_fill_plain() starts from it. */
-static void fast_template(struct nvmeta_fast *f, int fd, uint32_t nsid, bool sqe_async)
+static void fast_template(struct nvmeta_fast *f, int fd, uint32_t nsid)
 {
 	struct nvme_uring_cmd *cmd = (struct nvme_uring_cmd *)f->sqe[0].cmd;
 
 	memset(f->sqe, 0, sizeof(f->sqe));
 	f->sqe[0].opcode = IORING_OP_URING_CMD;
-	/* The kernel reads the SQE again after submission (quirks.c). */
-	f->sqe[0].flags = sqe_async ? IOSQE_ASYNC : 0;
 	f->sqe[0].fd = fd;
 	f->sqe[0].cmd_op = NVME_URING_CMD_IO;
 	cmd->nsid = nsid;
@@ -485,7 +483,7 @@ void nvmeta_fast_decide(struct nvmeta_dev *dev)
 	f->sts_mask = in->sts < 64 ? ~0ull << in->sts : 0;
 	f->prefault_reads = dev->populate_reads;
 	f->ref_only = in->guard_bits != 32 && in->guard_bits != 64 && !in->sts;
-	fast_template(f, dev->fd, in->nsid, dev->sqe_async);
+	fast_template(f, dev->fd, in->nsid);
 	f->ready = max > 0;
 }
 

@@ -77,25 +77,8 @@ struct nvmeta_limits {
 struct nvmeta_kernel {
 	unsigned int major, minor, patch;
 	char release[65];
-	/* NVMETA_QUIRK_*: what the library found this kernel doing wrong
-	 * when it opened the device (nvmeta_dev_info()); 0 from
-	 * nvmeta_kernel_read().  Was resv[0]: same size and offsets. */
-	uint32_t quirks;
-	uint32_t resv[3];	/* zeroed: room to grow */
+	uint32_t resv[4];	/* zeroed: room to grow */
 };
-
-/*
- * The kernel reads a passthrough SQE from the SQ ring after
- * io_uring_enter() returned (Linux 6.10 to 6.12.y): a command issued late
- * (after -EAGAIN, linked, drained) runs with whatever the slot holds by
- * then.  Set sqe->flags |= IOSQE_ASYNC on every SQE nvmeta_prep_cmd()
- * fills for the device; the library does on its own.  Decided by a probe
- * at nvmeta_dev_open(), not by the kernel's version.
- */
-#define NVMETA_QUIRK_SQE_ASYNC	(1u << 0)
-/* With NVMETA_QUIRK_SQE_ASYNC: the probe could not tell (a refused Flush,
- * a timeout), and the flag is set to be safe. */
-#define NVMETA_QUIRK_SQE_UNSURE	(1u << 1)
 
 #define NVMETA_KERNEL_AT_LEAST(k, ma, mi) \
 	((k)->major > (ma) || ((k)->major == (ma) && (k)->minor >= (mi)))
@@ -653,9 +636,7 @@ static __attribute__((noinline, cold, unused)) void nvmeta_encode_other(struct n
  * NVME_URING_CMD_IO_VEC, with the iovec array in addr and their count in
  * data_len.  It leaves to the caller, to set
  * afterwards: user_data, personality, and the other IOSQE_* flags
- * (sqe->flags |= ..., so as to keep IOSQE_FIXED_FILE).  OR IOSQE_ASYNC
- * into sqe->flags when @info->kernel.quirks has NVMETA_QUIRK_SQE_ASYNC:
- * that kernel reads the SQE again after submission.
+ * (sqe->flags |= ..., so as to keep IOSQE_FIXED_FILE).
  *
  * No PI work is done here: NVMETA_IO_PI_GENERATE and NVMETA_IO_PI_VERIFY
  * are ignored (nvmeta_pi_generate() and nvmeta_complete() or

@@ -396,15 +396,6 @@ static void munmap_in_flight(size_t doff)
 	}
 	io_uring_queue_exit(&r);
 
-	/* With IOSQE_ASYNC (a kernel that reads SQEs again, quirks.c) an
-	 * io-wq worker issues each read, and maps its buffers, after
-	 * io_uring_enter() returned: it may map the fresh memory.  Only
-	 * completion is asked of it then. */
-	if (info->kernel.quirks & NVMETA_QUIRK_SQE_ASYNC) {
-		cr_log_info("kernel %s: IOSQE_ASYNC, buffers mapped by io-wq after submission: which pages the reads wrote is not checked",
-			    info->kernel.release);
-		goto out;
-	}
 	for (i = 0; i < FLIGHT_IOS; i++) {
 		unsigned char *dp = f.d + i * f.dstride, *mp = f.m + i * f.mstride;
 
@@ -439,7 +430,6 @@ static void munmap_in_flight(size_t doff)
 		    info->kernel.release, doff ? "off the DMA alignment (bounced)" : "aligned (pinned)",
 		    FLIGHT_IOS, doff ? "received the copy-out" : "untouched",
 		    !separate ? "(none)" : metadata_pinned_kernel() ? "untouched" : "received the copy-out");
-out:
 	unmap(f.d, f.dall);
 	unmap(f.m, f.mall);
 }

@@ -194,11 +194,12 @@ static void draw_encoded(struct nvmeta_io *io)
 	io->pi_checks = (uint32_t)random();
 }
 
-/* Every format, @per_format random commands: the template's SQE against
- * the encoder's, with IOSQE_ASYNC ORed in where @sqe_async (the SQE
- * re-read quirk, quirks.c), and nvmeta_fill_sqe() (the checked road) too.
- * Returns how many commands were plain. */
-static size_t compare_encodings(bool sqe_async, unsigned int seed, size_t per_format)
+/* The library's own submissions encode a plain command from the device's
+ * template (nvmeta_fill_plain()); applications encode it with the inline
+ * nvmeta_prep_cmd(): the 128 bytes must be the same, on every format
+ * (guards of 16, 32 and 64 bits, with and without storage tags) and with
+ * fixed files and buffers, FUA and PRINFO. */
+Test(fast, the_template_encodes_as_the_encoder_does)
 {
 	static char buf[64];
 	struct io_uring_sqe want[2], got[2];
@@ -206,13 +207,12 @@ static size_t compare_encodings(bool sqe_async, unsigned int seed, size_t per_fo
 	struct nvmeta_io io;
 	size_t i, n, plain = 0;
 
-	srandom(seed);
+	srandom(20261207);
 	for (i = 0; i < ARRAY_SIZE(fmts); i++) {
 		make_dev(&dev, &fmts[i]);
 		dev.fd = 7 + (int)i;
-		dev.sqe_async = sqe_async;
 		nvmeta_fast_decide(&dev);
-		for (n = 0; n < per_format; n++) {
+		for (n = 0; n < 50000; n++) {
 			draw(&dev, &io, buf);
 			draw_encoded(&io);
 			if (!nvmeta_io_goes_plain(&dev, &io))
@@ -222,45 +222,16 @@ static size_t compare_encodings(bool sqe_async, unsigned int seed, size_t per_fo
 			 * they are; the template writes them as zeros. */
 			memset(want, 0, sizeof(want));
 			nvmeta_prep_cmd(want, dev.fd, &dev.info, &io);
-			cr_assert_eq(want[0].flags & IOSQE_ASYNC, 0);
-			if (sqe_async)
-				want[0].flags |= IOSQE_ASYNC;
 			memset(got, 0xa5, sizeof(got));
 			nvmeta_fill_plain(&dev, got, &io);
 			cr_assert_arr_eq(got, want, sizeof(want),
-					 "format %zu, async %d: op 0x%x slba %llu nlb %u flags 0x%x prinfo 0x%x reftag 0x%llx sts 0x%llx encoded otherwise",
-					 i, sqe_async, io.opcode, (unsigned long long)io.slba, io.nlb,
-					 io.flags, io.prinfo, (unsigned long long)io.reftag,
+					 "format %zu: op 0x%x slba %llu nlb %u flags 0x%x prinfo 0x%x reftag 0x%llx sts 0x%llx encoded otherwise",
+					 i, io.opcode, (unsigned long long)io.slba, io.nlb, io.flags,
+					 io.prinfo, (unsigned long long)io.reftag,
 					 (unsigned long long)io.storage_tag);
-			memset(got, 0, sizeof(got));
-			nvmeta_fill_sqe(&dev, got, &io);
-			cr_assert_arr_eq(got, want, sizeof(want), "format %zu, async %d: nvmeta_fill_sqe() flags 0x%x",
-					 i, sqe_async, got[0].flags);
 		}
 	}
-	return plain;
-}
-
-/* The library's own submissions encode a plain command from the device's
- * template (nvmeta_fill_plain()); applications encode it with the inline
- * nvmeta_prep_cmd(): the 128 bytes must be the same, on every format
- * (guards of 16, 32 and 64 bits, with and without storage tags) and with
- * fixed files and buffers, FUA and PRINFO. */
-Test(fast, the_template_encodes_as_the_encoder_does)
-{
-	size_t plain = compare_encodings(false, 20261207, 50000);
-
 	cr_assert_gt(plain, 20000, "only %zu commands were plain", plain);
-}
-
-/* On a kernel that reads SQEs again after submission (quirks.c) the
- * template and nvmeta_fill_sqe() differ from nvmeta_prep_cmd() by
- * IOSQE_ASYNC in sqe->flags, and by nothing else. */
-Test(fast, with_the_sqe_quirk_only_the_async_flag_differs)
-{
-	size_t plain = compare_encodings(true, 20261208, 20000);
-
-	cr_assert_gt(plain, 8000, "only %zu commands were plain", plain);
 }
 
 /* A device whose format moved, and a read whose metadata this kernel

@@ -284,9 +284,6 @@ static __attribute__((noreturn)) void leave(int code)
 		syscall(__NR_exit_group, code);
 }
 
-/* IOSQE_ASYNC on every SQE (the SQE re-read quirk, quirks.c). */
-static bool hot_sqe_async;
-
 static void fake_dev(struct nvmeta_dev *dev, bool populate)
 {
 	memset(dev, 0, sizeof(*dev));
@@ -299,7 +296,6 @@ static void fake_dev(struct nvmeta_dev *dev, bool populate)
 	dev->info.ms = MS;
 	dev->info.guard_bits = 16;
 	dev->populate_reads = populate;
-	dev->sqe_async = hot_sqe_async;
 	/* As nvmeta_dev_open() decides it: the hot path's own bounds. */
 	nvmeta_fast_decide(dev);
 }
@@ -417,19 +413,6 @@ Test(hotpath, queue_submit_and_reap_make_no_other_system_call)
 	cr_assert_eq(res->first_err, 0, "%d: %s", res->first_err, res->error);
 	cr_assert_eq(res->queued, IOS);
 	cr_assert_eq(res->reaped, IOS);
-}
-
-/* A kernel that reads SQEs again: the flag costs no system call (the
- * probe ran at open), queued or sync. */
-Test(hotpath, the_sqe_async_quirk_makes_no_system_call)
-{
-	hot_sqe_async = true;
-	run(HOT_QUEUE_REAP, false);
-	assert_no_call("nvmeta_queue/io_uring_submit/nvmeta_reap with IOSQE_ASYNC");
-	cr_assert_eq(res->queued, IOS);
-	cr_assert_eq(res->reaped, IOS);
-	run(HOT_SYNC, false);
-	assert_no_call("nvmeta_io_sync with IOSQE_ASYNC");
 }
 
 Test(hotpath, requests_take_and_give_back_tags_without_a_system_call)
