@@ -4,6 +4,7 @@
  * report, per case, the predicted path and whether every byte came back
  * and nothing else moved.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ struct options {
 	unsigned int runs;
 	bool json;
 	bool ktap;		/* --format ktap */
+	const char *ktap_path;	/* --ktap FILE: KTAP there, beside the output */
 	bool list;
 	bool quiet;
 	bool no_kprobes;
@@ -41,6 +43,13 @@ struct options {
  */
 static volatile sig_atomic_t stop_signal;
 static unsigned int cases_done, cases_total;
+/* Where KTAP goes: standard output with --format ktap or --ktap -, FILE
+ * with --ktap FILE, else nowhere (NULL).  With --ktap -, its lines and
+ * the output's share standard output, each line whole: KTAP's begin with
+ * "KTAP", "#", "1..", "ok", "not ok" or "Bail out!", the JSON's with "{",
+ * "}" or a space (the lab's guest suite, which can run nothing after the
+ * checker on a kernel it damaged, streams both so). */
+static FILE *kt;
 
 static void on_signal(int sig)
 {
@@ -178,14 +187,14 @@ static void print_probes_json(const struct nvmeta_check_probes *p)
 }
 
 /* The probes in the table: one line before the cases. */
-static void print_probes_text(const struct nvmeta_check_probes *p)
+static void print_probes_text(FILE *out, const struct nvmeta_check_probes *p)
 {
 	unsigned int i;
 
-	printf("probes:");
+	fprintf(out, "probes:");
 	for (i = 0; i < p->count; i++)
-		printf("%s %s %s", i ? "," : "", p->probe[i].name, p->probe[i].text);
-	printf("\n");
+		fprintf(out, "%s %s %s", i ? "," : "", p->probe[i].name, p->probe[i].text);
+	fputc('\n', out);
 }
 
 /*
@@ -211,29 +220,29 @@ static void ktap_text(const char *s)
 		unsigned char c = *s;
 
 		if (c < 0x20 || c >= 0x7f)
-			printf("\\x%02x", c);
+			fprintf(kt, "\\x%02x", c);
 		else
-			putchar(c);
+			putc(c, kt);
 	}
 }
 
 static void print_ktap_header(const struct options *o, const struct nvmeta_dev_info *in)
 {
-	printf("KTAP version 1\n# nvmeta-check: kernel ");
+	fprintf(kt, "KTAP version 1\n# nvmeta-check: kernel ");
 	ktap_text(in->kernel.release);
-	printf(", device ");
+	fprintf(kt, ", device ");
 	ktap_text(in->generic_path);
-	printf(" (%s, ", in->ctrl_name[0] ? in->ctrl_name : "-");
+	fprintf(kt, " (%s, ", in->ctrl_name[0] ? in->ctrl_name : "-");
 	ktap_text(in->model);
-	printf(", firmware ");
+	fprintf(kt, ", firmware ");
 	ktap_text(in->firmware);
-	printf("), format %u+%u%s pi %u, road %s\n# nvmeta %s, %u run%s\n# ", in->lba_size,
-	       in->ms, in->extended_lba ? " extended" : "", in->pi_type,
-	       o->road_rw ? "rw" : "passthrough", nvmeta_version(), o->runs,
-	       o->runs == 1 ? "" : "s");
-	print_probes_text(&o->probes);
-	printf("1..%u\n", cases_total);
-	fflush(stdout);
+	fprintf(kt, "), format %u+%u%s pi %u, road %s\n# nvmeta %s, %u run%s\n# ", in->lba_size,
+		    in->ms, in->extended_lba ? " extended" : "", in->pi_type,
+		    o->road_rw ? "rw" : "passthrough", nvmeta_version(), o->runs,
+		    o->runs == 1 ? "" : "s");
+	print_probes_text(kt, &o->probes);
+	fprintf(kt, "1..%u\n", cases_total);
+	fflush(kt);
 }
 
 /* Test point @num: case @r of run @run (named "case run N" beyond one run). */
@@ -243,31 +252,31 @@ static void print_ktap_case(const struct options *o, const struct nvmeta_check_r
 	bool bad = r->verdict == NVMETA_VERDICT_FAIL || r->verdict == NVMETA_VERDICT_DEVICE_ERROR;
 
 	if (bad) {
-		printf("# %s: %s ", r->tc->name, nvmeta_verdict_name(r->verdict));
+		fprintf(kt, "# %s: %s ", r->tc->name, nvmeta_verdict_name(r->verdict));
 		ktap_text(r->detail);
-		printf("\n# %s: predicted %s (", r->tc->name, nvmeta_path_name(r->pred.path));
+		fprintf(kt, "\n# %s: predicted %s (", r->tc->name, nvmeta_path_name(r->pred.path));
 		ktap_text(r->pred.reason);
-		printf("), kernel took %s, errno %d expected %d\n", observed_name(r), -r->err,
-		       -r->expect_err);
+		fprintf(kt, "), kernel took %s, errno %d expected %d\n", observed_name(r), -r->err,
+			    -r->expect_err);
 		if (r->where)
-			printf("# %s: %s LBA %llu byte %zu: expected 0x%02x, found 0x%02x\n",
-			       r->tc->name, r->where, (unsigned long long)r->bad_lba,
-			       r->bad_offset, r->expected, r->found);
+			fprintf(kt, "# %s: %s LBA %llu byte %zu: expected 0x%02x, found 0x%02x\n",
+				    r->tc->name, r->where, (unsigned long long)r->bad_lba,
+				    r->bad_offset, r->expected, r->found);
 	}
-	printf("%s %u %s", bad ? "not ok" : "ok", num, r->tc->name);
+	fprintf(kt, "%s %u %s", bad ? "not ok" : "ok", num, r->tc->name);
 	if (o->runs > 1)
-		printf(" run %u", run);
+		fprintf(kt, " run %u", run);
 	if (r->verdict == NVMETA_VERDICT_SKIP) {
-		printf(" # SKIP ");
+		fprintf(kt, " # SKIP ");
 		ktap_text(r->detail);
 	} else if (r->verdict == NVMETA_VERDICT_KERNEL_DEFECT) {
 		/* The library's details of a kernel defect or weakness
 		 * mostly say so already. */
-		printf(" # XFAIL %s", strncmp(r->detail, "kernel ", 7) ? "kernel defect: " : "");
+		fprintf(kt, " # XFAIL %s", strncmp(r->detail, "kernel ", 7) ? "kernel defect: " : "");
 		ktap_text(r->detail);
 	}
-	printf("\n");
-	fflush(stdout);
+	fprintf(kt, "\n");
+	fflush(kt);
 }
 
 /*
@@ -282,13 +291,13 @@ static int print_ktap_footer(const unsigned int *counts, const char *stopped)
 	unsigned int fail = counts[NVMETA_VERDICT_FAIL] + counts[NVMETA_VERDICT_DEVICE_ERROR];
 
 	if (stopped) {
-		printf("Bail out! ");
+		fprintf(kt, "Bail out! ");
 		ktap_text(stopped);
-		printf("\n");
+		fprintf(kt, "\n");
 	}
-	printf("# Totals: pass:%u fail:%u xfail:%u xpass:0 skip:%u error:0\n",
-	       counts[NVMETA_VERDICT_PASS], fail, counts[NVMETA_VERDICT_KERNEL_DEFECT],
-	       counts[NVMETA_VERDICT_SKIP]);
+	fprintf(kt, "# Totals: pass:%u fail:%u xfail:%u xpass:0 skip:%u error:0\n",
+		    counts[NVMETA_VERDICT_PASS], fail, counts[NVMETA_VERDICT_KERNEL_DEFECT],
+		    counts[NVMETA_VERDICT_SKIP]);
 	if (stopped || fail)
 		return 1;
 	if (!counts[NVMETA_VERDICT_PASS] && !counts[NVMETA_VERDICT_KERNEL_DEFECT])
@@ -301,20 +310,20 @@ static int print_ktap_footer(const unsigned int *counts, const char *stopped)
  * or the probes failed (@fail): the run stopped before its plan (1). */
 static int print_ktap_unable(const char *path, const char *why, bool fail)
 {
-	printf("KTAP version 1\n# nvmeta-check: device ");
+	fprintf(kt, "KTAP version 1\n# nvmeta-check: device ");
 	ktap_text(path);
-	printf("\n%s", fail ? "Bail out! " : "1..0 # SKIP ");
+	fprintf(kt, "\n%s", fail ? "Bail out! " : "1..0 # SKIP ");
 	ktap_text(why);
-	printf("\n");
+	fprintf(kt, "\n");
 	return fail ? 1 : 4;
 }
 
 static void print_header(const struct options *o, const struct nvmeta_dev_info *in, int n)
 {
-	if (o->ktap) {
+	if (kt)
 		print_ktap_header(o, in);
+	if (o->ktap)
 		return;
-	}
 	if (o->json) {
 		printf("{\n  \"device\": ");
 		report_json_string(stdout, in->generic_path);
@@ -334,7 +343,7 @@ static void print_header(const struct options *o, const struct nvmeta_dev_info *
 	       in->extended_lba ? " extended" : "", in->pi_type,
 	       o->road_rw ? "rw (PI attribute)" : "passthrough", n, o->runs,
 	       o->runs == 1 ? "" : "s");
-	print_probes_text(&o->probes);
+	print_probes_text(stdout, &o->probes);
 	printf("\n%-26s %-4s %-5s %6s  %-11s %-7s %-7s %-13s %s\n", "Case", "Buf", "Dir", "Blocks",
 	       "Layout", "Predict", "Kernel", "Result", "Detail");
 }
@@ -404,6 +413,7 @@ static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_ur
 	int n = nvmeta_check_table(&cases), i, ret = 0;
 	bool first = true;
 	char why[512] = "";
+	int kret = 0;
 
 	for (i = 0; i < n; i++)
 		total += selected(o, &cases[i]);
@@ -424,11 +434,11 @@ static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_ur
 			if (!o->quiet)
 				fprintf(stderr, "%s\n", nvmeta_verdict_name(r.verdict));
 			counts[r.verdict]++;
-			if (o->ktap)
+			if (kt)
 				print_ktap_case(o, &r, run, done);
-			else if (o->json)
+			if (!o->ktap && o->json)
 				print_json_case(&r, run, first);
-			else
+			else if (!o->ktap)
 				print_row(&r);
 			first = false;
 		}
@@ -437,8 +447,10 @@ static int run_all(const struct options *o, struct nvmeta_dev *dev, struct io_ur
 	if (stop_signal)
 		snprintf(why, sizeof(why), "interrupted by %s after %u of %u cases",
 			 signal_name(stop_signal), cases_done, cases_total);
+	if (kt)
+		kret = print_ktap_footer(counts, why[0] ? why : NULL);
 	if (o->ktap)
-		return print_ktap_footer(counts, why[0] ? why : NULL);
+		return kret;
 	print_footer(o, counts, why[0] ? why : NULL, !ret && cases_done == cases_total);
 	if (ret || stop_signal)
 		return 2;
@@ -504,6 +516,9 @@ static void usage(FILE *out)
 		     "  -j, --json          print JSON\n"
 		     "      --format FMT    table (default), json (as --json), or ktap: KTAP for\n"
 		     "                      kernel CI, kernel defects as XFAIL\n"
+		     "      --ktap FILE     also write the KTAP to FILE (-: standard output, its\n"
+		     "                      lines among the output's), beside the output (one\n"
+		     "                      run, both reports; the exit status is the output's)\n"
 		     "  -f, --filter TEXT   only cases whose name contains TEXT; \"pi\": the\n"
 		     "                      protection-information cases (skipped on a namespace\n"
 		     "                      without PI), not every name with \"pi\" in it\n"
@@ -531,7 +546,7 @@ static void usage(FILE *out)
 		     "are removed, and the tool dies of that signal\n");
 }
 
-enum { OPT_FORMAT = 0x100 };	/* long options without a letter */
+enum { OPT_FORMAT = 0x100, OPT_KTAP };	/* long options without a letter */
 
 static int parse(int argc, char **argv, struct options *o)
 {
@@ -545,6 +560,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "commands", no_argument, NULL, 'C' },
 		{ "road", required_argument, NULL, 'R' },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "ktap", required_argument, NULL, OPT_KTAP },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t runs;
@@ -584,6 +600,7 @@ static int parse(int argc, char **argv, struct options *o)
 			o->json = !strcmp(optarg, "json");
 			o->ktap = !strcmp(optarg, "ktap");
 			break;
+		case OPT_KTAP: o->ktap_path = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -592,6 +609,11 @@ static int parse(int argc, char **argv, struct options *o)
 		return 0;
 	if (optind + 1 != argc || !o->runs)
 		return -1;
+	if (o->ktap && o->ktap_path) {
+		fprintf(stderr, "nvmeta-check: --ktap FILE with --format ktap: the KTAP is on "
+			"standard output already\n");
+		return -1;
+	}
 	o->path = argv[optind];
 	return 0;
 }
@@ -653,14 +675,26 @@ int main(int argc, char **argv)
 	/* Each result goes out as soon as it is known: a case can take the
 	 * machine down, and what was found before it must survive. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (o.ktap || (o.ktap_path && !strcmp(o.ktap_path, "-"))) {
+		kt = stdout;
+	} else if (o.ktap_path) {
+		kt = fopen(o.ktap_path, "w");
+		if (!kt) {
+			fprintf(stderr, "nvmeta-check: --ktap %s: %s\n", o.ktap_path, strerror(errno));
+			return 2;
+		}
+		setvbuf(kt, NULL, _IOLBF, 0);
+	}
 	if (nvmeta_dev_open(o.path, &dev) || nvmeta_ring_init(&ring, 8)) {
 		fprintf(stderr, "nvmeta-check: %s\n", nvmeta_last_error());
-		return o.ktap ? print_ktap_unable(o.path, nvmeta_last_error(), false) : 2;
+		ret = kt ? print_ktap_unable(o.path, nvmeta_last_error(), false) : 2;
+		return o.ktap ? ret : 2;
 	}
 	if (o.road_rw && open_road(&o, nvmeta_dev_info(dev))) {
 		nvmeta_dev_close(dev);
-		return o.ktap ? print_ktap_unable(o.path, "--road rw: not here (see standard error)",
-						  false) : 2;
+		ret = kt ? print_ktap_unable(o.path, "--road rw: not here (see standard error)",
+					     false) : 2;
+		return o.ktap ? ret : 2;
 	}
 	catch_signals();
 	if (!o.no_kprobes && nvmeta_kpath_open(nvmeta_dev_info(dev), &kp))
@@ -670,7 +704,8 @@ int main(int argc, char **argv)
 	 * differ; every case is judged against it. */
 	if (nvmeta_check_probe(dev, o.probe_bdev, kp, &o.probes)) {
 		fprintf(stderr, "nvmeta-check: probes: %s\n", nvmeta_check_last_error());
-		ret = o.ktap ? print_ktap_unable(o.path, nvmeta_check_last_error(), true) : 2;
+		ret = kt ? print_ktap_unable(o.path, nvmeta_check_last_error(), true) : 2;
+		ret = o.ktap ? ret : 2;
 		goto out;
 	}
 	ret = run_all(&o, dev, &ring, kp);
@@ -682,6 +717,8 @@ out:
 		nvmeta_bdev_close(o.probe_bdev);
 	nvmeta_bdev_close(o.bdev);
 	nvmeta_dev_close(dev);
+	if (kt && kt != stdout)
+		fclose(kt);
 	if (stop_signal)
 		return die_of_signal(stop_signal, had_probes);
 	return ret;

@@ -14,7 +14,8 @@ from .boot import qemu_version
 from .common import (CACHE, LAB, LAB_DIR, QEMUS, SUITES, Exit, die, parse_opts, presets,
                      read_text, write_text)
 from . import kernels
-from .results import analyse, series_of, boot_json, classify, evidence_text, kernel_words, read_lines, read_result
+from .results import (analyse, series_of, boot_json, classify, evidence_text, kernel_words, ktap_judge,
+                      parse_output, read_lines, read_result)
 
 SUMMARY_FIELDS = ("kernel", "ver", "q", "preset", "res", "secs", "tag", "hangs")
 
@@ -111,6 +112,7 @@ def cmd_matrix(args, usage):
     os.makedirs(dir_)
     print("matrix: %d boots, logs in %s" % (n, dir_), file=say, flush=True)
     summary, counts = [], {"known": 0, "reset": 0, "fail": 0, "hung": 0}
+    kcount = {True: 0, None: 0, False: 0, "none": 0}
     for i, (k, q, p, words) in enumerate(rows, 1):
         words = " ".join(words + opts["append"].split())
         tag = "%02d-%s-qemu%s-%s" % (i, k, q, p)
@@ -137,10 +139,24 @@ def cmd_matrix(args, usage):
             if a["evidence"]:
                 write_text("%s/%s.out.defects" % (dir_, tag), evidence_text(a))
             res = "KNOWN-DEFECT" if a["ok"] else res
+        # The checker's KTAP (guest-suite.sh: the same run as its JSON),
+        # validated with prove and counted against the JSON: an invalid
+        # one fails a boot that passed or found known defects only.
+        kj = ktap_judge(parse_output(read_lines("%s/%s.out" % (dir_, tag))))
+        for x in kj:
+            kcount[x[1]] += 1
+        kcount["none"] += not kj
+        if kj:
+            write_text("%s/%s.out.ktap" % (dir_, tag), "".join("%s: %s: %s\n" % (
+                x[0], {True: "valid", None: "not judged", False: "INVALID"}[x[1]], x[2]) for x in kj))
+        if any(x[1] is False for x in kj) and res in ("PASS", "KNOWN-DEFECT"):
+            res = "FAIL(ktap)"
         key = {"PASS": None, "KNOWN-DEFECT": "known", "RESET": "reset", "TIMEOUT": "hung"}.get(res, "fail")
         if key:
             counts[key] += 1
-        print("%s %s s" % (res, r["secs"]), file=say, flush=True)
+        print("%s %s s%s" % (res, r["secs"], "".join("; KTAP %s %s: %s" % (
+            x[0], {True: "valid", None: "not judged", False: "INVALID"}[x[1]], x[2]) for x in kj)
+            or "; no KTAP: the checker did not run"), file=say, flush=True)
         summary.append(dict(zip(SUMMARY_FIELDS, (k, r["ver"], q, p, res, r["secs"], tag, hangs))))
         write_text(dir_ + "/summary", "".join("\t".join(str(s[f]) for f in SUMMARY_FIELDS) + "\n"
                                               for s in summary))
@@ -149,6 +165,9 @@ def cmd_matrix(args, usage):
         sys.stdout.write(matrix_json(dir_, summary))
         sys.stdout.flush()
     again = sum(int(x["hangs"] or 0) for x in summary)
+    print("matrix: the checker's KTAP: %d valid with the JSON's counts, %d invalid, %d not judged "
+          "(the guest died in the checker or the build has no --ktap); %d boots without a checker "
+          "run" % (kcount[True], kcount[False], kcount[None], kcount["none"]), file=say)
     print("matrix: %d boots: %d passed, %d found a known defect again, %d reset by an NVMe timeout "
           "no test asked for (not passed), %d failed, %d hung%s" % (
               n, n - sum(counts.values()), counts["known"], counts["reset"], counts["fail"],
@@ -230,6 +249,7 @@ def matrix_failures(dir_, summary):
             t += "".join("  " + x + "\n" for x in read_lines(base + ".out.defects"))
         else:
             t += "\n--- %s: %s (output tail; full logs %s.*)\n" % (s["tag"], s["res"], base)
+            t += "".join("  ktap| " + x + "\n" for x in read_lines(base + ".out.ktap"))
             t += tail(base + ".out", 20, "  out| ") + tail(base + ".err", 20, "  err| ")
     return t
 

@@ -3,7 +3,10 @@
 suite's steps, nvmeta-check's cases from its --json, the known defects
 they match (known-defects.tsv), the result word and the boot's JSON."""
 import json
+import os
 import re
+import subprocess
+import tempfile
 
 from .common import DEFECTS_FILE, read_text
 
@@ -25,6 +28,10 @@ DEFECT_COLUMNS = ("id", "series", "fixed", "ctrl", "preset", "case", "evidence",
 # The guest suite's steps that run nvmeta-check, by road; their cases are
 # judged one by one (a known defect may explain them), not by exit status.
 CHECK_STEPS = {"nvmeta-check": "passthrough", "nvmeta-check-rw": "rw"}
+# In a checker step that streams KTAP, the lines that are not KTAP's: the
+# JSON's (which begin with a brace, a bracket, a space or a comma), and
+# nvmeta-check's and libnvmeta's messages on stderr.
+KTAP_NOT = ("{", "}", "[", "]", " ", ",", "nvmeta")
 
 
 def known_defects():
@@ -108,8 +115,17 @@ def parse_output(lines):
     unfinished: read it a line at a time, not as one document."""
     steps, checks, cases, suite_end, step = [], {}, [], None, ""
     info_lines, info, road_rw, probe_buf = [], None, None, None
+    ktap = {}
     for i, line in enumerate(lines):
         w = line.split()
+        # "@@KTAP STEP" (guest-suite.sh's ktap_on): that checker step's run
+        # streams its KTAP among its JSON (nvmeta-check --json --ktap -).
+        if line.startswith("@@KTAP ") and len(w) > 1:
+            ktap[w[1]] = {"lines": []}
+            continue
+        if line.startswith("@@KTAP-NONE ") and len(w) > 1:
+            ktap[w[1]] = {"lines": [], "none": line.split(" ", 2)[2:]}
+            continue
         if line.startswith("@@STEP "):
             step = w[1] if len(w) > 1 else ""
             steps.append({"step": step, "status": None, "first": i + 1, "last": None})
@@ -130,6 +146,8 @@ def parse_output(lines):
             road_rw = line[len("@@ROAD rw "):]
         elif step == "nvmeta-info-json":
             info_lines.append(line)
+        elif step in CHECK_STEPS and step in ktap and not line.startswith(KTAP_NOT):
+            ktap[step]["lines"].append(line)
         elif step in CHECK_STEPS:
             road, check = CHECK_STEPS[step], checks.setdefault(CHECK_STEPS[step], {})
             # nvmeta-check ends each case's line at once, the separator
@@ -157,7 +175,106 @@ def parse_output(lines):
         road_rw = "open"
     return {"steps": steps, "check": checks.get("passthrough", {}), "check_rw": checks.get("rw", {}),
             "cases": cases, "suite_end": suite_end, "last_step": step, "info": info,
-            "road_rw": road_rw}
+            "road_rw": road_rw, "ktap": ktap}
+
+
+# TAP::Parser's reading of a KTAP file (prove's parser): passes (without
+# skips and XFAILs), failures, skips, XFAILs, the plan, the test points
+# run, whether the plan is good, a Bail out!, and the parse errors.
+KTAP_COUNTS = r"""
+use TAP::Parser;
+my $p = TAP::Parser->new({ source => $ARGV[0] });
+my ($x, $bail) = (0, 0);
+while (my $r = $p->next) {
+    $x++ if $r->is_test && $r->is_ok && $r->description =~ /# XFAIL /;
+    $bail = 1 if $r->is_bailout;
+}
+printf "%d %d %d %d %d %d %d %d\n", scalar($p->passed) - scalar($p->skipped) - $x,
+    scalar($p->failed), scalar($p->skipped), $x, $p->tests_planned // -1, $p->tests_run,
+    $p->is_good_plan ? 1 : 0, $bail;
+print "$_\n" for $p->parse_errors;
+"""
+
+
+def ktap_validate(lines, check):
+    """One checker step's KTAP against the same run's JSON (CHECK: its
+    top-level members): prove must read it (exit 0 unless a case failed or
+    the run stopped), TAP::Parser find no parse error, the first line be
+    'KTAP version 1', and the counts (pass, skip, xfail = kernel defects,
+    fail = failures and device errors), the plan and the kselftest totals
+    line be the JSON's.  Returns (ok, what): what says the counts, or why
+    not."""
+    if not lines:
+        return False, "no KTAP (empty)"
+    if lines[0] != "KTAP version 1":
+        return False, "the first line is not 'KTAP version 1': %r" % lines[0][:80]
+    # .tap: TAP::Parser reads the file as TAP (another name it would run as perl).
+    with tempfile.NamedTemporaryFile("w", suffix=".tap", delete=False) as f:
+        f.write("\n".join(lines) + "\n")
+    try:
+        try:
+            prove = subprocess.run(["prove", "--exec", "cat", f.name], stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, universal_newlines=True)
+            tp = subprocess.run(["perl", "-e", KTAP_COUNTS, f.name], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, universal_newlines=True)
+        except OSError as e:
+            return False, "prove or perl cannot run (apt install perl): %s" % e
+    finally:
+        os.unlink(f.name)
+    out = tp.stdout.splitlines()
+    if tp.returncode or not out or len(out[0].split()) != 8:
+        return False, "TAP::Parser (perl) did not read it: %s" % " ".join(out)[:200]
+    p, fl, sk, xf, plan, run, good, bail = (int(x) for x in out[0].split())
+    # A run that stopped (Bail out!) ran short of its plan: so it says.
+    errors = [x for x in out[1:] if not (bail and x.startswith("Bad plan."))]
+    if errors:
+        return False, "TAP::Parser: %s" % "; ".join(errors)[:300]
+    got = "pass %d skip %d xfail %d fail %d, plan %d, %d points%s" % (
+        p, sk, xf, fl, plan, run, ", Bail out!" if bail else "")
+    s = check.get("summary")
+    if s:
+        want = (s["pass"], s["skip"], s["kernel_defect"], s["fail"] + s["device_error"])
+        if (p, sk, xf, fl) != want:
+            return False, "KTAP counts %s, the JSON pass %d skip %d xfail %d fail %d" % ((got,) + want)
+        total = "# Totals: pass:%d fail:%d xfail:%d xpass:0 skip:%d error:0" % (
+            want[0], want[3], want[2], want[1])
+        if total not in lines:
+            return False, "no '%s' line (the JSON's counts)" % total
+        stopped = "stopped" in check
+        if stopped != bool(bail) or good != (not stopped):
+            return False, "KTAP %s, but the JSON %s" % (
+                got, "stopped: %s" % check["stopped"] if stopped else "ran every case")
+    elif plan != 0 and not bail:
+        return False, "KTAP %s, but the JSON has no summary (the run never started)" % got
+    bad = fl > 0 or bail
+    if (prove.returncode != 0) != bad:
+        return False, "prove exited %d on KTAP %s: %s" % (
+            prove.returncode, got, " | ".join(prove.stdout.splitlines()[-3:]))
+    return True, "%s, prove %s" % (got, "PASS" if not prove.returncode else "FAIL (as the JSON)")
+
+
+def ktap_judge(o):
+    """Each checker step's KTAP (its lines in the step, after guest-suite.sh's
+    "@@KTAP STEP") judged by ktap_validate against its JSON.  A step that the
+    guest died in has no whole KTAP to judge; a step that finished must have
+    it.  Returns [(step, ok or None (not judged), what)]."""
+    res = []
+    for s in o["steps"]:
+        if s["step"] not in CHECK_STEPS:
+            continue
+        k = o["ktap"].get(s["step"])
+        if k and "none" in k:
+            res.append((s["step"], None, "no KTAP: %s" % " ".join(k["none"])))
+        elif s["status"] is None:
+            res.append((s["step"], None, "not whole: the guest died in the step (%d KTAP lines)" % (
+                len(k["lines"]) if k else 0)))
+        elif not k:
+            res.append((s["step"], False, "the step finished without saying it has KTAP (@@KTAP)"))
+        else:
+            ok, what = ktap_validate(k["lines"], o["check_rw"] if s["step"] == "nvmeta-check-rw"
+                                     else o["check"])
+            res.append((s["step"], ok, what))
+    return res
 
 
 def match_defect(defects, case, ver, q, p):
@@ -331,6 +448,9 @@ def boot_json(tag_path, res, ver, q, p, status, rc):
     if o["info"] is not None:
         b["info"] = o["info"]
     b["known_defects"] = kd
+    # The checker's KTAP of each step, judged (matrix.py fails the boot on
+    # an invalid one): valid true, false, or null (the guest died first).
+    b["ktap"] = [{"step": x[0], "valid": x[1], "what": x[2]} for x in ktap_judge(o)]
     # Evidence only where the matrix looked for known defects (not PASS,
     # not RESET), as TAG.out.defects holds it.
     b["evidence"] = [] if res in ("PASS", "RESET") else [
