@@ -7,7 +7,8 @@
 # tool), whose NVMETA_FAKE_CHECK_VERDICTS gives each case its verdict:
 # passes, skips and kernel defects (exit 0), failures and device errors
 # (1), everything skipped (4), a device lost mid-run (Bail out!, 1), a
-# device that does not open (1..0 # SKIP, 4), two runs of the matrix.
+# device that does not open (1..0 # SKIP, 4), two runs of the matrix,
+# and --ktap FILE beside --json (the same KTAP, one run).
 # Skips (77) without prove.
 # Usage: ktap.sh EXAMPLES_DIR FAKE_NS_SO
 X=${1:?usage: ktap.sh EXAMPLES_DIR FAKE_NS_SO}
@@ -129,6 +130,29 @@ if [ "$rc" -ne 0 ] || [ "$got" != "passed 8 failed 0 skipped 0 xfail 0 planned 8
 else
 	echo "ok:   nvmeta-check --format ktap -r 2 -> 0; 8 points, 'run 2' in their names"
 fi
+
+# --ktap FILE beside --json, one run: the same KTAP as --format ktap, and
+# the exit status of the JSON run (1: a failure among the verdicts).
+V=NVMETA_FAKE_CHECK_VERDICTS=PASS,FAIL,KERNEL-DEFECT
+env LD_PRELOAD="$FAKE" $V "$CHECK" --format ktap -q -K -f "$CASES" "$DEV" >"$W/alone.tap" 2>/dev/null
+env LD_PRELOAD="$FAKE" $V "$CHECK" --json --ktap "$W/beside.tap" -q -K -f "$CASES" "$DEV" \
+	>"$W/beside.json" 2>/dev/null
+rc=$?
+if [ "$rc" -ne 1 ] || ! cmp -s "$W/alone.tap" "$W/beside.tap" || ! grep -q '"summary": {"pass": 2, "skip": 0, "fail": 1, "kernel_defect": 1' "$W/beside.json"; then
+	fail "--json --ktap FILE: exit $rc, or its KTAP differs from --format ktap's:"
+	diff "$W/alone.tap" "$W/beside.tap" | sed 's/^/    /'
+else
+	echo "ok:   nvmeta-check --json --ktap FILE -> 1; the KTAP is --format ktap's, byte for byte"
+fi
+# --ktap - : whole KTAP lines among the JSON's, the same points.
+env LD_PRELOAD="$FAKE" $V "$CHECK" --json --ktap - -q -K -f "$CASES" "$DEV" >"$W/mixed" 2>/dev/null
+grep -E '^(KTAP version 1|1\.\.4|ok |not ok |# Totals)' "$W/mixed" >"$W/mixed.tap"
+grep -E '^(KTAP version 1|1\.\.4|ok |not ok |# Totals)' "$W/alone.tap" | cmp -s - "$W/mixed.tap" ||
+	fail "--ktap -: its points differ from --format ktap's"
+# Both forms at once: a usage error.
+"$CHECK" --format ktap --ktap "$W/x" /dev/null >/dev/null 2>"$W/err"
+rc=$?
+[ "$rc" -eq 2 ] || fail "--format ktap --ktap FILE: exit $rc, not 2: $(cat "$W/err")"
 
 # A device that does not open: nothing to test (1..0 # SKIP, 4).
 "$CHECK" --format ktap -q -K /dev/null >"$OUT" 2>/dev/null
