@@ -225,6 +225,15 @@ void nvmeta_tag_abandon(struct nvmeta_tags *t, struct nvmeta_tag_slot *s) NVMETA
  * and the command's completion first in line.
  */
 
+/* The completion entry at @index of @ring: with CQE32 an entry spans
+ * two struct io_uring_cqe slots. */
+static inline struct io_uring_cqe *nvmeta_cqe_at(struct io_uring *ring, unsigned int index)
+{
+	unsigned int shift = ring->flags & IORING_SETUP_CQE32 ? 1 : 0;
+
+	return &ring->cq.cqes[(index & ring->cq.ring_mask) << shift];
+}
+
 /* sync.c: what nvmeta_own_start(), nvmeta_own_submit() and
  * nvmeta_own_wait() do when the common case does not hold. */
 int nvmeta_own_start_slow(struct io_uring *ring, struct nvmeta_own *own) NVMETA_HIDDEN;
@@ -271,7 +280,7 @@ static inline int nvmeta_own_wait(struct io_uring *ring, struct nvmeta_own *own,
 	/* Ours first in line on a ring of 32-byte entries. */
 	if (!(ring->flags & IORING_SETUP_CQE32) || !io_uring_cq_ready(ring))
 		return nvmeta_own_wait_slow(ring, own, out);
-	cqe = &ring->cq.cqes[(*ring->cq.khead & ring->cq.ring_mask) << 1];
+	cqe = nvmeta_cqe_at(ring, *ring->cq.khead);
 	if (cqe->user_data == own->tag) {
 		memcpy(out, cqe, 2 * sizeof(*out));
 		io_uring_cq_advance(ring, 1);

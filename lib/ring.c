@@ -119,12 +119,17 @@ static int refuse_iopoll(const struct nvmeta_dev *dev)
 			   in->generic_path, in->block_name[0] ? in->block_name : "the namespace");
 }
 
+/* A ring that polls for completions, on a namespace without poll queues. */
+static bool polls_without_poll_queues(const struct nvmeta_dev *dev, const struct io_uring *ring)
+{
+	return (ring->flags & IORING_SETUP_IOPOLL) && !dev->info.limits.io_poll;
+}
+
 /* Everything that may refuse a command, before an SQE is taken. */
 static int check_queue(const struct nvmeta_dev *dev, const struct io_uring *ring,
 		       const struct nvmeta_io *io)
 {
-	if ((ring->flags & IORING_SETUP_IOPOLL) && !dev->info.limits.io_poll &&
-	    !(io->flags & NVMETA_IO_RAW))
+	if (polls_without_poll_queues(dev, ring) && !(io->flags & NVMETA_IO_RAW))
 		return refuse_iopoll(dev);
 	return nvmeta_io_ready(dev, io);
 }
@@ -138,9 +143,7 @@ static int check_queue(const struct nvmeta_dev *dev, const struct io_uring *ring
 static inline __attribute__((always_inline)) bool
 goes_plain(const struct nvmeta_dev *dev, const struct io_uring *ring, const struct nvmeta_io *io)
 {
-	if ((ring->flags & BIG_RING) != BIG_RING)
-		return false;
-	if ((ring->flags & IORING_SETUP_IOPOLL) && !dev->info.limits.io_poll)
+	if ((ring->flags & BIG_RING) != BIG_RING || polls_without_poll_queues(dev, ring))
 		return false;
 	return nvmeta_io_goes_plain(dev, io);
 }

@@ -19,17 +19,6 @@
 #include <string.h>
 #include "internal.h"
 
-/* With CQE32 an entry spans two struct io_uring_cqe slots. */
-static unsigned int cqe_shift(const struct io_uring *ring)
-{
-	return ring->flags & IORING_SETUP_CQE32 ? 1 : 0;
-}
-
-static struct io_uring_cqe *cqe_at(struct io_uring *ring, unsigned int index)
-{
-	return &ring->cq.cqes[(index & ring->cq.ring_mask) << cqe_shift(ring)];
-}
-
 /* The position of the first completion tagged @user_data among the @ready
  * ones from the head, or @ready if none. */
 static unsigned int find_tag(struct io_uring *ring, uint64_t user_data, unsigned int ready)
@@ -37,7 +26,7 @@ static unsigned int find_tag(struct io_uring *ring, uint64_t user_data, unsigned
 	unsigned int head = *ring->cq.khead, i;
 
 	for (i = 0; i < ready; i++)
-		if (cqe_at(ring, head + i)->user_data == user_data)
+		if (nvmeta_cqe_at(ring, head + i)->user_data == user_data)
 			break;
 	return i;
 }
@@ -51,15 +40,11 @@ static unsigned int find_tag(struct io_uring *ring, uint64_t user_data, unsigned
 static void take_at(struct io_uring *ring, unsigned int pos, struct io_uring_cqe *out)
 {
 	unsigned int head = *ring->cq.khead, i;
-	size_t sz = sizeof(struct io_uring_cqe) << cqe_shift(ring);
+	size_t sz = ring->flags & IORING_SETUP_CQE32 ? 2 * sizeof(*out) : sizeof(*out);
 
-	/* Ours first in line, the common case: a copy of fixed size. */
-	if (!pos && sz == 2 * sizeof(*out))
-		memcpy(out, cqe_at(ring, head), 2 * sizeof(*out));
-	else
-		memcpy(out, cqe_at(ring, head + pos), sz);
+	memcpy(out, nvmeta_cqe_at(ring, head + pos), sz);
 	for (i = pos; i > 0; i--)
-		memcpy(cqe_at(ring, head + i), cqe_at(ring, head + i - 1), sz);
+		memcpy(nvmeta_cqe_at(ring, head + i), nvmeta_cqe_at(ring, head + i - 1), sz);
 	io_uring_cq_advance(ring, 1);
 }
 

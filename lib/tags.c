@@ -173,9 +173,7 @@ int nvmeta_tag_sqe(struct io_uring *ring, enum nvmeta_tag_kind kind, void *owner
 {
 	int ret;
 
-	/* The table is there but for a ring's first command. */
-	own->tags = nvmeta_tags_find(ring);
-	ret = own->tags ? 0 : nvmeta_tags_attach(ring, false, &own->tags);
+	ret = nvmeta_tags_attach(ring, false, &own->tags);
 	if (!ret)
 		ret = nvmeta_tag_claim(own->tags, kind, owner, &own->tag);
 	if (ret)
