@@ -12,22 +12,18 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include "internal.h"
+#include "fake_info.h"
 
 static struct nvmeta_dev_info info;
 static unsigned char list[256 * 40];
 
 static void setup(void)
 {
-	memset(&info, 0, sizeof(info));
 	memset(list, 0, sizeof(list));
-	strcpy(info.generic_path, "/dev/ng0n1");
-	info.nsid = 1;
+	fake_info_512_8(&info);
 	info.nsze = 100000;
-	info.lba_size = 512;
 	info.ms = 16;
 	info.pi_type = 1;
-	info.pi_size = 8;
-	info.guard_bits = 16;
 	info.mdts_bytes = 32 * 1024;
 	info.oncs = NVME_CTRL_ONCS_COMPARE | NVME_CTRL_ONCS_WRITE_ZEROES | NVME_CTRL_ONCS_VERIFY |
 		    NVME_CTRL_ONCS_WRITE_UNCORRECTABLE | NVME_CTRL_ONCS_DSM | NVME_CTRL_ONCS_COPY;
@@ -35,7 +31,6 @@ static void setup(void)
 	info.msrc = 127;
 	info.mssrl = 128;
 	info.mcl = 128;
-	info.limits.max_hw_sectors_kb = 512;
 }
 
 TestSuite(commands, .init = setup);

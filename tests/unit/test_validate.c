@@ -4,6 +4,7 @@
 #include <string.h>
 #include <criterion/criterion.h>
 #include "internal.h"
+#include "fake_info.h"
 
 static struct nvmeta_dev_info info;
 static char data[64 * 1024];
@@ -11,17 +12,9 @@ static char meta[1024];
 
 static void setup(void)
 {
-	memset(&info, 0, sizeof(info));
-	strcpy(info.generic_path, "/dev/ng0n1");
-	info.nsid = 1;
-	info.nsze = 1000;
-	info.lba_size = 512;
-	info.ms = 8;
-	info.pi_size = 8;
-	info.guard_bits = 16;
+	fake_info_512_8(&info);
 	info.mdts_bytes = 32 * 1024;
 	info.oncs = NVME_CTRL_ONCS_COMPARE;
-	info.limits.max_hw_sectors_kb = 512;
 }
 
 TestSuite(validate, .init = setup);

@@ -20,17 +20,9 @@ static char meta[1024];
 
 static void setup(void)
 {
-	memset(&info, 0, sizeof(info));
-	strcpy(info.generic_path, "/dev/ng0n1");
-	info.nsid = 1;
-	info.nsze = 1000;
-	info.lba_size = 512;
-	info.ms = 8;
-	info.pi_size = 8;
-	info.guard_bits = 16;
+	fake_info_512_8(&info);
 	info.mdts_bytes = 128 * 1024;
 	info.oncs = NVME_CTRL_ONCS_COMPARE | NVME_CTRL_ONCS_WRITE_ZEROES;
-	info.limits.max_hw_sectors_kb = 512;
 	info.limits.max_segments = 128;
 	info.limits.dma_alignment = 3;
 	info.limits.virt_boundary_mask = 4095;
