@@ -173,10 +173,21 @@ struct nvmeta_tags {
 	uint32_t entries;	/* slots: the ring's CQ entries */
 	uint32_t free;		/* first free slot; entries when none */
 	uint32_t abandoned;
+	uint32_t waited_abandoned;	/* NVMETA_TAG_WAITED commands nobody waits for */
 	struct nvmeta_tag_slot slot[];
 };
 
 #define NVMETA_TAG_INDEX_MASK 0xffffu
+
+/*
+ * The tag of a command a call waits for, while none of the ring's
+ * commands with this tag was abandoned: generation 0, which no slot's
+ * tag has (index 0xffff: the first values an application might count
+ * through in the range are not it).  One call at a time waits on a ring, so the value is unique
+ * among the ring's commands in flight without a slot of its own, and the
+ * common case claims and gives back nothing (see tags.c).
+ */
+#define NVMETA_TAG_WAITED (NVMETA_TAG_USER_DATA | NVMETA_TAG_INDEX_MASK)
 
 /* tags.c: the ring's table, or NULL when it has none (no system call). */
 struct nvmeta_tags *nvmeta_tags_find(const struct io_uring *ring) NVMETA_HIDDEN;
@@ -211,8 +222,24 @@ struct nvmeta_own {
 int nvmeta_tag_sqe(struct io_uring *ring, enum nvmeta_tag_kind kind, void *owner,
 		   struct nvmeta_own *own) NVMETA_HIDDEN;
 
+/* tags.c: the ring's table and an SQE for a command the caller waits
+ * for, tagged NVMETA_TAG_WAITED where it can be, else as
+ * nvmeta_tag_sqe() tags it. */
+int nvmeta_tag_waited(struct io_uring *ring, struct nvmeta_own *own) NVMETA_HIDDEN;
+
 /* tags.c: give a slot back once its completion was taken. */
 void nvmeta_tag_release(struct nvmeta_tags *t, struct nvmeta_tag_slot *s) NVMETA_HIDDEN;
+
+/* tags.c: the waited-for command in @own went out, and nobody will wait
+ * for its completion: nvmeta_reap() drops it. */
+void nvmeta_own_abandon(struct nvmeta_own *own) NVMETA_HIDDEN;
+
+/* Its completion was taken: a slot, if it had one, is free again. */
+static inline void nvmeta_own_done(struct nvmeta_own *own)
+{
+	if (own->tag != NVMETA_TAG_WAITED)
+		nvmeta_tag_release(own->tags, &own->tags->slot[own->tag & NVMETA_TAG_INDEX_MASK]);
+}
 
 /* tags.c: nobody waits for the slot's completion any more: nvmeta_reap()
  * drops it and releases the slot. */
@@ -248,7 +275,7 @@ static inline int nvmeta_own_start(struct io_uring *ring, struct nvmeta_own *own
 {
 	if (io_uring_cq_has_overflow(ring) || io_uring_cq_ready(ring) >= ring->cq.ring_entries)
 		return nvmeta_own_start_slow(ring, own);
-	return nvmeta_tag_sqe(ring, NVMETA_TAG_SYNC, NULL, own);
+	return nvmeta_tag_waited(ring, own);
 }
 
 /* Tag and submit the filled SQE.  On failure the command cannot reach
@@ -284,7 +311,7 @@ static inline int nvmeta_own_wait(struct io_uring *ring, struct nvmeta_own *own,
 	if (cqe->user_data == own->tag) {
 		memcpy(out, cqe, 2 * sizeof(*out));
 		io_uring_cq_advance(ring, 1);
-		nvmeta_tag_release(own->tags, &own->tags->slot[own->tag & NVMETA_TAG_INDEX_MASK]);
+		nvmeta_own_done(own);
 		return 0;
 	}
 	return nvmeta_own_wait_slow(ring, own, out);

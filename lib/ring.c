@@ -354,6 +354,10 @@ static bool complete_tagged(struct nvmeta_tags *t, const struct io_uring_cqe *cq
 {
 	struct nvmeta_tag_slot *s = nvmeta_tag_slot(t, cqe->user_data);
 
+	if (cqe->user_data == NVMETA_TAG_WAITED && t && t->waited_abandoned) {
+		t->waited_abandoned--;
+		return false;
+	}
 	if (!s) {
 		complete_app(cqe, out);
 		return true;

@@ -6,8 +6,9 @@
  *  - before anything is queued, the completion queue must have room for
  *    one more entry: a full or overflowing queue is the caller's to reap,
  *    and a wait for an entry that cannot arrive would never end;
- *  - the command carries a tag from the ring's table (tags.c), unique
- *    while it may complete;
+ *  - the command carries a tag unique while it may complete: the one
+ *    constant NVMETA_TAG_WAITED while no command with it was abandoned
+ *    on the ring, else a slot's of the ring's table (tags.c);
  *  - when the submission fails, a command the kernel has not taken is
  *    turned into a NOP where it lies, so that the next submission on the
  *    ring, the caller's own included, cannot send it to the device after
@@ -93,7 +94,7 @@ int nvmeta_own_start_slow(struct io_uring *ring, struct nvmeta_own *own)
 {
 	int ret = cq_room(ring);
 
-	return ret ? ret : nvmeta_tag_sqe(ring, NVMETA_TAG_SYNC, NULL, own);
+	return ret ? ret : nvmeta_tag_waited(ring, own);
 }
 
 /* Whether the kernel has read the SQE at @pos of the submission ring. */
@@ -123,7 +124,7 @@ static int withdraw(struct io_uring *ring, struct nvmeta_own *own, int err)
 	atomic_thread_fence(memory_order_seq_cst);
 	if (taken_by_kernel(ring, own->pos))
 		return 0;
-	nvmeta_tag_abandon(own->tags, nvmeta_tag_slot(own->tags, own->tag));
+	nvmeta_own_abandon(own);
 	return err;
 }
 
@@ -138,8 +139,6 @@ int nvmeta_own_submit_slow(struct io_uring *ring, struct nvmeta_own *own)
 
 int nvmeta_own_wait_slow(struct io_uring *ring, struct nvmeta_own *own, struct io_uring_cqe *out)
 {
-	/* The slot claimed for it: in flight until this returns. */
-	struct nvmeta_tag_slot *s = &own->tags->slot[own->tag & NVMETA_TAG_INDEX_MASK];
 	struct io_uring_cqe *cqe;
 	unsigned int ready, pos;
 	int ret;
@@ -149,14 +148,14 @@ int nvmeta_own_wait_slow(struct io_uring *ring, struct nvmeta_own *own, struct i
 		pos = find_tag(ring, own->tag, ready);
 		if (pos < ready) {
 			take_at(ring, pos, out);
-			nvmeta_tag_release(own->tags, s);
+			nvmeta_own_done(own);
 			return 0;
 		}
 		/* The caller's completions filled the queue after the command
 		 * went out: its own cannot arrive until they are reaped, and
 		 * waiting for it would never end. */
 		if (ready >= ring->cq.ring_entries) {
-			nvmeta_tag_abandon(own->tags, s);
+			nvmeta_own_abandon(own);
 			return nvmeta_fail(-EBUSY, "completion queue full (%u entries) while waiting: reap first; the command was sent and may still complete: keep its buffers until nvmeta_reap() has taken the completions queued before it",
 					   ready);
 		}
@@ -165,7 +164,7 @@ int nvmeta_own_wait_slow(struct io_uring *ring, struct nvmeta_own *own, struct i
 		 * to the next call.  A signal only restarts the wait. */
 		ret = io_uring_wait_cqe_nr(ring, &cqe, ready + 1);
 		if (ret && ret != -EINTR && ret != -EAGAIN && ret != -ETIME) {
-			nvmeta_tag_abandon(own->tags, s);
+			nvmeta_own_abandon(own);
 			return nvmeta_fail(ret, "waiting for the completion: %s", strerror(-ret));
 		}
 	}

@@ -19,6 +19,14 @@
  * when its command is queued and given back when its completion is taken,
  * so no tag repeats while a command that carries it may still complete.
  *
+ * A command a call waits for needs no slot while it is the ring's only
+ * command in flight with the tag NVMETA_TAG_WAITED (generation 0, which
+ * no slot's tag has; one call at a time waits on a ring): the common
+ * case then claims and gives back nothing.  When such a command is
+ * abandoned (its submission failed, or the queue filled while waiting),
+ * the table counts it and nvmeta_reap() drops one completion with that
+ * tag for each; until then the calls on that ring take slots again.
+ *
  * A table has as many slots as the ring's completion queue has entries:
  * more of the library's commands in flight than the queue can hold would
  * overflow it anyway.  Tables are found by the ring's descriptor and made
@@ -150,7 +158,9 @@ int nvmeta_tag_claim(struct nvmeta_tags *t, enum nvmeta_tag_kind kind, void *own
 	t->free = s->next_free;
 	s->kind = kind;
 	s->owner = owner;
-	s->gen++;
+	/* Generation 0 is NVMETA_TAG_WAITED's. */
+	if (!++s->gen)
+		s->gen = 1;
 	*tag = NVMETA_TAG_USER_DATA | (uint64_t)s->gen << 16 | i;
 	return 0;
 }
@@ -184,6 +194,32 @@ int nvmeta_tag_sqe(struct io_uring *ring, enum nvmeta_tag_kind kind, void *owner
 		return 0;
 	nvmeta_tag_release(own->tags, nvmeta_tag_slot(own->tags, own->tag));
 	return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
+}
+
+int nvmeta_tag_waited(struct io_uring *ring, struct nvmeta_own *own)
+{
+	struct nvmeta_tags *t = nvmeta_tags_find(ring);
+
+	/* A command of the ring's own tagged NVMETA_TAG_WAITED may still
+	 * complete: this one needs a slot's tag, or it could take that
+	 * completion for its own. */
+	if (!t || t->waited_abandoned)
+		return nvmeta_tag_sqe(ring, NVMETA_TAG_SYNC, NULL, own);
+	own->tags = t;
+	own->tag = NVMETA_TAG_WAITED;
+	own->pos = ring->sq.sqe_tail;
+	own->sqe = io_uring_get_sqe(ring);
+	if (own->sqe)
+		return 0;
+	return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
+}
+
+void nvmeta_own_abandon(struct nvmeta_own *own)
+{
+	if (own->tag == NVMETA_TAG_WAITED)
+		own->tags->waited_abandoned++;
+	else
+		nvmeta_tag_abandon(own->tags, &own->tags->slot[own->tag & NVMETA_TAG_INDEX_MASK]);
 }
 
 void nvmeta_tag_release(struct nvmeta_tags *t, struct nvmeta_tag_slot *s)

@@ -830,7 +830,9 @@ int nvmeta_ring_probe(struct io_uring *ring, uint32_t *features);
 /*
  * nvmeta_io_sync - validate, submit and wait for one command.  It waits
  * for its own completion (tagged in the NVMETA_TAG_USER_DATA range, a tag
- * no other command in flight on the ring has) and nothing else:
+ * no other command of the library's in flight on the ring has; SQEs the
+ * application fills itself must not carry that range while the call
+ * runs) and nothing else:
  * a signal does not end the wait (the command is still in flight, and
  * its buffers in use), and completions of the caller's other commands on
  * the ring stay there, in order, for nvmeta_reap().  Anything queued but

@@ -61,6 +61,18 @@ static void queue_nop(struct io_uring *ring, uint64_t user_data)
 	sqe->user_data = user_data;
 }
 
+/* An application's NOP tagged @user_data comes back from nvmeta_reap()
+ * as it is. */
+static void nop_comes_back(struct io_uring *ring, uint64_t user_data)
+{
+	struct nvmeta_completion c[4];
+
+	queue_nop(ring, user_data);
+	cr_assert_eq(io_uring_submit(ring), 1);
+	cr_assert_eq(nvmeta_reap(ring, 1, c, 4), 1);
+	cr_assert_eq(c[0].user_data, user_data);
+}
+
 static void queue_timeout(struct io_uring *ring, uint64_t user_data, struct __kernel_timespec *ts)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
@@ -357,6 +369,70 @@ Test(ring, tags_do_not_repeat_while_a_command_may_complete, .timeout = 120)
 	nvmeta_ring_exit(&ring);
 }
 
+/*
+ * Issue 18: a waited-for command takes no slot while it is the ring's
+ * only one with NVMETA_TAG_WAITED.  One abandoned with that tag (its
+ * submission failed: a NOP now) sends the calls after it to the slots,
+ * or they would take its completion for theirs; nvmeta_reap() drops it,
+ * and then the calls go back to the constant tag.
+ */
+Test(ring, an_abandoned_waited_tag_is_dropped_once_and_then_free_again)
+{
+	struct nvmeta_dev closed = dev;
+	struct nvmeta_io io = read_one();
+	struct nvmeta_completion c[4];
+	struct nvmeta_tags *t;
+	struct io_uring ring;
+	int alone;
+
+	closed.fd = 1000;	/* not open: the kernel answers EBADF */
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	alone = nvmeta_io_sync(&dev, &ring, &io, NULL);
+	cr_assert_eq(last_sqe(&ring)->user_data, NVMETA_TAG_WAITED);
+	nvmeta_ring_exit(&ring);
+
+	/* A ring nvmeta_ring_init() did not make has no table until its
+	 * first tagged command, which then takes a slot: make it here. */
+	disabled_ring(&ring, 8);
+	cr_assert_eq(nvmeta_tags_attach(&ring, false, &t), 0);
+	cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, NULL), -EBADFD);
+	cr_assert_eq(last_sqe(&ring)->opcode, IORING_OP_NOP);
+	cr_assert_eq(last_sqe(&ring)->user_data, NVMETA_TAG_WAITED);
+	cr_assert_eq(t->waited_abandoned, 1);
+	cr_assert_eq(enable_ring(&ring), 0);
+	/* The NOP goes out first and completes first: this call must wait
+	 * for its own, under a slot's tag. */
+	cr_assert_eq(nvmeta_io_sync(&closed, &ring, &io, NULL), -EBADF, "%s", nvmeta_last_error());
+	cr_assert_neq(last_sqe(&ring)->user_data, NVMETA_TAG_WAITED);
+	cr_assert_eq(io_uring_cq_ready(&ring), 1, "the NOP's completion stays for reap");
+	cr_assert_eq(nvmeta_reap(&ring, 0, c, 4), 0, "and reap drops it");
+	cr_assert_eq(t->waited_abandoned, 0);
+	cr_assert_eq(nvmeta_io_sync(&dev, &ring, &io, NULL), alone, "%s", nvmeta_last_error());
+	cr_assert_eq(last_sqe(&ring)->user_data, NVMETA_TAG_WAITED);
+	/* With none abandoned, the value is an application's like any other. */
+	nop_comes_back(&ring, NVMETA_TAG_WAITED);
+	nvmeta_ring_exit(&ring);
+}
+
+/* A slot's generation skips 0, which is NVMETA_TAG_WAITED's. */
+Test(ring, a_slots_generation_never_wraps_to_the_waited_tag)
+{
+	struct nvmeta_tags *t;
+	struct io_uring ring;
+	uint64_t tag;
+	unsigned int i;
+
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	t = nvmeta_tags_find(&ring);
+	cr_assert_not_null(t);
+	for (i = 0; i < 0x10001; i++) {
+		cr_assert_eq(nvmeta_tag_claim(t, NVMETA_TAG_SYNC, NULL, &tag), 0);
+		cr_assert_neq((tag >> 16) & 0xffff, 0, "claim %u", i);
+		nvmeta_tag_release(t, nvmeta_tag_slot(t, tag));
+	}
+	nvmeta_ring_exit(&ring);
+}
+
 static void fill_cq_with_nops(struct io_uring *ring, unsigned int n)
 {
 	unsigned int i, sent = 0;
@@ -505,10 +581,7 @@ Test(ring, a_request_tag_names_a_slot_only_while_in_flight)
 	cr_assert_eq(io_uring_submit(&ring), 1);
 	cr_assert_eq(nvmeta_reap(&ring, 1, c, 4), 1);
 	cr_assert_eq(c[0].user_data, 77);
-	queue_nop(&ring, tag);
-	cr_assert_eq(io_uring_submit(&ring), 1);
-	cr_assert_eq(nvmeta_reap(&ring, 1, c, 4), 1);
-	cr_assert_eq(c[0].user_data, tag);
+	nop_comes_back(&ring, tag);
 	nvmeta_ring_exit(&ring);
 }
 
