@@ -387,16 +387,20 @@ void nvmeta_fast_decide(struct nvmeta_dev *dev) NVMETA_HIDDEN;
 static inline bool nvmeta_io_plain(const struct nvmeta_fast *f, const struct nvmeta_io *io)
 {
 	uint64_t meta_need = (uint64_t)io->nlb * f->ms;
+	uint64_t stray;
 
-	if (!f->ready || (io->opcode != NVMETA_OP_READ && io->opcode != NVMETA_OP_WRITE))
+	if (io->opcode != NVMETA_OP_READ && io->opcode != NVMETA_OP_WRITE)
 		return false;
+	/* Every field that must be zero, or zero outside a mask: one test. */
 	_Static_assert(ARRAY_SIZE(io->resv) == 3, "every reserved field is looked at");
-	if ((io->flags & ~NVMETA_FAST_FLAGS) || (io->prinfo & ~0x7) || io->resv0 ||
-	    (io->resv[0] | io->resv[1] | io->resv[2]))
+	stray = (io->flags & ~NVMETA_FAST_FLAGS) | (io->prinfo & ~0x7u) | io->resv0 |
+		io->resv[0] | io->resv[1] | io->resv[2] |
+		(io->reftag & f->ref_mask) | (io->storage_tag & f->sts_mask);
+	if (stray)
 		return false;
-	if ((io->reftag & f->ref_mask) || (io->storage_tag & f->sts_mask))
-		return false;
-	if (!io->nlb || io->nlb > f->max_nlb || io->slba >= f->nsze || io->nlb > f->nsze - io->slba)
+	/* 1 to max_nlb blocks: nlb 0 wraps above it, and max_nlb is 0 while
+	 * the device is not decided (!f->ready). */
+	if (io->nlb - 1u >= f->max_nlb || io->slba >= f->nsze || io->nlb > f->nsze - io->slba)
 		return false;
 	if (!io->data || io->data_len != (uint64_t)io->nlb * f->lba_bytes)
 		return false;
