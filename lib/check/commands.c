@@ -435,10 +435,13 @@ static void dsm(struct cmd *x)
 		}
 		x->r->bad_lba = x->slba + i;
 		x->r->where = "read back";
-		say(x, NVMETA_VERDICT_DEVICE_ERROR, "deallocate: LBA %llu reads neither as it was written nor as a deallocated block (DLFEAT 0x%x: %s, guard %s)",
+		say(x, NVMETA_VERDICT_DEVICE_ERROR, "deallocate: LBA %llu reads neither as it was written nor as a deallocated block (DLFEAT 0x%x: %s, guard %s); data %s",
 		    (unsigned long long)(x->slba + i), x->in->dlfeat,
 		    (x->in->dlfeat & 7) == 1 ? "zeroes" : (x->in->dlfeat & 7) == 2 ? "ones" : "not reported",
-		    x->in->dlfeat & 0x10 ? "the CRC" : "0xFFFF");
+		    x->in->dlfeat & 0x10 ? "the CRC" : "0xFFFF",
+		    bytes_word((const uint8_t *)x->d[1]->addr + (size_t)i * x->in->lba_size, od,
+			       x->in->lba_size));
+		describe_meta(x);
 		return;
 	}
 	/* Kept blocks carry good PI; deallocated ones the escape: every check

@@ -394,7 +394,11 @@ def run_boot(k, p, q, timeout, logf, append, files, cmd, nometa=False, out=None,
                 write_text(tmp + "/blkdebug.conf", "[inject-error]\nevent = \"write_aio\"\n"
                            "errno = \"5\"\nsector = \"%s\"\nonce = \"on\"\n" % inject_sector())
                 src = "blkdebug:%s/blkdebug.conf:%s" % (tmp, src)
-            drives += ["-drive", "file=%s,if=none,id=%s,format=raw" % (src, img)]
+            # discard=unmap: a Dataset Management deallocate (and a Write
+            # Zeroes with DEAC) frees the blocks in the image, as an SSD
+            # does, so they read as DLFEAT says; QEMU's default ignores
+            # the discard and the blocks keep what they held.
+            drives += ["-drive", "file=%s,if=none,id=%s,format=raw,discard=unmap" % (src, img)]
             if img == "nvm" and subsys():
                 # The namespace belongs to the subsystem, not to the
                 # controller: it outlives device_del nvme0 and comes back
