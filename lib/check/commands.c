@@ -20,6 +20,12 @@
  *    generated anew under PRINFOW's PRACT (reference tags re-based to the
  *    destination), carried as it is without.
  *
+ * The cases reason on a block's data and metadata apart.  On an extended
+ * LBA format the transfers interleave them (each block's metadata right
+ * after its data, in the data buffer): a write interleaves the two images
+ * into a buffer of its own, and a read splits what came back into the
+ * read buffers the judging looks at, its poison included.
+ *
  * A controller that answers Invalid Command Opcode or Invalid Field does
  * not have the command: SKIP, with the status.  Only libnvmeta's public
  * API is used: the commands go through nvmeta_io_sync(), RAW where the
@@ -49,6 +55,8 @@ struct cmd {
 	uint32_t nlb;
 	size_t dlen, mlen;		/* bytes of nlb blocks */
 	struct nvmeta_buf *d[2], *m[2];	/* [0]: written, [1]: read into */
+	struct nvmeta_buf *ext[2];	/* extended LBA: what moves, interleaved */
+	size_t xlen;			/* its bytes; 0 on a separate format */
 	uint8_t *img_d, *img_m;		/* what was written: the source image */
 	uint8_t *want_d, *want_m;	/* what a read must return */
 	struct nvmeta_status st;
@@ -164,23 +172,70 @@ static bool failed_as(struct cmd *x, int ret, uint8_t sct, uint8_t sc, const cha
 	return false;
 }
 
+/*
+ * The buffers @io moves for @nlb blocks: the data and metadata buffers
+ * [@i], or on an extended format ext[@i], with @d and @m interleaved into
+ * it for a write (@d NULL: a read, poisoned).
+ */
+static void transfer(struct cmd *x, struct nvmeta_io *io, int i, uint32_t nlb, const uint8_t *d,
+		     const uint8_t *m)
+{
+	size_t bs = x->in->lba_size, ms = x->in->ms, b;
+	uint8_t *p;
+
+	if (!x->xlen) {
+		io->data = x->d[i]->addr;
+		io->data_len = nlb * bs;
+		if (d)
+			memcpy(x->d[i]->addr, d, x->dlen);
+		if (!x->mlen)
+			return;
+		if (m)
+			memcpy(x->m[i]->addr, m, x->mlen);
+		io->meta = x->m[i]->addr;
+		io->meta_len = nlb * ms;
+		return;
+	}
+	p = x->ext[i]->addr;
+	io->data = p;
+	io->data_len = nlb * (bs + ms);
+	if (!d) {
+		memset(p, CMD_POISON, x->xlen);
+		return;
+	}
+	for (b = 0; b < x->nlb; b++, p += bs + ms) {
+		memcpy(p, d + b * bs, bs);
+		memcpy(p + bs, m + b * ms, ms);
+	}
+}
+
+/* After a read on an extended format: its blocks apart into the read
+ * buffers the cases judge. */
+static void split_read(struct cmd *x)
+{
+	size_t bs = x->in->lba_size, ms = x->in->ms, b;
+	const uint8_t *p = x->ext[1]->addr;
+
+	if (!x->xlen)
+		return;
+	for (b = 0; b < x->nlb; b++, p += bs + ms) {
+		memcpy((uint8_t *)x->d[1]->addr + b * bs, p, bs);
+		memcpy((uint8_t *)x->m[1]->addr + b * ms, p + bs, ms);
+	}
+}
+
 static int write_blocks(struct cmd *x, uint64_t lba, const uint8_t *d, const uint8_t *m,
 			uint8_t prinfo)
 {
 	struct nvmeta_pi_tags t = tags_at(x, lba);
 	struct nvmeta_io io = {
 		.opcode = NVMETA_OP_WRITE, .slba = lba, .nlb = x->nlb, .prinfo = prinfo,
-		.data = x->d[0]->addr, .data_len = x->dlen, .flags = NVMETA_IO_NO_PREFAULT,
+		.flags = NVMETA_IO_NO_PREFAULT,
 		.reftag = x->pi ? t.ref_tag : 0, .apptag = x->pi ? CMD_APP_TAG : 0,
 		.appmask = x->pi ? 0xffff : 0,
 	};
 
-	memcpy(x->d[0]->addr, d, x->dlen);
-	if (x->mlen) {
-		memcpy(x->m[0]->addr, m, x->mlen);
-		io.meta = x->m[0]->addr;
-		io.meta_len = x->mlen;
-	}
+	transfer(x, &io, 0, x->nlb, d, m);
 	return cmd_send(x, &io);
 }
 
@@ -190,19 +245,19 @@ static int read_blocks(struct cmd *x, uint64_t lba, uint32_t nlb, uint8_t prinfo
 	struct nvmeta_pi_tags t = tags_at(x, lba);
 	struct nvmeta_io io = {
 		.opcode = NVMETA_OP_READ, .slba = lba, .nlb = nlb, .prinfo = prinfo,
-		.data = x->d[1]->addr, .data_len = nlb * x->in->lba_size,
 		.flags = NVMETA_IO_NO_PREFAULT,
 		.reftag = x->pi ? t.ref_tag : 0, .apptag = x->pi ? CMD_APP_TAG : 0,
 		.appmask = x->pi ? 0xffff : 0,
 	};
+	int ret;
 
 	memset(x->d[1]->addr, CMD_POISON, x->dlen);
-	if (x->mlen) {
+	if (x->mlen)
 		memset(x->m[1]->addr, CMD_POISON, x->mlen);
-		io.meta = x->m[1]->addr;
-		io.meta_len = nlb * x->in->ms;
-	}
-	return cmd_send(x, &io);
+	transfer(x, &io, 1, nlb, NULL, NULL);
+	ret = cmd_send(x, &io);
+	split_read(x);
+	return ret;
 }
 
 /* The first byte of @got that is not @want's, into the result. */
@@ -569,17 +624,12 @@ static int compare_cmd(struct cmd *x, uint8_t prinfo)
 	struct nvmeta_pi_tags t = tags_at(x, x->slba);
 	struct nvmeta_io io = {
 		.opcode = NVMETA_OP_COMPARE, .slba = x->slba, .nlb = x->nlb, .prinfo = prinfo,
-		.data = x->d[0]->addr, .data_len = x->dlen, .flags = NVMETA_IO_NO_PREFAULT,
+		.flags = NVMETA_IO_NO_PREFAULT,
 		.reftag = x->pi ? t.ref_tag : 0, .apptag = x->pi ? CMD_APP_TAG : 0,
 		.appmask = x->pi ? 0xffff : 0,
 	};
 
-	memcpy(x->d[0]->addr, x->want_d, x->dlen);
-	if (x->mlen) {
-		memcpy(x->m[0]->addr, x->want_m, x->mlen);
-		io.meta = x->m[0]->addr;
-		io.meta_len = x->mlen;
-	}
+	transfer(x, &io, 0, x->nlb, x->want_d, x->want_m);
 	return cmd_send(x, &io);
 }
 
@@ -725,12 +775,16 @@ static int alloc_bufs(struct cmd *x)
 		.layout = NVMETA_LAYOUT_PAGE, .len = x->mlen,
 		.flags = NVMETA_BUF_CANARY | NVMETA_BUF_GUARD,
 	};
+	struct nvmeta_buf_spec sx = sd;
 	int i, ret;
 
+	sx.len = x->xlen;
 	for (i = 0; i < 2; i++) {
 		ret = nvmeta_buf_alloc(x->in, &sd, &x->d[i]);
 		if (!ret && x->mlen)
 			ret = nvmeta_buf_alloc(x->in, &sm, &x->m[i]);
+		if (!ret && x->xlen)
+			ret = nvmeta_buf_alloc(x->in, &sx, &x->ext[i]);
 		if (ret)
 			return ret;
 	}
@@ -750,7 +804,8 @@ static bool canaries_ok(struct cmd *x)
 
 	for (i = 0; i < 2; i++) {
 		if ((x->d[i] && nvmeta_buf_check_canaries(x->d[i], &bad)) ||
-		    (x->m[i] && nvmeta_buf_check_canaries(x->m[i], &bad))) {
+		    (x->m[i] && nvmeta_buf_check_canaries(x->m[i], &bad)) ||
+		    (x->ext[i] && nvmeta_buf_check_canaries(x->ext[i], &bad))) {
 			x->r->where = "canary";
 			say(x, NVMETA_VERDICT_KERNEL_DEFECT, "%s (kernel %s)", nvmeta_last_error(),
 			    x->in->kernel.release);
@@ -767,11 +822,9 @@ int nvmeta_check_command(struct check *c)
 
 	x.slba = c->res->slba;
 	x.nlb = c->res->nlb;
-	if (x.in->extended_lba) {
-		say(&x, NVMETA_VERDICT_SKIP, "extended LBA format: the command cases lay out separate metadata only");
-		return 0;
-	}
 	x.pi = x.in->pi_type && !nvmeta_pi_format_of(x.in, &x.fmt);
+	/* The images keep data and metadata apart, whatever the format. */
+	x.fmt.extended = false;
 	if (x.pi) {
 		x.prchk = NVMETA_PRCHK_GUARD | NVMETA_PRCHK_APP |
 			  (x.fmt.pi_type != 3 ? NVMETA_PRCHK_REF : 0);
@@ -779,6 +832,7 @@ int nvmeta_check_command(struct check *c)
 	}
 	x.dlen = (size_t)x.nlb * x.in->lba_size;
 	x.mlen = (size_t)x.nlb * x.in->ms;
+	x.xlen = x.in->extended_lba ? x.dlen + x.mlen : 0;
 	ret = alloc_bufs(&x);
 	if (ret) {
 		say(&x, ret == -ENOMEM ? NVMETA_VERDICT_FAIL : NVMETA_VERDICT_SKIP, "buffer setup: %s",
@@ -801,6 +855,7 @@ out:
 	for (i = 0; i < 2; i++) {
 		nvmeta_buf_free(x.d[i]);
 		nvmeta_buf_free(x.m[i]);
+		nvmeta_buf_free(x.ext[i]);
 	}
 	free(x.img_d);
 	free(x.img_m);
