@@ -1877,7 +1877,7 @@ static void summary(bool ran, const struct vres *v, bool verified, int rc, const
 	report_u64(&r, "exit", (uint64_t)rc);
 	report_section(&r, "devices");
 	for (i = 0; i < (unsigned int)S.ndev; i++) {
-		char k[12], d[160];
+		char k[12], d[PATH_MAX + 160];
 
 		snprintf(k, sizeof(k), "%u", i);
 		snprintf(d, sizeof(d), "%s %s %u+%u PI type %u, region %" PRIu64 " blocks, epoch %u",
@@ -2266,7 +2266,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < (int)S.nworkers && !why[0]; i++)
 		if (S.w[i].why[0] && !atomic_load(&S.gone) &&
 		    (atomic_load(&S.unexplained) || !got_signal))
-			snprintf(why, sizeof(why), "thread %d: %s", S.w[i].id, S.w[i].why);
+			/* The thread's words, cut to leave room for its number. */
+			snprintf(why, sizeof(why), "thread %d: %.480s", S.w[i].id, S.w[i].why);
 	for (i = 0; i < S.ndev; i++)
 		if (!dev_present(&S.d[i]) && !atomic_load(&S.gone))
 			set_gone(S.d[i].path, -ENODEV);
