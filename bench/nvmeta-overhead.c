@@ -15,6 +15,13 @@
  *   prep        nvmeta_prep() (validation, then the encoder); reaped as raw
  *   queue       nvmeta_queue(); reaped as raw
  *   queue+reap  nvmeta_queue() and nvmeta_reap(): the library end to end
+ *   vec+reap    the same, the data as one iovec over the same buffer
+ *               (NVMETA_IO_VEC, NVME_URING_CMD_IO_VEC), so that the command
+ *               stays one block; against queue+reap as a difference and a
+ *               ratio (issue 21): natively the library's checks of the
+ *               iovecs, on a device the kernel's vectored mapping too.
+ *               Registered, it needs Linux 6.16 (skipped below, as the
+ *               library refuses it)
  * and one command at a time:
  *   sync-raw    hand-built SQE, io_uring_submit_and_wait(1), reaped as raw
  *   io_sync     nvmeta_io_sync()
@@ -80,7 +87,7 @@
 #define PROG "nvmeta-overhead"
 #define MAX_QD 64
 #define MAX_QDS 4
-#define MAX_VARIANTS 48
+#define MAX_VARIANTS 56
 #define COUNT_CMDS 256		/* commands of a variant in the counting pass */
 
 #ifdef IO_URING_VERSION_MAJOR
@@ -221,12 +228,14 @@ int __wrap_nvmeta_status_decode(const struct io_uring_cqe *cqe, struct nvmeta_st
 /* Variants                                                            */
 /* ------------------------------------------------------------------ */
 
-enum way { V_RAW, V_PREP_CMD, V_PREP, V_QUEUE, V_QUEUE_REAP, V_SYNC_RAW, V_SYNC };
+/* The batched variants first: count_child() tells them from the sync ones
+ * by order. */
+enum way { V_RAW, V_PREP_CMD, V_PREP, V_QUEUE, V_QUEUE_REAP, V_VEC, V_SYNC_RAW, V_SYNC };
 
 static const char *const way_names[] = {
 	[V_RAW] = "raw", [V_PREP_CMD] = "prep_cmd", [V_PREP] = "prep",
-	[V_QUEUE] = "queue", [V_QUEUE_REAP] = "queue+reap", [V_SYNC_RAW] = "sync-raw",
-	[V_SYNC] = "io_sync",
+	[V_QUEUE] = "queue", [V_QUEUE_REAP] = "queue+reap", [V_VEC] = "vec+reap",
+	[V_SYNC_RAW] = "sync-raw", [V_SYNC] = "io_sync",
 };
 
 static const char *const way_what[] = {
@@ -235,6 +244,7 @@ static const char *const way_what[] = {
 	[V_PREP] = "nvmeta_prep(), reaped as raw",
 	[V_QUEUE] = "nvmeta_queue(), reaped as raw",
 	[V_QUEUE_REAP] = "nvmeta_queue() + nvmeta_reap()",
+	[V_VEC] = "nvmeta_queue() + nvmeta_reap(), NVMETA_IO_VEC: the data as 1 iovec over the same buffer",
 	[V_SYNC_RAW] = "hand-built SQE, submit_and_wait(1), one at a time",
 	[V_SYNC] = "nvmeta_io_sync()",
 };
@@ -257,11 +267,12 @@ struct ovh_variant {
 	unsigned int qd;
 	bool fixed;		/* registered file and data buffer */
 	struct ovh_variant *ref;	/* raw (sync-raw) of the same depth and registration */
+	struct ovh_variant *single;	/* vec+reap: queue+reap of the same */
 	uint64_t batches;	/* a slice, from calibration */
 	unsigned int rounds;
 	double cpu[BENCH_MAX_ROUNDS], wall[BENCH_MAX_ROUNDS];	/* ns a command */
 	uint64_t cmds, allocs;	/* over the timed slices */
-	char skip[120];
+	char skip[240];
 	struct count count;
 };
 
@@ -285,6 +296,10 @@ struct ctx {
 	size_t data_bytes, meta_bytes;
 	uint32_t dlen, mlen;	/* a command's */
 	struct nvmeta_io tmpl[2];	/* [fixed] */
+	struct nvmeta_io vtmpl[2];	/* [fixed], NVMETA_IO_VEC */
+	/* A slot's data as one iovec, made once: the kernel reads the array
+	 * when it issues the command, so every slot in flight has its own. */
+	struct iovec iov[MAX_QD];
 	int want;		/* the kernel's answer: -EOPNOTSUPP natively, else 0 */
 	uint64_t bad;		/* completions with another answer */
 	int err;		/* a library call that failed */
@@ -349,6 +364,14 @@ static inline void io_at(struct ctx *c, struct nvmeta_io *io, unsigned int i)
 {
 	io->slba = i;
 	io->data = c->data + (size_t)i * c->dlen;
+	io->meta = c->mlen ? c->meta + (size_t)i * c->mlen : NULL;
+}
+
+/* The same with the data as slot @i's iovec: one pointer, as above. */
+static inline void vec_at(struct ctx *c, struct nvmeta_io *io, unsigned int i)
+{
+	io->slba = i;
+	io->data = &c->iov[i];
 	io->meta = c->mlen ? c->meta + (size_t)i * c->mlen : NULL;
 }
 
@@ -436,16 +459,22 @@ static __attribute__((noinline)) int loop_prep(struct ctx *c, unsigned int qd, b
 	return 0;
 }
 
-static __attribute__((noinline)) int loop_queue(struct ctx *c, unsigned int qd, bool fixed,
-						uint64_t batches, bool lib_reap)
+/* Inlined into each caller with @vec constant: queue and queue+reap keep
+ * the code they had before vec+reap came. */
+static inline __attribute__((always_inline)) int
+queue_loop(struct ctx *c, unsigned int qd, bool fixed, uint64_t batches, bool lib_reap,
+	   bool vec)
 {
-	struct nvmeta_io io = c->tmpl[fixed];
+	struct nvmeta_io io = vec ? c->vtmpl[fixed] : c->tmpl[fixed];
 	unsigned int i;
 	int ret;
 
 	while (batches--) {
 		for (i = 0; i < qd; i++) {
-			io_at(c, &io, i);
+			if (vec)
+				vec_at(c, &io, i);
+			else
+				io_at(c, &io, i);
 			ret = nvmeta_queue(c->dev, &c->ring, &io, i);
 			if (ret)
 				return fail(c, ret, "nvmeta_queue");
@@ -464,6 +493,18 @@ static __attribute__((noinline)) int loop_queue(struct ctx *c, unsigned int qd, 
 		c->bad += qd - (unsigned int)ret;
 	}
 	return 0;
+}
+
+static __attribute__((noinline)) int loop_queue(struct ctx *c, unsigned int qd, bool fixed,
+						uint64_t batches, bool lib_reap)
+{
+	return queue_loop(c, qd, fixed, batches, lib_reap, false);
+}
+
+static __attribute__((noinline)) int loop_vec(struct ctx *c, unsigned int qd, bool fixed,
+					      uint64_t batches)
+{
+	return queue_loop(c, qd, fixed, batches, true, true);
 }
 
 static __attribute__((noinline)) int loop_sync_raw(struct ctx *c, bool fixed, uint64_t cmds)
@@ -513,6 +554,8 @@ static int run(struct ctx *c, const struct ovh_variant *v, uint64_t batches)
 		return loop_queue(c, v->qd, v->fixed, batches, false);
 	case V_QUEUE_REAP:
 		return loop_queue(c, v->qd, v->fixed, batches, true);
+	case V_VEC:
+		return loop_vec(c, v->qd, v->fixed, batches);
 	case V_SYNC_RAW:
 		return loop_sync_raw(c, v->fixed, batches);
 	default:
@@ -594,6 +637,7 @@ static int buffers(struct ctx *c)
 {
 	const struct nvmeta_dev_info *in = c->info;
 	long page = sysconf(_SC_PAGESIZE);
+	unsigned int i;
 	void *p;
 
 	c->dlen = in->lba_size + (in->extended_lba ? in->ms : 0);
@@ -618,6 +662,17 @@ static int buffers(struct ctx *c)
 	};
 	c->tmpl[1] = c->tmpl[0];
 	c->tmpl[1].flags |= NVMETA_IO_FIXED_FILE | NVMETA_IO_FIXED_BUF;
+	/* One iovec a command: the command stays the one block the others
+	 * read, so only the way its data is described differs.  Registered,
+	 * the iovec lies inside registered buffer 0, as the flat one does. */
+	for (i = 0; i < MAX_QD; i++)
+		c->iov[i] = (struct iovec){ .iov_base = c->data + (size_t)i * c->dlen,
+					    .iov_len = c->dlen };
+	for (i = 0; i < 2; i++) {
+		c->vtmpl[i] = c->tmpl[i];
+		c->vtmpl[i].flags |= NVMETA_IO_VEC;
+		c->vtmpl[i].data_len = 1;	/* iovecs, not bytes */
+	}
 	return 0;
 }
 
@@ -726,17 +781,67 @@ static struct ovh_variant *add(enum way way, unsigned int qd, bool fixed, struct
 	return v;
 }
 
-static void plan(const struct opts *o, const struct ctx *c)
+/*
+ * Whether vec+reap can run with registration @fixed: the library refuses
+ * NVMETA_IO_VEC with NVMETA_IO_FIXED_BUF before Linux 6.16, and a kernel
+ * may answer the vectored command otherwise than the flat one, which
+ * would fail the run.  One command, queued and reaped as the loop does;
+ * a refusal or another answer goes into @why.  Returns -1 when the ring
+ * itself failed.
+ */
+static int vec_probe(struct ctx *c, bool fixed, char *why, size_t len)
 {
+	struct nvmeta_io io = c->vtmpl[fixed];
+	int ret;
+
+	vec_at(c, &io, 0);
+	ret = nvmeta_queue(c->dev, &c->ring, &io, 0);
+	if (ret) {
+		/* Refused before an SQE was taken: the ring is as it was. */
+		snprintf(why, len, "nvmeta_queue() refuses it: %s", nvmeta_last_error());
+		return 0;
+	}
+	ret = io_uring_submit_and_wait(&c->ring, 1);
+	if (ret != 1) {
+		fail(c, ret < 0 ? ret : -EAGAIN, "vectored command: io_uring_submit_and_wait");
+		return -1;
+	}
+	ret = nvmeta_reap(&c->ring, 1, c->comp, 1);
+	if (ret != 1) {
+		fail(c, ret < 0 ? ret : -EAGAIN, "vectored command: nvmeta_reap");
+		return -1;
+	}
+	ret = c->comp[0].ret;
+	if (ret != (as_success ? 0 : c->want))
+		snprintf(why, len, "the kernel answers %d (%s, NVMe status 0x%x) to NVME_URING_CMD_IO_VEC",
+			 ret, strerror(-ret), c->comp[0].status.status);
+	return 0;
+}
+
+static int plan(const struct opts *o, struct ctx *c)
+{
+	char why[2][sizeof(vars[0].skip)] = { "", "" };
 	unsigned int q, f;
 	enum way a;
 
+	/* Without registration every fixed variant is skipped below. */
+	for (f = 0; f < 2; f++)
+		if ((!f || c->fixed_ok) && vec_probe(c, f, why[f], sizeof(why[f])))
+			return -1;
 	for (q = 0; q < o->nqds; q++) {
 		for (f = 0; f < 2; f++) {
-			struct ovh_variant *raw = add(V_RAW, o->qds[q], f, NULL);
+			struct ovh_variant *raw = add(V_RAW, o->qds[q], f, NULL), *single = NULL;
 
-			for (a = V_PREP_CMD; a <= V_QUEUE_REAP; a++)
-				add(a, o->qds[q], f, raw);
+			for (a = V_PREP_CMD; a <= V_VEC; a++) {
+				struct ovh_variant *v = add(a, o->qds[q], f, raw);
+
+				if (a == V_QUEUE_REAP)
+					single = v;
+				if (a != V_VEC)
+					continue;
+				v->single = single;
+				memcpy(v->skip, why[f], sizeof(v->skip));
+			}
 		}
 	}
 	for (f = 0; f < 2; f++) {
@@ -747,6 +852,7 @@ static void plan(const struct opts *o, const struct ctx *c)
 	for (q = 0; q < nvars; q++)
 		if (vars[q].fixed && !c->fixed_ok)
 			snprintf(vars[q].skip, sizeof(vars[q].skip), "%s", c->fixed_why);
+	return 0;
 }
 
 static double clock_ns(clockid_t id)
@@ -1012,20 +1118,30 @@ static struct mmm mmm_of(const double *x, unsigned int n)
 	return m;
 }
 
-/* @v minus its reference, round by round: both ran in the same round. */
-static bool delta(const struct ovh_variant *v, bool wall, struct mmm *m)
+/* @v minus @r, or @v over @r, round by round: both ran in the same
+ * round, under the same load. */
+static bool compare(const struct ovh_variant *v, const struct ovh_variant *r, bool wall,
+		    bool ratio, struct mmm *m)
 {
-	const struct ovh_variant *r = v->ref;
-	double x[BENCH_MAX_ROUNDS];
+	double x[BENCH_MAX_ROUNDS], a, b;
 	unsigned int i, n;
 
 	if (!r || !r->rounds || !v->rounds)
 		return false;
 	n = v->rounds < r->rounds ? v->rounds : r->rounds;
-	for (i = 0; i < n; i++)
-		x[i] = wall ? v->wall[i] - r->wall[i] : v->cpu[i] - r->cpu[i];
+	for (i = 0; i < n; i++) {
+		a = wall ? v->wall[i] : v->cpu[i];
+		b = wall ? r->wall[i] : r->cpu[i];
+		x[i] = ratio ? a / b : a - b;
+	}
 	*m = mmm_of(x, n);
 	return true;
+}
+
+/* @v minus its reference (raw, or sync-raw). */
+static bool delta(const struct ovh_variant *v, bool wall, struct mmm *m)
+{
+	return compare(v, v->ref, wall, false, m);
 }
 
 static double allocs_per_cmd(const struct ovh_variant *v)
@@ -1189,6 +1305,42 @@ static void table(FILE *f, const struct ctx *c)
 	(void)c;
 }
 
+/* vec+reap beside queue+reap of the same depth and registration. */
+static void vec_table(FILE *f)
+{
+	const struct ovh_variant *v;
+	unsigned int i, k;
+	struct mmm m;
+	char buf[4][40];
+
+	fprintf(f, "\nVectored against single-buffer passthrough: vec+reap (1 iovec a command) against\n"
+		   "queue+reap of the same QD and registration, median [min..max] of per-round\n"
+		   "differences in ns and of per-round ratios vec / single\n\n");
+	fprintf(f, "%-3s %-5s %30s %21s %30s %21s\n", "QD", "reg", "CPU ns vec-single",
+		"CPU vec/single", "wall ns vec-single", "wall vec/single");
+	for (i = 0; i < nvars; i++) {
+		v = &vars[i];
+		if (v->way != V_VEC)
+			continue;
+		if (v->skip[0] || !v->single || v->single->skip[0]) {
+			fprintf(f, "%-3u %-5s skipped: %s\n", v->qd, v->fixed ? "fixed" : "plain",
+				v->skip[0] ? v->skip : v->single ? v->single->skip : "no queue+reap");
+			continue;
+		}
+		for (k = 0; k < 4; k++) {
+			if (!compare(v, v->single, k >= 2, k & 1, &m))
+				snprintf(buf[k], sizeof(buf[k]), "-");
+			else if (k & 1)
+				snprintf(buf[k], sizeof(buf[k]), "%.3f [%.3f..%.3f]", m.med, m.min, m.max);
+			else
+				snprintf(buf[k], sizeof(buf[k]), "%+.1f [%+.1f..%+.1f]", m.med, m.min,
+					 m.max);
+		}
+		fprintf(f, "%-3u %-5s %30s %21s %30s %21s\n", v->qd, v->fixed ? "fixed" : "plain",
+			buf[0], buf[1], buf[2], buf[3]);
+	}
+}
+
 /* Rounds that spread over ten times the goal cannot tell PASS from MISS. */
 static bool unresolved(const struct target *t)
 {
@@ -1257,6 +1409,30 @@ static void json_count(FILE *f, const struct ovh_variant *v)
 	fputc('}', f);
 }
 
+/* vec+reap against queue+reap: new keys, so that readers of the others
+ * ("minus", "delta") see what they saw before. */
+static void json_single(FILE *f, const struct ovh_variant *v)
+{
+	static const char *const keys[] = { "delta", "ratio" };
+	const char *sep;
+	unsigned int k, w;
+	struct mmm m;
+
+	fprintf(f, ",\"iovecs\":1,\"single\":{\"variant\":\"%s\"", way_names[v->single->way]);
+	for (k = 0; k < 2; k++) {
+		fprintf(f, ",\"%s\":{", keys[k]);
+		for (w = 0, sep = ""; w < 2; w++) {
+			if (!compare(v, v->single, w, k, &m))
+				continue;
+			fputs(sep, f);
+			report_json_mmm(f, w ? "ns_wall" : "ns_cpu", m.med, m.min, m.max);
+			sep = ",";
+		}
+		fputc('}', f);
+	}
+	fputc('}', f);
+}
+
 static void json_variant(FILE *f, const struct ovh_variant *v)
 {
 	struct mmm m;
@@ -1287,6 +1463,8 @@ static void json_variant(FILE *f, const struct ovh_variant *v)
 			report_json_mmm(f, "ns_wall", m.med, m.min, m.max);
 		fputc('}', f);
 	}
+	if (v->single)
+		json_single(f, v);
 	fputs(",\"allocs_per_cmd\":", f);
 	report_json_num(f, allocs_per_cmd(v));
 	json_count(f, v);
@@ -1475,7 +1653,11 @@ int main(int argc, char **argv)
 		ctx_close(&c, &fake);
 		return 1;
 	}
-	plan(&o, &c);
+	if (plan(&o, &c)) {
+		fprintf(stderr, PROG ": %s\n", c.err_msg);
+		ctx_close(&c, &fake);
+		return 1;
+	}
 	if (!uname(&u))
 		snprintf(m.kernel, sizeof(m.kernel), "%s", u.release);
 	report_cpu_model(m.cpu, sizeof(m.cpu));
@@ -1499,6 +1681,7 @@ int main(int argc, char **argv)
 		out = stderr;
 	describe(out, &c, &o, &m);
 	table(out, &c);
+	vec_table(out);
 	targets_table(out);
 	ret = o.json_path && json(o.json_path, &c, &o, &m) ? 1 : c.bad ? 1 : 0;
 	ctx_close(&c, &fake);
