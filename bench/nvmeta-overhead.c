@@ -1322,19 +1322,23 @@ static void vec_table(FILE *f)
 		v = &vars[i];
 		if (v->way != V_VEC)
 			continue;
-		if (v->skip[0] || !v->single || v->single->skip[0]) {
+		/* queue+reap of the same registration is skipped with it. */
+		if (v->skip[0]) {
 			fprintf(f, "%-3u %-5s skipped: %s\n", v->qd, v->fixed ? "fixed" : "plain",
-				v->skip[0] ? v->skip : v->single ? v->single->skip : "no queue+reap");
+				v->skip);
 			continue;
 		}
 		for (k = 0; k < 4; k++) {
-			if (!compare(v, v->single, k >= 2, k & 1, &m))
-				snprintf(buf[k], sizeof(buf[k]), "-");
+			char *b = buf[k];
+			size_t n = sizeof(buf[k]);
+
+			/* k: bit 0 ratio, else difference; bit 1 wall, else CPU. */
+			if (!compare(v, v->single, k & 2, k & 1, &m))
+				snprintf(b, n, "-");
 			else if (k & 1)
-				snprintf(buf[k], sizeof(buf[k]), "%.3f [%.3f..%.3f]", m.med, m.min, m.max);
+				snprintf(b, n, "%.3f [%.3f..%.3f]", m.med, m.min, m.max);
 			else
-				snprintf(buf[k], sizeof(buf[k]), "%+.1f [%+.1f..%+.1f]", m.med, m.min,
-					 m.max);
+				snprintf(b, n, "%+.1f [%+.1f..%+.1f]", m.med, m.min, m.max);
 		}
 		fprintf(f, "%-3u %-5s %30s %21s %30s %21s\n", v->qd, v->fixed ? "fixed" : "plain",
 			buf[0], buf[1], buf[2], buf[3]);
