@@ -22,6 +22,11 @@ struct nvmeta_pi_tags nvmeta_pi_io_tags(const struct nvmeta_io *io) NVMETA_HIDDE
 int nvmeta_pi_io_fits(const struct nvmeta_pi_format *f, const char *name,
 		      const struct nvmeta_io *io) NVMETA_HIDDEN;
 
+/* pi.c: the scatter lists of a NVMETA_IO_VEC @io for the PI functions:
+ * its iovecs as the data, its one metadata buffer as @miov. */
+void nvmeta_pi_iov_of_io(const struct nvmeta_io *io, struct iovec *miov,
+			 struct nvmeta_pi_iov *v) NVMETA_HIDDEN;
+
 /* pi.c: verify the PI @io's read brought, on format @f, listing up to
  * @max bad blocks in @errors; -EILSEQ names @name, the first bad LBA and
  * field, and how many blocks are bad. */

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <stdatomic.h>
 #include <linux/nvme_ioctl.h>
 #include <nvme/types.h>
@@ -78,6 +79,26 @@ struct nvmeta_bdev {
 	int road;			/* 0, or -EOPNOTSUPP: decided at open */
 	char road_why[200];
 };
+
+/* The most iovecs import_iovec() takes (UIO_MAXIOV). */
+#define NVMETA_UIO_MAXIOV 1024u
+
+/* validate.c: NVMETA_IO_VEC's rules shared by both roads.  The array: at
+ * least one iovec, at most UIO_MAXIOV and @max_segments (0: no limit). */
+int nvmeta_check_iov_array(const struct nvmeta_io *io, uint32_t max_segments) NVMETA_HIDDEN;
+
+/* validate.c: every iovec of @io not empty, not NULL, not wrapping, then
+ * through @extra (NULL: nothing more) with @ctx; their lengths adding up
+ * to exactly nlb blocks of @block_bytes. */
+typedef int (*nvmeta_iov_rule)(const void *ctx, const struct iovec *v, uint32_t i,
+			       uint32_t count);
+int nvmeta_check_iov_list(const struct nvmeta_io *io, uint64_t block_bytes,
+			  nvmeta_iov_rule extra, const void *ctx) NVMETA_HIDDEN;
+
+/* rw.c: what O_DIRECT on the block device wants each iovec's length to be
+ * a multiple of on the running kernel (the logical block size before
+ * 6.18, the DMA alignment from 6.18). */
+uint32_t nvmeta_rw_iov_granule(const struct nvmeta_dev_info *in) NVMETA_HIDDEN;
 
 /* error.c: record a message and return @err, so callers can write
  * "return nvmeta_fail(-EINVAL, ...)". */

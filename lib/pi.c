@@ -1052,9 +1052,13 @@ static uint64_t pi_meta_bytes(const struct nvmeta_pi_format *f, uint32_t nlb)
 	return f->extended ? 0 : (uint64_t)nlb * f->ms;
 }
 
+/* With NVMETA_IO_VEC data_len counts iovecs: the scatter-list functions
+ * check that they hold the blocks' bytes before touching any. */
 static bool pi_short(const struct nvmeta_pi_format *f, const struct nvmeta_io *io)
 {
-	return !io->data || io->data_len < pi_data_bytes(f, io->nlb) ||
+	bool vec = io->flags & NVMETA_IO_VEC;
+
+	return !io->data || (!vec && io->data_len < pi_data_bytes(f, io->nlb)) ||
 	       (!f->extended && (!io->meta || io->meta_len < pi_meta_bytes(f, io->nlb)));
 }
 
@@ -1100,6 +1104,15 @@ int nvmeta_pi_generate_io(const struct nvmeta_dev *dev, const struct nvmeta_io *
 	return nvmeta_pi_generate(&dev->pi, io->data, io->meta, io->nlb, &t);
 }
 
+void nvmeta_pi_iov_of_io(const struct nvmeta_io *io, struct iovec *miov, struct nvmeta_pi_iov *v)
+{
+	*miov = (struct iovec){ io->meta, io->meta_len };
+	*v = (struct nvmeta_pi_iov){
+		.data = io->data, .ndata = io->data_len, .nlb = io->nlb,
+		.meta = io->meta ? miov : NULL, .nmeta = io->meta ? 1 : 0,
+	};
+}
+
 int nvmeta_pi_verify_io_list(const struct nvmeta_pi_format *f, const char *name,
 			     const struct nvmeta_io *io, struct nvmeta_pi_report *rep,
 			     struct nvmeta_pi_error *errors, uint32_t max)
@@ -1108,7 +1121,15 @@ int nvmeta_pi_verify_io_list(const struct nvmeta_pi_format *f, const char *name,
 	char more[48] = "";
 	int ret;
 
-	ret = nvmeta_pi_verify_list(f, io->data, io->meta, io->nlb, &t, rep, errors, max);
+	if (io->flags & NVMETA_IO_VEC) {
+		struct iovec miov;
+		struct nvmeta_pi_iov v;
+
+		nvmeta_pi_iov_of_io(io, &miov, &v);
+		ret = nvmeta_pi_verify_iov(f, &v, &t, rep, errors, max);
+	} else {
+		ret = nvmeta_pi_verify_list(f, io->data, io->meta, io->nlb, &t, rep, errors, max);
+	}
 	if (ret != -EILSEQ)
 		return ret;
 	if (rep->bad > 1)

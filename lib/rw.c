@@ -366,35 +366,101 @@ int nvmeta_bdev_road(const struct nvmeta_bdev *b)
 	return 0;
 }
 
+/*
+ * The bytes each iovec's length must be a multiple of, for O_DIRECT on a
+ * block device.  Before 6.18, blkdev_dio_invalid() holds every segment to
+ * the logical block size (bdev_iter_is_aligned(): iov_iter_is_aligned()
+ * with lbs - 1 as the length mask) and fails the I/O with EINVAL.  From
+ * 6.18 ("block: simplify direct io validity check") it checks only the
+ * offset and the total, and the block layer holds each segment to the DMA
+ * alignment where it splits the bio.  An unknown kernel gets the older,
+ * stricter rule.
+ */
+uint32_t nvmeta_rw_iov_granule(const struct nvmeta_dev_info *in)
+{
+	if (in->kernel.major && NVMETA_KERNEL_AT_LEAST(&in->kernel, 6, 18))
+		return in->limits.dma_alignment + 1;
+	return in->lba_size;
+}
+
+/* One iovec of a vectored command on this road, past passthrough's
+ * rules: what O_DIRECT wants of it.  @ctx is the device's info. */
+static int check_rw_iov(const void *ctx, const struct iovec *v, uint32_t i, uint32_t count)
+{
+	const struct nvmeta_dev_info *in = ctx;
+	uint32_t align = in->limits.dma_alignment, granule = nvmeta_rw_iov_granule(in);
+
+	if ((uintptr_t)v->iov_base & align)
+		return nvmeta_fail(-EFAULT, "NVMETA_IO_VEC: iovec %u of %u at %p is not aligned to %u bytes, as O_DIRECT on %s needs (the kernel fails it with EINVAL)",
+				   i, count, v->iov_base, align + 1, in->block_name);
+	if (v->iov_len % granule)
+		return nvmeta_fail(-EFAULT, "NVMETA_IO_VEC: iovec %u of %u: %zu bytes, not a multiple of %u, as O_DIRECT on %s needs of each iovec on Linux %u.%u (%s; the kernel fails it with EINVAL)",
+				   i, count, v->iov_len, granule, in->block_name, in->kernel.major,
+				   in->kernel.minor,
+				   granule == in->lba_size ? "whole logical blocks before 6.18" :
+				   "the DMA alignment from 6.18");
+	return 0;
+}
+
+/* Vectored data (NVMETA_IO_VEC): io->data is the iovec array, io->data_len
+ * their count; passthrough's rules, and O_DIRECT's for each iovec. */
+static int check_rw_vec(const struct nvmeta_dev_info *in, const struct nvmeta_io *io)
+{
+	int ret = nvmeta_check_iov_array(io, in->limits.max_segments);
+
+	if (ret)
+		return ret;
+	return nvmeta_check_iov_list(io, in->lba_size, check_rw_iov, in);
+}
+
+/* A flat data buffer: nlb blocks, aligned as O_DIRECT needs. */
+static int check_rw_flat(const struct nvmeta_dev_info *in, const struct nvmeta_io *io)
+{
+	uint32_t align = in->limits.dma_alignment;
+
+	if ((uint64_t)io->nlb * in->lba_size != io->data_len || !io->data)
+		return nvmeta_fail(-EMSGSIZE, "data length %u, but %u blocks of %u bytes need %llu",
+				   io->data_len, io->nlb, in->lba_size,
+				   (unsigned long long)io->nlb * in->lba_size);
+	if ((uintptr_t)io->data & align)
+		return nvmeta_fail(-EFAULT, "data buffer %p is not aligned to %u bytes, as O_DIRECT on %s needs",
+				   io->data, align + 1, in->block_name);
+	return 0;
+}
+
+static int check_rw_data(const struct nvmeta_dev_info *in, const struct nvmeta_io *io)
+{
+	uint64_t bytes = (uint64_t)io->nlb * in->lba_size;
+
+	if (bytes > (uint64_t)in->limits.max_hw_sectors_kb * 1024 && in->limits.max_hw_sectors_kb)
+		return nvmeta_fail(-E2BIG, "%llu bytes exceed max_hw_sectors_kb %u",
+				   (unsigned long long)bytes, in->limits.max_hw_sectors_kb);
+	if (io->flags & NVMETA_IO_VEC)
+		return check_rw_vec(in, io);
+	return check_rw_flat(in, io);
+}
+
 static int check_rw(const struct nvmeta_bdev *b, const struct nvmeta_rw *rw)
 {
 	const struct nvmeta_dev_info *in = &b->info;
 	const struct nvmeta_io *io = &rw->io;
-	uint32_t align = in->limits.dma_alignment;
+	int ret;
 
 	if (io->opcode != NVMETA_OP_READ && io->opcode != NVMETA_OP_WRITE)
 		return nvmeta_fail(-EINVAL, "the attribute road carries reads and writes only (opcode 0x%x)",
 				   io->opcode);
-	if (io->flags & ~(NVMETA_IO_FUA | RW_PI_FLAGS) || io->prinfo & NVMETA_PRACT || io->resv0 ||
-	    io->resv[0] || io->resv[1] || io->resv[2] || rw->resv[0] || rw->resv[1] ||
-	    rw->resv[2])
-		return nvmeta_fail(-EINVAL, "the attribute road takes no flags but FUA and NVMETA_IO_PI_GENERATE or _VERIFY, no PRACT, and zero reserved fields");
+	if (io->flags & ~(NVMETA_IO_FUA | NVMETA_IO_VEC | RW_PI_FLAGS) ||
+	    io->prinfo & NVMETA_PRACT || io->resv0 || io->resv[0] || io->resv[1] || io->resv[2] ||
+	    rw->resv[0] || rw->resv[1] || rw->resv[2])
+		return nvmeta_fail(-EINVAL, "the attribute road takes no flags but FUA, NVMETA_IO_VEC and NVMETA_IO_PI_GENERATE or _VERIFY, no PRACT, and zero reserved fields");
 	if (!io->nlb || io->nlb > NVMETA_MAX_NLB)
 		return nvmeta_fail(-EDOM, "nlb %u: must be 1 to %u", io->nlb, NVMETA_MAX_NLB);
 	if (io->slba > UINT64_MAX / in->lba_size - io->nlb)
 		return nvmeta_fail(-ERANGE, "blocks %llu+%u: the byte offset does not fit 64 bits",
 				   (unsigned long long)io->slba, io->nlb);
-	if ((uint64_t)io->nlb * in->lba_size != io->data_len || !io->data)
-		return nvmeta_fail(-EMSGSIZE, "data length %u, but %u blocks of %u bytes need %llu",
-				   io->data_len, io->nlb, in->lba_size,
-				   (unsigned long long)io->nlb * in->lba_size);
-	if ((uint64_t)io->data_len > (uint64_t)in->limits.max_hw_sectors_kb * 1024 &&
-	    in->limits.max_hw_sectors_kb)
-		return nvmeta_fail(-E2BIG, "%u bytes exceed max_hw_sectors_kb %u", io->data_len,
-				   in->limits.max_hw_sectors_kb);
-	if ((uintptr_t)io->data & align)
-		return nvmeta_fail(-EFAULT, "data buffer %p is not aligned to %u bytes, as O_DIRECT on %s needs",
-				   io->data, align + 1, in->block_name);
+	ret = check_rw_data(in, io);
+	if (ret)
+		return ret;
 	if (!io->meta)
 		return io->meta_len ? nvmeta_fail(-EFAULT, "metadata length without a buffer") : 0;
 	if (!in->ms || !strcmp(in->limits.integrity_format, "none"))
@@ -447,6 +513,13 @@ static int rw_pi_prepare(const struct nvmeta_bdev *b, const struct nvmeta_rw *rw
 	if (ret || !(io->flags & NVMETA_IO_PI_GENERATE))
 		return ret;
 	t = nvmeta_pi_io_tags(io);
+	if (io->flags & NVMETA_IO_VEC) {
+		struct iovec miov;
+		struct nvmeta_pi_iov v;
+
+		nvmeta_pi_iov_of_io(io, &miov, &v);
+		return nvmeta_pi_generate_iov(&f, &v, &t);
+	}
 	return nvmeta_pi_generate(&f, io->data, io->meta, io->nlb, &t);
 }
 
@@ -462,19 +535,35 @@ static int rw_ready(const struct nvmeta_bdev *b, const struct nvmeta_rw *rw)
 	return rw_pi_prepare(b, rw);
 }
 
-static void fill_rw(const struct nvmeta_bdev *b, struct io_uring_sqe *sqe, struct nvmeta_rw *rw)
+/* The data half of the SQE.  Vectored: READV/WRITEV, the iovec array in
+ * addr and its count in len; io_uring reads the PI attribute for them as
+ * for READ/WRITE (__io_prep_rw() serves every read and write opcode). */
+static void fill_rw_data(const struct nvmeta_bdev *b, struct io_uring_sqe *sqe,
+			 const struct nvmeta_io *io)
 {
-	const struct nvmeta_io *io = &rw->io;
 	uint64_t off = io->slba * b->info.lba_size;
+	bool read = io->opcode == NVMETA_OP_READ;
 
-	if (io->opcode == NVMETA_OP_READ) {
+	if (io->flags & NVMETA_IO_VEC) {
+		if (read)
+			io_uring_prep_readv(sqe, b->fd, io->data, io->data_len, off);
+		else
+			io_uring_prep_writev(sqe, b->fd, io->data, io->data_len, off);
+	} else if (read) {
 		io_uring_prep_read(sqe, b->fd, io->data, io->data_len, off);
 	} else {
 		io_uring_prep_write(sqe, b->fd, io->data, io->data_len, off);
-		/* O_DIRECT with RWF_DSYNC: the block layer sends it as FUA. */
-		if (io->flags & NVMETA_IO_FUA)
-			sqe->rw_flags = RWF_DSYNC;
 	}
+	/* O_DIRECT with RWF_DSYNC: the block layer sends it as FUA. */
+	if (!read && (io->flags & NVMETA_IO_FUA))
+		sqe->rw_flags = RWF_DSYNC;
+}
+
+static void fill_rw(const struct nvmeta_bdev *b, struct io_uring_sqe *sqe, struct nvmeta_rw *rw)
+{
+	const struct nvmeta_io *io = &rw->io;
+
+	fill_rw_data(b, sqe, io);
 	if (!io->meta)
 		return;
 	rw->attr = (struct nvmeta_attr_pi){
@@ -523,19 +612,35 @@ static int integrity_failed(const struct nvmeta_rw *rw, const char *what)
 			   (unsigned long long)io->reftag, io->apptag);
 }
 
+/* The bytes @io moves: its iovecs' lengths (validated to add up to nlb
+ * blocks) or its flat length. */
+static uint64_t rw_bytes(const struct nvmeta_io *io)
+{
+	const struct iovec *iov = io->data;
+	uint64_t total = 0;
+	uint32_t i;
+
+	if (!(io->flags & NVMETA_IO_VEC))
+		return io->data_len;
+	for (i = 0; iov && i < io->data_len; i++)
+		total += iov[i].iov_len;
+	return total;
+}
+
 int nvmeta_rw_complete(const struct nvmeta_rw *rw, int res)
 {
 	const char *what = rw->io.opcode == NVMETA_OP_READ ? "read" : "write";
+	uint64_t bytes = rw_bytes(&rw->io);
 
 	if (res == -EILSEQ)
 		return integrity_failed(rw, what);
 	if (res < 0)
 		return nvmeta_fail(res, "%s of blocks %llu+%u: %s", what,
 				   (unsigned long long)rw->io.slba, rw->io.nlb, strerror(-res));
-	if ((uint32_t)res != rw->io.data_len)
-		return nvmeta_fail(-EIO, "%s of blocks %llu+%u: short transfer, %d of %u bytes",
+	if ((uint64_t)res != bytes)
+		return nvmeta_fail(-EIO, "%s of blocks %llu+%u: short transfer, %d of %llu bytes",
 				   what, (unsigned long long)rw->io.slba, rw->io.nlb, res,
-				   rw->io.data_len);
+				   (unsigned long long)bytes);
 	return 0;
 }
 

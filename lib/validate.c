@@ -294,12 +294,81 @@ static int check_range_buffer(const struct io_check *c)
 	return 0;
 }
 
-/* The most iovecs import_iovec() takes (UIO_MAXIOV): more fail EINVAL. */
-#define VEC_MAX_IOVECS 1024u
-
 /* nvmeta_prep_cmd() sets cmd_op's low bit from flag bit 8. */
 _Static_assert(NVME_URING_CMD_IO_VEC == (NVME_URING_CMD_IO | 1) && NVMETA_IO_VEC == 1 << 8,
 	       "NVMETA_IO_VEC encodes as NVME_URING_CMD_IO_VEC");
+
+int nvmeta_check_iov_array(const struct nvmeta_io *io, uint32_t max_segments)
+{
+	if (!io->data || !io->data_len)
+		return nvmeta_fail(-EFAULT, "NVMETA_IO_VEC: iovec array %p with %u iovecs: need an array of at least one",
+				   io->data, io->data_len);
+	if (io->data_len > NVMETA_UIO_MAXIOV)
+		return nvmeta_fail(-E2BIG, "NVMETA_IO_VEC: %u iovecs, but the kernel takes at most %u (UIO_MAXIOV: import_iovec() fails with EINVAL)",
+				   io->data_len, NVMETA_UIO_MAXIOV);
+	if (max_segments && io->data_len > max_segments)
+		return nvmeta_fail(-E2BIG, "NVMETA_IO_VEC: %u iovecs exceed max_segments %u: each is a segment of its own unless its pages are physically contiguous with the next one's (nvmeta's caution; NVMETA_IO_RAW sends it on passthrough)",
+				   io->data_len, max_segments);
+	return 0;
+}
+
+static int check_iov(const struct iovec *v, uint32_t i, uint32_t count)
+{
+	uintptr_t end;
+
+	if (!v->iov_len)
+		return nvmeta_fail(-EFAULT, "NVMETA_IO_VEC: iovec %u of %u has length 0 (the kernel skips it; nvmeta refuses it as a likely mistake)",
+				   i, count);
+	if (!v->iov_base)
+		return nvmeta_fail(-EFAULT, "NVMETA_IO_VEC: iovec %u of %u: NULL base with %zu bytes",
+				   i, count, v->iov_len);
+	if (__builtin_add_overflow((uintptr_t)v->iov_base, v->iov_len, &end))
+		return nvmeta_fail(-EFAULT, "NVMETA_IO_VEC: iovec %u of %u: %zu bytes at %p wrap past the end of the address space",
+				   i, count, v->iov_len, v->iov_base);
+	return 0;
+}
+
+static int check_iov_add(const struct nvmeta_io *io, uint32_t i, uint64_t *total,
+			 uint64_t block_bytes)
+{
+	const struct iovec *iov = io->data;
+	uint64_t need = block_bytes * io->nlb;
+
+	if (__builtin_add_overflow(*total, (uint64_t)iov[i].iov_len, total) || *total > need)
+		return nvmeta_fail(-EMSGSIZE, "NVMETA_IO_VEC: iovecs 0..%u already hold more than the %" PRIu64 " bytes %u blocks of %" PRIu64 " need",
+				   i, need, io->nlb, block_bytes);
+	return 0;
+}
+
+static int check_iov_sum(const struct nvmeta_io *io, uint64_t total, uint64_t block_bytes)
+{
+	uint64_t need = block_bytes * io->nlb;
+
+	if (total == need)
+		return 0;
+	return nvmeta_fail(-EMSGSIZE, "NVMETA_IO_VEC: %u iovecs hold %" PRIu64 " bytes, but %u blocks of %" PRIu64 " bytes need %" PRIu64,
+			   io->data_len, total, io->nlb, block_bytes, need);
+}
+
+int nvmeta_check_iov_list(const struct nvmeta_io *io, uint64_t block_bytes,
+			  nvmeta_iov_rule extra, const void *ctx)
+{
+	const struct iovec *iov = io->data;
+	uint64_t total = 0;
+	uint32_t i;
+	int ret;
+
+	for (i = 0; i < io->data_len; i++) {
+		ret = check_iov(&iov[i], i, io->data_len);
+		if (!ret && extra)
+			ret = extra(ctx, &iov[i], i, io->data_len);
+		if (!ret)
+			ret = check_iov_add(io, i, &total, block_bytes);
+		if (ret)
+			return ret;
+	}
+	return check_iov_sum(io, total, block_bytes);
+}
 
 /*
  * NVMETA_IO_VEC: io->data is an array of io->data_len iovecs.  The
@@ -316,44 +385,17 @@ static int check_vec_data(const struct io_check *c)
 {
 	const struct nvmeta_dev_info *info = c->info;
 	const struct nvmeta_io *io = c->io;
-	const struct iovec *iov = io->data;
-	uint64_t need = c->lba_bytes * io->nlb, total = 0;
 	const struct nvmeta_kernel *k = &info->kernel;
-	uint32_t i;
+	int ret;
 
-	if (!iov || !io->data_len)
-		return nvmeta_fail(-EFAULT, "NVMETA_IO_VEC: iovec array %p with %u iovecs: need an array of at least one",
-				   io->data, io->data_len);
-	if (io->data_len > VEC_MAX_IOVECS)
-		return nvmeta_fail(-E2BIG, "NVMETA_IO_VEC: %u iovecs, but the kernel takes at most %u (UIO_MAXIOV: import_iovec() fails with EINVAL)",
-				   io->data_len, VEC_MAX_IOVECS);
-	if (info->limits.max_segments && io->data_len > info->limits.max_segments)
-		return nvmeta_fail(-E2BIG, "NVMETA_IO_VEC: %u iovecs exceed max_segments %u: each is a segment of its own unless its pages are physically contiguous with the next one's (nvmeta's caution; NVMETA_IO_RAW sends it)",
-				   io->data_len, info->limits.max_segments);
+	ret = nvmeta_check_iov_array(io, info->limits.max_segments);
+	if (ret)
+		return ret;
 	if ((io->flags & NVMETA_IO_FIXED_BUF) && k->major && !NVMETA_KERNEL_AT_LEAST(k, 6, 16))
 		return nvmeta_fail(-EOPNOTSUPP, "NVMETA_IO_VEC with NVMETA_IO_FIXED_BUF needs Linux 6.16 (vectored registered buffers for passthrough); kernel %u.%u fails it with EINVAL%s",
 				   k->major, k->minor,
 				   NVMETA_KERNEL_AT_LEAST(k, 6, 15) ? "" : " and a WARN in the kernel log");
-	for (i = 0; i < io->data_len; i++) {
-		uintptr_t end;
-
-		if (!iov[i].iov_len)
-			return nvmeta_fail(-EFAULT, "NVMETA_IO_VEC: iovec %u of %u has length 0 (the kernel skips it; nvmeta refuses it as a likely mistake)",
-					   i, io->data_len);
-		if (!iov[i].iov_base)
-			return nvmeta_fail(-EFAULT, "NVMETA_IO_VEC: iovec %u of %u: NULL base with %zu bytes",
-					   i, io->data_len, iov[i].iov_len);
-		if (__builtin_add_overflow((uintptr_t)iov[i].iov_base, iov[i].iov_len, &end))
-			return nvmeta_fail(-EFAULT, "NVMETA_IO_VEC: iovec %u of %u: %zu bytes at %p wrap past the end of the address space",
-					   i, io->data_len, iov[i].iov_len, iov[i].iov_base);
-		if (__builtin_add_overflow(total, (uint64_t)iov[i].iov_len, &total) || total > need)
-			return nvmeta_fail(-EMSGSIZE, "NVMETA_IO_VEC: iovecs 0..%u already hold more than the %" PRIu64 " bytes %u blocks of %" PRIu64 " need",
-					   i, need, io->nlb, c->lba_bytes);
-	}
-	if (total != need)
-		return nvmeta_fail(-EMSGSIZE, "NVMETA_IO_VEC: %u iovecs hold %" PRIu64 " bytes, but %u blocks of %" PRIu64 " bytes need %" PRIu64,
-				   io->data_len, total, io->nlb, c->lba_bytes, need);
-	return 0;
+	return nvmeta_check_iov_list(io, c->lba_bytes, NULL, NULL);
 }
 
 static int check_data(const struct io_check *c)

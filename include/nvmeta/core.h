@@ -305,9 +305,10 @@ enum nvmeta_io_flags {
 	 * submission returned: keep the array and the memory it names valid
 	 * until the command completes.  With NVMETA_IO_FIXED_BUF every iovec
 	 * must lie inside registered buffer io->buf_index (Linux 6.16).  Host
-	 * PI (NVMETA_IO_PI_GENERATE, NVMETA_IO_PI_VERIFY) is refused with it:
-	 * call nvmeta_pi_generate_iov() and nvmeta_pi_verify_iov() on the
-	 * same iovecs.  nvmeta_predict_iov() says pin, bounce or fail for the
+	 * PI (NVMETA_IO_PI_GENERATE, NVMETA_IO_PI_VERIFY) is refused with it
+	 * on passthrough: call nvmeta_pi_generate_iov() and
+	 * nvmeta_pi_verify_iov() on the same iovecs (the attribute road does
+	 * it for the caller: see struct nvmeta_rw).  nvmeta_predict_iov() says pin, bounce or fail for the
 	 * whole array. */
 	NVMETA_IO_VEC		= 1 << 8,
 };

@@ -89,12 +89,20 @@ struct nvmeta_attr_pi {
  * Reference tags: the kernel rewrites tuples tagged seed+i to LBA+i on a
  * write and back on a read (7.2.13).  With a pinned metadata buffer the
  * write's rewrite lands in the caller's buffer; with io.reftag (the seed)
- * equal to slba nothing changes. */
+ * equal to slba nothing changes.
+ * Vectored data (NVMETA_IO_VEC in io.flags): io.data points to an
+ * array of io.data_len struct iovec, as for passthrough, and the command
+ * goes as IORING_OP_READV or IORING_OP_WRITEV with the same attribute.
+ * The metadata stays one buffer (io.meta, io.meta_len): the attribute has
+ * one address and one length.  Keep the array and the memory it names
+ * until the command completes.  Host PI (NVMETA_IO_PI_GENERATE, _VERIFY)
+ * works over the iovecs, blocks and tuples split wherever they are cut. */
 struct nvmeta_rw {
 	struct nvmeta_io io;	/* READ or WRITE; slba, nlb, data, meta; the
 				 * PRCHK bits of prinfo become the check flags,
 				 * apptag the app tag, reftag the seed; the
-				 * metadata buffer is optional; flags FUA and
+				 * metadata buffer is optional; flags FUA,
+				 * NVMETA_IO_VEC (below) and
 				 * NVMETA_IO_PI_GENERATE (a write's PI made on
 				 * the host from these tags) or
 				 * NVMETA_IO_PI_VERIFY (a read's checked by
@@ -120,6 +128,15 @@ struct nvmeta_rw {
  * profile), -EFAULT (data not aligned as O_DIRECT needs), -ENODATA (host
  * PI work without a metadata buffer), -EPROTO (host PI work on a device
  * whose kernel shows no NVMe PI).
+ * With NVMETA_IO_VEC the SQE is IORING_OP_READV or IORING_OP_WRITEV, addr
+ * the iovec array and len their count, and the iovecs follow
+ * passthrough's rules (nvmeta_io_validate()): -EFAULT for no array, an
+ * empty, NULL or wrapping iovec, -E2BIG for more than 1024 (UIO_MAXIOV)
+ * or than max_segments, -EMSGSIZE when their lengths do not add up to
+ * nlb blocks.  O_DIRECT's own: -EFAULT for an iovec whose address is off
+ * dma_alignment, or whose length is not a multiple of the logical block
+ * size (before Linux 6.18, or an unknown kernel) or of the DMA alignment
+ * (6.18 on): the kernel would fail the I/O with EINVAL.
  */
 int nvmeta_prep_rw(const struct nvmeta_bdev *b, struct io_uring_sqe *sqe, struct nvmeta_rw *rw);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <criterion/criterion.h>
 #include "internal.h"
+#include "fake_bdev.h"
 
 static struct nvmeta_bdev b;
 static char path[] = "/var/tmp/nvmeta-rw-XXXXXX";
@@ -22,18 +23,8 @@ static unsigned char meta[64];
 
 static void setup(void)
 {
-	memset(&b, 0, sizeof(b));
-	b.fd = mkstemp(path);
-	cr_assert_geq(b.fd, 0);
-	unlink(path);
-	cr_assert_eq(ftruncate(b.fd, 1 << 20), 0);
-	strcpy(b.info.block_name, "nvme9n1");
-	b.info.lba_size = 4096;
-	b.info.ms = 8;
-	b.info.limits.logical_block_size = 4096;
+	fake_bdev(&b, path, 4096);
 	b.info.limits.dma_alignment = 511;
-	b.info.limits.max_hw_sectors_kb = 512;
-	strcpy(b.info.limits.integrity_format, "T10-DIF-TYPE1-CRC");
 	data = mmap(NULL, 8 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	cr_assert_neq(data, MAP_FAILED);
 }
