@@ -286,29 +286,26 @@ static bool iov_copied(struct subject *s, const struct iovec *iov, unsigned int 
 	return false;
 }
 
-int nvmeta_predict_iov(const struct nvmeta_dev_info *info, const struct iovec *iov,
-		       unsigned int count, struct nvmeta_prediction *pred)
+static void iov_pages(struct subject *s, const struct iovec *iov, unsigned int count)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	struct subject s = { info, NVMETA_KIND_DATA, 0, 0, pred };
 	unsigned int i;
 
-	memset(pred, 0, sizeof(*pred));
-	if (!iov || !count)
-		return nvmeta_fail(-EINVAL, "predict: no iovecs (%p, %u)", (const void *)iov, count);
-	pred->max_segments = info->limits.max_segments;
-	if (iov_impossible(&s, iov, count))
-		return 0;
 	for (i = 0; i < count; i++)
 		if (iov[i].iov_len)
-			pred->pages += span_pages((uintptr_t)iov[i].iov_base, iov[i].iov_len, page);
-	if (rule_max_hw_sectors(&s) || iov_copied(&s, iov, count))
-		return 0;
-	/* Pinned: each iovec's physical runs, counted apart (the kernel also
-	 * merges across two iovecs whose pages touch: an upper bound). */
+			s->pred->pages += span_pages((uintptr_t)iov[i].iov_base, iov[i].iov_len, page);
+}
+
+/* Pinned: each iovec's physical runs, counted apart (the kernel also
+ * merges across two iovecs whose pages touch: an upper bound). */
+static void iov_segments(struct subject *s, const struct iovec *iov, unsigned int count)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned int i;
+
 	for (i = 0; i < count; i++) {
 		struct nvmeta_prediction one;
-		struct subject t = { info, NVMETA_KIND_DATA, (uintptr_t)iov[i].iov_base,
+		struct subject t = { s->info, NVMETA_KIND_DATA, (uintptr_t)iov[i].iov_base,
 				     iov[i].iov_len, &one };
 
 		if (!iov[i].iov_len)
@@ -316,13 +313,109 @@ int nvmeta_predict_iov(const struct nvmeta_dev_info *info, const struct iovec *i
 		memset(&one, 0, sizeof(one));
 		one.pages = span_pages(t.addr, t.len, page);
 		count_segments(&t);
-		pred->segments += one.segments;
-		pred->assumed |= one.assumed;
+		s->pred->segments += one.segments;
+		s->pred->assumed |= one.assumed;
 	}
+}
+
+int nvmeta_predict_iov(const struct nvmeta_dev_info *info, const struct iovec *iov,
+		       unsigned int count, struct nvmeta_prediction *pred)
+{
+	struct subject s = { info, NVMETA_KIND_DATA, 0, 0, pred };
+
+	memset(pred, 0, sizeof(*pred));
+	if (!iov || !count)
+		return nvmeta_fail(-EINVAL, "predict: no iovecs (%p, %u)", (const void *)iov, count);
+	pred->max_segments = info->limits.max_segments;
+	if (iov_impossible(&s, iov, count))
+		return 0;
+	iov_pages(&s, iov, count);
+	if (rule_max_hw_sectors(&s) || iov_copied(&s, iov, count))
+		return 0;
+	iov_segments(&s, iov, count);
 	if (rule_segments(&s))
 		return 0;
 	decide(&s, NVMETA_PATH_PIN, 0, "%u iovecs aligned, %u segment%s within max_segments %u: pinned",
 	       count, pred->segments, pred->segments == 1 ? "" : "s", pred->max_segments);
+	return 0;
+}
+
+/*
+ * The attribute road's data: O_DIRECT on the block device (block/fops.c),
+ * which never copies data: it pins it or refuses it.  The offset and the
+ * total must be whole logical blocks (blkdev_dio_invalid()); each iovec's
+ * address must be on dma_alignment and its length a multiple of
+ * nvmeta_rw_iov_granule() (before 6.18 blkdev_dio_invalid() checks each
+ * segment; from 6.18 the block layer does, as it splits the bio).  Off
+ * any of these the I/O fails with EINVAL.  Segments do not fail it: the
+ * kernel builds as many bios as the data needs.
+ */
+static bool rw_data_refused(struct subject *s, const struct iovec *iov, unsigned int count)
+{
+	const struct nvmeta_dev_info *in = s->info;
+	uint32_t mask = in->limits.dma_alignment, granule = nvmeta_rw_iov_granule(in);
+	unsigned int i;
+
+	if (in->lba_size && s->len % in->lba_size)
+		return decide(s, NVMETA_PATH_FAIL, -EINVAL,
+			      "%zu bytes are not whole %u-byte logical blocks: O_DIRECT fails the I/O (EINVAL)",
+			      s->len, in->lba_size);
+	for (i = 0; i < count; i++) {
+		if (!iov[i].iov_len)
+			continue;
+		if ((uintptr_t)iov[i].iov_base & mask)
+			return decide(s, NVMETA_PATH_FAIL, -EINVAL,
+				      "iovec %u at %p is off the %u-byte DMA alignment (dma_alignment 0x%x): O_DIRECT fails the I/O (EINVAL); this road never copies data",
+				      i, iov[i].iov_base, mask + 1, mask);
+		if (granule && iov[i].iov_len % granule)
+			return decide(s, NVMETA_PATH_FAIL, -EINVAL,
+				      "iovec %u: %zu bytes, not a multiple of %u (%s, Linux %u.%u): O_DIRECT fails the I/O (EINVAL)",
+				      i, iov[i].iov_len, granule,
+				      granule == in->lba_size ? "whole logical blocks before 6.18" :
+				      "the DMA alignment from 6.18",
+				      in->kernel.major, in->kernel.minor);
+	}
+	return false;
+}
+
+static void predict_rw_data(const struct nvmeta_dev_info *info, const struct iovec *iov,
+			    unsigned int count, struct nvmeta_prediction *pred)
+{
+	struct subject s = { info, NVMETA_KIND_DATA, 0, 0, pred };
+
+	pred->max_segments = info->limits.max_segments;
+	if (iov_impossible(&s, iov, count))
+		return;
+	iov_pages(&s, iov, count);
+	if (rw_data_refused(&s, iov, count))
+		return;
+	iov_segments(&s, iov, count);
+	decide(&s, NVMETA_PATH_PIN, 0, "%u iovec%s aligned as O_DIRECT needs: %zu bytes pinned in %u segment%s (more than max_segments %u only means more bios)",
+	       count, count == 1 ? "" : "s", s.len, pred->segments, pred->segments == 1 ? "" : "s",
+	       pred->max_segments);
+}
+
+int nvmeta_predict_rw(const struct nvmeta_bdev *b, const struct nvmeta_rw *rw,
+		      struct nvmeta_prediction *data, struct nvmeta_prediction *meta)
+{
+	const struct nvmeta_io *io = &rw->io;
+	bool vec = io->flags & NVMETA_IO_VEC;
+	struct iovec flat = { io->data, io->data_len };
+
+	if (data) {
+		memset(data, 0, sizeof(*data));
+		if (!io->data || !io->data_len)
+			return nvmeta_fail(-EINVAL, "predict: no data (%p, %u)", io->data, io->data_len);
+		predict_rw_data(&b->info, vec ? io->data : &flat, vec ? io->data_len : 1, data);
+	}
+	if (!meta)
+		return 0;
+	memset(meta, 0, sizeof(*meta));
+	/* bio_integrity_map_iter() hands the attribute's buffer to the same
+	 * pin-or-copy decision as passthrough metadata. */
+	if (io->meta)
+		return nvmeta_predict(&b->info, NVMETA_KIND_META, io->meta, io->meta_len, meta);
+	snprintf(meta->reason, sizeof(meta->reason), "no metadata buffer: the kernel generates and checks the PI itself, where the device has a profile");
 	return 0;
 }
 

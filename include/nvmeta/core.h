@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 #define NVMETA_VERSION_MAJOR 0
-#define NVMETA_VERSION_MINOR 5
+#define NVMETA_VERSION_MINOR 6
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */

@@ -11,6 +11,7 @@
 #define NVMETA_RW_H
 
 #include <nvmeta/core.h>
+#include <nvmeta/buf.h>
 #include <nvmeta/pi.h>
 
 #ifdef __cplusplus
@@ -90,7 +91,7 @@ struct nvmeta_attr_pi {
  * write and back on a read (7.2.13).  With a pinned metadata buffer the
  * write's rewrite lands in the caller's buffer; with io.reftag (the seed)
  * equal to slba nothing changes.
- * Vectored data (NVMETA_IO_VEC in io.flags): io.data points to an
+ * Vectored data (NVMETA_IO_VEC in io.flags, 0.6): io.data points to an
  * array of io.data_len struct iovec, as for passthrough, and the command
  * goes as IORING_OP_READV or IORING_OP_WRITEV with the same attribute.
  * The metadata stays one buffer (io.meta, io.meta_len): the attribute has
@@ -193,6 +194,25 @@ int nvmeta_queue_rw(const struct nvmeta_bdev *b, struct io_uring *ring, struct n
  * the first and how many; nvmeta_complete_rw() lists them all).
  */
 int nvmeta_rw_sync(const struct nvmeta_bdev *b, struct io_uring *ring, struct nvmeta_rw *rw);
+
+/*
+ * nvmeta_predict_rw - what the running kernel does with @rw's buffers on
+ * @b's attribute road, before any I/O (0.6).  @data: the data, flat or
+ * vectored (NVMETA_IO_VEC), for the whole command.  O_DIRECT never copies
+ * data: NVMETA_PATH_PIN, or NVMETA_PATH_FAIL with -EINVAL when the total
+ * is not whole logical blocks or an iovec is off what O_DIRECT wants
+ * (address off dma_alignment; length not whole logical blocks before
+ * Linux 6.18, not a multiple of the DMA alignment from 6.18), -EFAULT for
+ * a NULL base or a range that wraps, -EINVAL for more than 1024 iovecs;
+ * segments are counted but fail nothing (the kernel builds more bios).
+ * @meta: the PI attribute's buffer, as nvmeta_predict() predicts
+ * metadata (the kernel maps it through the same pin-or-copy decision);
+ * without a metadata buffer, NVMETA_PATH_PIN and a reason saying so.
+ * Either may be NULL.  Reads /proc/self/pagemap as nvmeta_predict() does.
+ * Returns 0, or -EINVAL for no data.
+ */
+int nvmeta_predict_rw(const struct nvmeta_bdev *b, const struct nvmeta_rw *rw,
+		      struct nvmeta_prediction *data, struct nvmeta_prediction *meta);
 
 #ifdef __cplusplus
 }

@@ -4,7 +4,7 @@
  * nvmeta_rw): the READV/WRITEV encoding with the PI attribute, every
  * refusal with its message and the SQE left alone, host PI over iovecs
  * that split blocks and tuples, the byte count of a vectored completion,
- * and a real round trip through an O_DIRECT file.
+ * a real round trip through an O_DIRECT file, and nvmeta_predict_rw().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -331,4 +331,56 @@ Test(rw_vec, vectored_data_round_trips_and_a_short_read_says_so)
 	cr_assert(strstr(nvmeta_last_error(), "short transfer, 1024 of 2048 bytes"), "%s",
 		  nvmeta_last_error());
 	nvmeta_ring_exit(&ring);
+}
+
+Test(rw_vec, the_prediction_pins_aligned_iovecs_and_fails_what_o_direct_refuses)
+{
+	struct nvmeta_prediction d, m, want;
+	struct iovec iov[3];
+	struct nvmeta_rw rw = vec4(NVMETA_OP_READ, iov);
+
+	cr_assert_eq(nvmeta_predict_rw(&b, &rw, &d, &m), 0, "%s", nvmeta_last_error());
+	cr_assert_eq(d.path, NVMETA_PATH_PIN, "%s", d.reason);
+	cr_assert_eq(d.pages, 3, "pages %u", d.pages);
+	cr_assert_eq(nvmeta_predict(&b.info, NVMETA_KIND_META, meta, 32, &want), 0);
+	cr_assert_eq(m.path, want.path);
+	cr_assert_str_eq(m.reason, want.reason);
+	/* 6.17: 516 bytes are not whole blocks. */
+	b.info.kernel.major = 6, b.info.kernel.minor = 17;
+	cr_assert_eq(nvmeta_predict_rw(&b, &rw, &d, NULL), 0);
+	cr_assert_eq(d.path, NVMETA_PATH_FAIL);
+	cr_assert_eq(d.err, -EINVAL);
+	cr_assert(strstr(d.reason, "iovec 0: 516 bytes, not a multiple of 512"), "%s", d.reason);
+	b.info.kernel.major = 7;
+	iov[1].iov_base = mem + 3 * 4096 + 2;
+	cr_assert_eq(nvmeta_predict_rw(&b, &rw, &d, NULL), 0);
+	cr_assert_eq(d.path, NVMETA_PATH_FAIL);
+	cr_assert(strstr(d.reason, "iovec 1 at"), "%s", d.reason);
+	cr_assert(strstr(d.reason, "never copies"), "%s", d.reason);
+	rw = vec4(NVMETA_OP_READ, iov);
+	iov[2].iov_len = 500;
+	cr_assert_eq(nvmeta_predict_rw(&b, &rw, &d, NULL), 0);
+	cr_assert_eq(d.err, -EINVAL);
+	cr_assert(strstr(d.reason, "not whole 512-byte logical blocks"), "%s", d.reason);
+	rw = vec4(NVMETA_OP_READ, iov);
+	iov[0].iov_base = NULL;
+	cr_assert_eq(nvmeta_predict_rw(&b, &rw, &d, NULL), 0);
+	cr_assert_eq(d.err, -EFAULT);
+}
+
+Test(rw_vec, the_prediction_of_a_flat_buffer_and_of_no_metadata)
+{
+	struct nvmeta_rw rw = { .io = { .opcode = NVMETA_OP_READ, .nlb = 2, .data = mem + 4,
+					.data_len = 1024 } };
+	struct nvmeta_prediction d, m;
+
+	cr_assert_eq(nvmeta_predict_rw(&b, &rw, &d, &m), 0, "%s", nvmeta_last_error());
+	cr_assert_eq(d.path, NVMETA_PATH_PIN, "%s", d.reason);
+	cr_assert_eq(m.path, NVMETA_PATH_PIN);
+	cr_assert(strstr(m.reason, "no metadata buffer"), "%s", m.reason);
+	rw.io.data = mem + 1;
+	cr_assert_eq(nvmeta_predict_rw(&b, &rw, &d, NULL), 0);
+	cr_assert_eq(d.path, NVMETA_PATH_FAIL);
+	rw.io.data = NULL;
+	cr_assert_eq(nvmeta_predict_rw(&b, &rw, &d, NULL), -EINVAL);
 }
