@@ -150,6 +150,18 @@ enum nvmeta_check_flags {
 	 * forces the metadata copy back too).  Passthrough only; not with
 	 * NVMETA_CHECK_PI (host PI is refused with NVMETA_IO_VEC). */
 	NVMETA_CHECK_VEC	= 1 << 7,
+	/* Vectored data on the attribute road (NVMETA_IO_VEC in struct
+	 * nvmeta_rw: READV/WRITEV with the PI attribute): the plain data
+	 * buffer cut into up to 16 iovecs where O_DIRECT accepts a cut, so
+	 * that a read's copy back crosses every iovec boundary.  Inside
+	 * blocks, at odd multiples of the DMA alignment, where
+	 * nvmeta_predict_rw() says the kernel pins that; else at block
+	 * edges (Linux before 6.18 wants each iovec whole blocks).  Judged
+	 * byte for byte with the case's metadata buffer beside it.
+	 * Attribute road only (passthrough skips it; its vectored cases are
+	 * NVMETA_CHECK_VEC); not with NVMETA_CHECK_PI.  Bit 16: bits 15:8
+	 * hold a NVMETA_CHECK_COMMAND case's command. */
+	NVMETA_CHECK_RW_VEC	= 1 << 16,
 };
 
 /* The commands of NVMETA_CHECK_COMMAND cases. */

@@ -94,6 +94,14 @@ static const struct nvmeta_check_case cases[] = {
 	CASE("vec-odd-max-meta+1", META, BOTH, MAX, MISALIGNED, 1, SRC_ANON, 0,
 	     NVMETA_CHECK_VEC),
 	CASE("vec-odd-8-meta-page", META, BOTH, FEW, PAGE, 0, SRC_ANON, 0, NVMETA_CHECK_VEC),
+	/* The same on the attribute road (NVMETA_CHECK_RW_VEC): READV and
+	 * WRITEV with the PI attribute, the data cut where O_DIRECT takes
+	 * it, the metadata bounced (+1) or pinned. */
+	CASE("rw-vec-8-meta+1", META, BOTH, FEW, MISALIGNED, 1, SRC_ANON, 0,
+	     NVMETA_CHECK_RW_VEC),
+	CASE("rw-vec-max-meta+1", META, BOTH, MAX, MISALIGNED, 1, SRC_ANON, 0,
+	     NVMETA_CHECK_RW_VEC),
+	CASE("rw-vec-8-meta-page", META, BOTH, FEW, PAGE, 0, SRC_ANON, 0, NVMETA_CHECK_RW_VEC),
 	/* One block from a registered buffer larger than max_segments
 	 * pages (NVMETA_CHECK_FIXED_BUF). */
 	CASE("data-fixed-buf-big-registration", DATA, BOTH, ONE, PAGE, 0, SRC_ANON, 0,

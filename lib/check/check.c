@@ -224,6 +224,7 @@ static int io_on_road(struct check *c, const struct nvmeta_io *io, struct check_
 		.opcode = io->opcode, .slba = io->slba, .nlb = io->nlb,
 		.data = io->data, .data_len = io->data_len,
 		.meta = io->meta, .meta_len = io->meta_len,
+		.flags = io->flags & NVMETA_IO_VEC,
 	} };
 
 	memset(&s->status, 0, sizeof(s->status));
@@ -234,27 +235,59 @@ static int io_on_road(struct check *c, const struct nvmeta_io *io, struct check_
 #define VEC_PIECES 16u
 
 /*
- * NVMETA_CHECK_VEC: cut the @len bytes at @addr into up to 16 iovecs at
- * odd places, none empty: an even share each, every cut moved by an odd
- * 1 to 11 bytes, so that no iovec but the first starts aligned and
- * blocks split across them.  No more iovecs than max_segments, which
- * validation holds them to.  Returns the count.
+ * Cut @len bytes at @addr into up to 16 iovecs whose edges are multiples
+ * of @g bytes: an even share each, and where a share is at least 24
+ * units, every cut moved by an odd 1 to 11 units so that blocks split
+ * across iovecs.  Returns the count.
  */
-static unsigned int vec_cut(const struct check *c, void *addr, size_t len, struct iovec *iov)
+static unsigned int cut_at(const struct check *c, void *addr, size_t len, size_t g,
+			   struct iovec *iov)
 {
+	size_t units = len / g, share, at = 0, next;
 	unsigned int n = VEC_PIECES, i;
-	size_t at = 0, next;
 
 	if (c->info->limits.max_segments && c->info->limits.max_segments < n)
 		n = c->info->limits.max_segments;
-	while (n > 1 && len / n < 24)
-		n--;
+	if (units < n)
+		n = (unsigned int)units;
+	share = units / n;
 	for (i = 0; i < n; i++) {
-		next = i + 1 == n ? len : (size_t)(i + 1) * (len / n) + (i * 37 % 11 | 1);
+		next = i + 1 == n ? len :
+		       ((i + 1) * share + (share >= 24 ? (i * 37 % 11 | 1) : 0)) * g;
 		iov[i] = (struct iovec){ (char *)addr + at, next - at };
 		at = next;
 	}
 	return n;
+}
+
+/*
+ * NVMETA_CHECK_VEC: cut the data at odd bytes (1-byte units), so that no
+ * iovec but the first starts aligned and blocks split across them.  No
+ * more iovecs than max_segments, which validation holds them to.
+ */
+static unsigned int vec_cut(const struct check *c, void *addr, size_t len, struct iovec *iov)
+{
+	return cut_at(c, addr, len, 1, iov);
+}
+
+/*
+ * NVMETA_CHECK_RW_VEC: O_DIRECT refuses what it cannot pin, so cut where
+ * the library predicts a pin: inside blocks at the DMA alignment where
+ * the kernel takes that (6.18 on), else at block edges.
+ */
+static unsigned int rw_vec_cut(const struct check *c, const struct nvmeta_io *io, void *addr,
+			       size_t len, struct iovec *iov)
+{
+	struct nvmeta_rw rw = { .io = *io };
+	struct nvmeta_prediction pred;
+	unsigned int n = cut_at(c, addr, len, c->info->limits.dma_alignment + 1, iov);
+
+	rw.io.data = iov;
+	rw.io.data_len = n;
+	rw.io.flags = NVMETA_IO_VEC;
+	if (!nvmeta_predict_rw(c->bdev, &rw, &pred, NULL) && pred.path == NVMETA_PATH_PIN)
+		return n;
+	return cut_at(c, addr, len, c->info->lba_size, iov);
 }
 
 static int do_io(struct check *c, uint8_t opcode, struct check_side *s)
@@ -289,6 +322,11 @@ static int do_io(struct check *c, uint8_t opcode, struct check_side *s)
 		io.flags |= NVMETA_IO_RAW;
 	if (c->tc->flags & NVMETA_CHECK_VEC) {
 		io.data_len = vec_cut(c, s->data->addr, s->data->len, iov);
+		io.data = iov;
+		io.flags |= NVMETA_IO_VEC;
+	}
+	if (c->tc->flags & NVMETA_CHECK_RW_VEC) {
+		io.data_len = rw_vec_cut(c, &io, s->data->addr, s->data->len, iov);
 		io.data = iov;
 		io.flags |= NVMETA_IO_VEC;
 	}
@@ -1230,13 +1268,14 @@ static bool place_case(struct check *c, unsigned int index)
 
 #define KNOWN_FLAGS (NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | \
 		     NVMETA_CHECK_UNTOUCHED | NVMETA_CHECK_READONLY | NVMETA_CHECK_PI | \
-		     NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_COMMAND | NVMETA_CHECK_VEC)
+		     NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_COMMAND | NVMETA_CHECK_VEC | \
+		     NVMETA_CHECK_RW_VEC)
 /* A command case's command, in bits 15:8. */
 #define COMMAND_BITS 0xff00u
 /* Generation writes the write's source; the probes, the reformat case and
  * the registered-buffer case send commands of their own. */
 #define NOT_WITH_PI (NVMETA_CHECK_READONLY | NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | \
-		     NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_VEC)
+		     NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_VEC | NVMETA_CHECK_RW_VEC)
 
 /* A case from a caller: refuse what this version would silently ignore
  * or misread, so that later meanings of resv or new flags stay safe. */
@@ -1339,6 +1378,10 @@ int nvmeta_check_run_probed(const struct nvmeta_dev *dev, const struct nvmeta_bd
 		return ret;
 	if (bdev && (why = road_refuses(tc))) {
 		verdict(&c, NVMETA_VERDICT_SKIP, "attribute road: %s", why);
+		return 0;
+	}
+	if (!bdev && (tc->flags & NVMETA_CHECK_RW_VEC)) {
+		verdict(&c, NVMETA_VERDICT_SKIP, "an attribute-road case (nvmeta-check --road rw): passthrough's vectored cases are the vec-* ones");
 		return 0;
 	}
 	return check_run2(&c, index);

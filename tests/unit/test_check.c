@@ -303,6 +303,9 @@ static const struct {
 	{ "vec-odd-8-meta+1", "meta", "anon" },
 	{ "vec-odd-max-meta+1", "meta", "anon" },
 	{ "vec-odd-8-meta-page", "meta", "anon" },
+	{ "rw-vec-8-meta+1", "meta", "anon" },
+	{ "rw-vec-max-meta+1", "meta", "anon" },
+	{ "rw-vec-8-meta-page", "meta", "anon" },
 	{ "data-fixed-buf-big-registration", "data", "anon" },
 	{ "cmd-write-zeroes", "data", "anon" },
 	{ "cmd-write-zeroes-pract", "data", "anon" },
@@ -508,7 +511,8 @@ Test(check, pi_case_without_pi_is_skipped_with_a_reason)
 Test(check, run_refuses_pi_with_flags_it_cannot_go_with)
 {
 	static const uint32_t bad[] = { NVMETA_CHECK_READONLY, NVMETA_CHECK_SHORT_META,
-					NVMETA_CHECK_REFORMAT, NVMETA_CHECK_VEC };
+					NVMETA_CHECK_REFORMAT, NVMETA_CHECK_VEC,
+					NVMETA_CHECK_RW_VEC };
 	struct nvmeta_check_case tc = pi_case();
 	size_t i;
 
@@ -518,6 +522,25 @@ Test(check, run_refuses_pi_with_flags_it_cannot_go_with)
 		cr_assert_neq(strstr(nvmeta_check_last_error(), "NVMETA_CHECK_PI cannot go with"), NULL,
 			      "error: %s", nvmeta_check_last_error());
 	}
+}
+
+/* The attribute road's vectored cases say on passthrough that they are
+ * the other road's, and run nothing there. */
+Test(check, rw_vec_cases_skip_on_passthrough)
+{
+	const struct nvmeta_check_case *tc;
+	int n = nvmeta_check_table(&tc), i, seen = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!(tc[i].flags & NVMETA_CHECK_RW_VEC))
+			continue;
+		seen++;
+		cr_assert_eq(tc[i].flags & NVMETA_CHECK_VEC, 0, "%s", tc[i].name);
+		cr_assert_eq(run_case(&tc[i]), 0, "%s: %s", tc[i].name, nvmeta_check_last_error());
+		cr_assert_eq(res.verdict, NVMETA_VERDICT_SKIP, "%s: %s", tc[i].name, res.detail);
+		cr_assert_neq(strstr(res.detail, "an attribute-road case"), NULL, "%s", res.detail);
+	}
+	cr_assert_eq(seen, 3);
 }
 
 /* A 512+16 type 1 format, PI in the last 8 bytes, as preset 512+16-pi1. */
