@@ -240,7 +240,7 @@ static int io_on_road(struct check *c, const struct nvmeta_io *io, struct check_
  * units, every cut moved by an odd 1 to 11 units so that blocks split
  * across iovecs.  Returns the count.
  */
-static unsigned int cut_at(const struct check *c, void *addr, size_t len, size_t g,
+static unsigned int cut_at(struct check *c, void *addr, size_t len, size_t g,
 			   struct iovec *iov)
 {
 	size_t units = len / g, share, at = 0, next;
@@ -251,6 +251,8 @@ static unsigned int cut_at(const struct check *c, void *addr, size_t len, size_t
 	if (units < n)
 		n = (unsigned int)units;
 	share = units / n;
+	snprintf(c->cut, sizeof(c->cut), "; data in %u iovecs cut in %zu-byte units",
+		 n, g);
 	for (i = 0; i < n; i++) {
 		next = i + 1 == n ? len :
 		       ((i + 1) * share + (share >= 24 ? (i * 37 % 11 | 1) : 0)) * g;
@@ -265,7 +267,7 @@ static unsigned int cut_at(const struct check *c, void *addr, size_t len, size_t
  * iovec but the first starts aligned and blocks split across them.  No
  * more iovecs than max_segments, which validation holds them to.
  */
-static unsigned int vec_cut(const struct check *c, void *addr, size_t len, struct iovec *iov)
+static unsigned int vec_cut(struct check *c, void *addr, size_t len, struct iovec *iov)
 {
 	return cut_at(c, addr, len, 1, iov);
 }
@@ -275,7 +277,7 @@ static unsigned int vec_cut(const struct check *c, void *addr, size_t len, struc
  * the library predicts a pin: inside blocks at the DMA alignment where
  * the kernel takes that (6.18 on), else at block edges.
  */
-static unsigned int rw_vec_cut(const struct check *c, const struct nvmeta_io *io, void *addr,
+static unsigned int rw_vec_cut(struct check *c, const struct nvmeta_io *io, void *addr,
 			       size_t len, struct iovec *iov)
 {
 	struct nvmeta_rw rw = { .io = *io };
@@ -906,7 +908,8 @@ static void exercise(struct check *c)
 			"%u blocks read back byte-exact; PI (type %u, %u-bit guard) checked by the device (PRCHK %s) and the host",
 			c->res->nlb, c->pi_fmt.pi_type, c->pi_fmt.guard_bits, prchk_words(c->prchk));
 	else
-		verdict(c, NVMETA_VERDICT_PASS, "%u blocks read back byte-exact", c->res->nlb);
+		verdict(c, NVMETA_VERDICT_PASS, "%u blocks read back byte-exact%s", c->res->nlb,
+			c->cut);
 }
 
 static void record_case(struct check *c)

@@ -77,6 +77,9 @@ struct check {
 	 * META_BYTES: the pattern with the PI generated over it.  NULL: the
 	 * pattern itself. */
 	uint8_t *want[2];
+	/* NVMETA_CHECK_VEC and _RW_VEC: how the data was cut, for the
+	 * detail ("16 iovecs in 4-byte units"). */
+	char cut[64];
 };
 
 /* verdict.c: set @r's verdict and its detail. */
