@@ -353,11 +353,26 @@ Test(rw, old_kernel_refuses_metadata_before_any_io)
  * ignores them: the READ moves its block and the metadata buffer stays
  * as it was.  A newer kernel without the road here (extended LBA, no
  * integrity profile) is only noted. */
+/* Submit @sqe, prepared, with the PI attribute @attr attached by hand
+ * (past the library's checks); wait for it and return its result. */
+static int submit_with_attr(struct io_uring_sqe *sqe, struct nvmeta_attr_pi *attr)
+{
+	struct io_uring_cqe *cqe;
+	int res;
+
+	sqe->addr3 = (uintptr_t)attr;
+	sqe->__pad2[0] = 1;	/* IORING_RW_ATTR_FLAG_PI */
+	cr_assert_eq(io_uring_submit(&rring), 1);
+	cr_assert_eq(io_uring_wait_cqe(&rring, &cqe), 0);
+	res = cqe->res;
+	io_uring_cqe_seen(&rring, cqe);
+	return res;
+}
+
 Test(rw, old_kernel_ignores_a_hand_made_attribute)
 {
 	struct nvmeta_attr_pi attr;
 	struct io_uring_sqe *sqe;
-	struct io_uring_cqe *cqe;
 	unsigned char *d, m[64];
 	bool untouched;
 	int res;
@@ -372,12 +387,7 @@ Test(rw, old_kernel_ignores_a_hand_made_attribute)
 	attr = (struct nvmeta_attr_pi){ .len = ng->ms, .addr = (uintptr_t)m };
 	sqe = io_uring_get_sqe(&rring);
 	io_uring_prep_read(sqe, nvmeta_bdev_fd(bd), d, bi->lba_size, 0);
-	sqe->addr3 = (uintptr_t)&attr;
-	sqe->__pad2[0] = 1;	/* IORING_RW_ATTR_FLAG_PI */
-	cr_assert_eq(io_uring_submit(&rring), 1);
-	cr_assert_eq(io_uring_wait_cqe(&rring, &cqe), 0);
-	res = cqe->res;
-	io_uring_cqe_seen(&rring, cqe);
+	res = submit_with_attr(sqe, &attr);
 	untouched = m[0] == 0x5a && !memcmp(m, m + 1, sizeof(m) - 1);
 	FACT("%s: a READ with a hand-made PI attribute returned %d (%s), metadata buffer %s",
 	     where(), res, res < 0 ? strerror(-res) : "bytes", untouched ? "untouched" : "changed");
@@ -1215,4 +1225,42 @@ Test(rw, vectored_data_with_host_pi, .timeout = 120)
 	cr_assert_eq(memcmp(mr, want, mlen), 0, "the metadata read back differs");
 	FACT("READV/WRITEV with the PI attribute: %u iovecs cut at %zu-byte units (%zu %zu %zu), host PI %s, byte-exact; %s",
 	     VEC_N, g, at[1], at[2], at[3], has_pi ? "generated and verified" : "none", where());
+}
+
+/*
+ * The kernel's own O_DIRECT rule for a vectored read, against the
+ * library's prediction: a hand-made READV with the PI attribute (past the
+ * library's checks), two iovecs of one block plus and minus the DMA
+ * alignment.  Before 6.18 blkdev_dio_invalid() wants every iovec whole
+ * blocks (EINVAL); from 6.18 a multiple of the DMA alignment will do.
+ * nvmeta_predict_rw() must say which.
+ */
+Test(rw, the_kernel_s_iovec_rule_is_the_predicted_one, .timeout = 60)
+{
+	const size_t lba = bi->lba_size, g = bi->limits.dma_alignment + 1;
+	unsigned char *d = alloc(4 * lba), *m = alloc(2 * bi->ms);
+	struct iovec iov[2] = { { d, lba + g }, { d + 2 * lba, lba - g } };
+	struct nvmeta_rw rw = { .io = { .opcode = NVMETA_OP_READ, .slba = SLBA + 820, .nlb = 2,
+					.flags = NVMETA_IO_VEC, .data = iov, .data_len = 2,
+					.meta = m, .meta_len = 2 * bi->ms } };
+	struct nvmeta_attr_pi attr = { .len = 2 * bi->ms, .addr = (uintptr_t)m };
+	struct nvmeta_prediction p;
+	struct io_uring_sqe *sqe;
+	int res;
+
+	need_road();
+	if (g >= lba)
+		cr_skip_test("dma_alignment 0x%x: no cut inside a %zu-byte block to try; %s",
+			     bi->limits.dma_alignment, lba, where());
+	cr_assert_eq(nvmeta_predict_rw(bd, &rw, &p, NULL), 0, "%s", nvmeta_last_error());
+	sqe = io_uring_get_sqe(&rring);
+	io_uring_prep_readv(sqe, nvmeta_bdev_fd(bd), iov, 2, (SLBA + 820) * lba);
+	res = submit_with_attr(sqe, &attr);
+	FACT("READV with the PI attribute, iovecs of %zu and %zu bytes (%zu-byte blocks): %d (%s); predicted %s (%s); %s",
+	     lba + g, lba - g, lba, res, res < 0 ? strerror(-res) : "bytes", nvmeta_path_name(p.path),
+	     p.reason, where());
+	if (p.path == NVMETA_PATH_PIN)
+		cr_assert_eq(res, (int)(2 * lba), "predicted a pin, the kernel returned %d", res);
+	else
+		cr_assert_eq(res, p.err, "predicted %d, the kernel returned %d", p.err, res);
 }
