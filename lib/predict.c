@@ -390,7 +390,7 @@ static void predict_rw_data(const struct nvmeta_dev_info *info, const struct iov
 	if (rw_data_refused(&s, iov, count))
 		return;
 	iov_segments(&s, iov, count);
-	decide(&s, NVMETA_PATH_PIN, 0, "%u iovec%s aligned as O_DIRECT needs: %zu bytes pinned in %u segment%s (more than max_segments %u only means more bios)",
+	decide(&s, NVMETA_PATH_PIN, 0, "%u iovec%s aligned as O_DIRECT needs: %zu bytes pinned in %u segment%s (max_segments %u: more would only mean more bios)",
 	       count, count == 1 ? "" : "s", s.len, pred->segments, pred->segments == 1 ? "" : "s",
 	       pred->max_segments);
 }
