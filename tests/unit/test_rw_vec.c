@@ -144,6 +144,11 @@ Test(rw_vec, the_array_and_its_count_are_checked)
 	b.info.limits.max_segments = 2;
 	rw = vec4(NVMETA_OP_READ, iov);
 	refused(&rw, -E2BIG, "3 iovecs exceed max_segments 2");
+	/* Registered buffers are passthrough's alone. */
+	b.info.limits.max_segments = 128;
+	rw = vec4(NVMETA_OP_READ, iov);
+	rw.io.flags |= NVMETA_IO_FIXED_BUF;
+	refused(&rw, -EINVAL, "no flags but FUA, NVMETA_IO_VEC and");
 }
 
 /* One iovec of vec4() changed: its base (KEEP, NULL_BASE, WRAP or an
