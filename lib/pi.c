@@ -1052,13 +1052,25 @@ static uint64_t pi_meta_bytes(const struct nvmeta_pi_format *f, uint32_t nlb)
 	return f->extended ? 0 : (uint64_t)nlb * f->ms;
 }
 
-/* With NVMETA_IO_VEC data_len counts iovecs: the scatter-list functions
- * check that they hold the blocks' bytes before touching any. */
+/* The bytes @io's data holds: its length, or with NVMETA_IO_VEC the
+ * lengths of its io->data_len iovecs added up (UINT64_MAX past that). */
+static uint64_t io_data_bytes(const struct nvmeta_io *io)
+{
+	const struct iovec *iov = io->data;
+	uint64_t total = 0;
+	uint32_t i;
+
+	if (!(io->flags & NVMETA_IO_VEC))
+		return io->data_len;
+	for (i = 0; i < io->data_len; i++)
+		if (__builtin_add_overflow(total, (uint64_t)iov[i].iov_len, &total))
+			return UINT64_MAX;
+	return total;
+}
+
 static bool pi_short(const struct nvmeta_pi_format *f, const struct nvmeta_io *io)
 {
-	bool vec = io->flags & NVMETA_IO_VEC;
-
-	return !io->data || (!vec && io->data_len < pi_data_bytes(f, io->nlb)) ||
+	return !io->data || io_data_bytes(io) < pi_data_bytes(f, io->nlb) ||
 	       (!f->extended && (!io->meta || io->meta_len < pi_meta_bytes(f, io->nlb)));
 }
 
@@ -1074,10 +1086,10 @@ int nvmeta_pi_io_fits(const struct nvmeta_pi_format *f, const char *name,
 	 * nothing, but the host's own PI work must never reach past the
 	 * buffers it was given. */
 	if (!io->nlb || pi_short(f, io))
-		return nvmeta_fail(-EOVERFLOW, "%s: %u blocks of PI need %llu data and %llu metadata bytes; the buffers hold %u and %u",
+		return nvmeta_fail(-EOVERFLOW, "%s: %u blocks of PI need %llu data and %llu metadata bytes; the buffers hold %llu and %u",
 				   name, io->nlb, (unsigned long long)pi_data_bytes(f, io->nlb),
-				   (unsigned long long)pi_meta_bytes(f, io->nlb), io->data_len,
-				   io->meta_len);
+				   (unsigned long long)pi_meta_bytes(f, io->nlb),
+				   io->data ? (unsigned long long)io_data_bytes(io) : 0, io->meta_len);
 	return 0;
 }
 
@@ -1097,11 +1109,43 @@ int nvmeta_pi_prepare(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 	return nvmeta_pi_generate_io(dev, io);
 }
 
+/* NVMETA_IO_VEC: the command's buffers as the iovec calls take them,
+ * the data as its iovecs and the one metadata buffer as @meta (none on
+ * an extended format, where the metadata is inside the data). */
+static void io_pi_iov(const struct nvmeta_pi_format *f, const struct nvmeta_io *io,
+		      struct iovec *meta, struct nvmeta_pi_iov *b)
+{
+	nvmeta_pi_iov_of_io(io, meta, b);
+	if (f->extended) {
+		b->meta = NULL;
+		b->nmeta = 0;
+	}
+}
+
 int nvmeta_pi_generate_io(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 {
 	struct nvmeta_pi_tags t = nvmeta_pi_io_tags(io);
+	struct nvmeta_pi_iov b;
+	struct iovec meta;
 
-	return nvmeta_pi_generate(&dev->pi, io->data, io->meta, io->nlb, &t);
+	if (!(io->flags & NVMETA_IO_VEC))
+		return nvmeta_pi_generate(&dev->pi, io->data, io->meta, io->nlb, &t);
+	io_pi_iov(&dev->pi, io, &meta, &b);
+	return nvmeta_pi_generate_iov(&dev->pi, &b, &t);
+}
+
+/* nvmeta_pi_verify_list() over @io's buffers, flat or vectored. */
+static int verify_io(const struct nvmeta_pi_format *f, const struct nvmeta_io *io,
+		     const struct nvmeta_pi_tags *t, struct nvmeta_pi_report *rep,
+		     struct nvmeta_pi_error *errors, uint32_t max)
+{
+	struct nvmeta_pi_iov b;
+	struct iovec meta;
+
+	if (!(io->flags & NVMETA_IO_VEC))
+		return nvmeta_pi_verify_list(f, io->data, io->meta, io->nlb, t, rep, errors, max);
+	io_pi_iov(f, io, &meta, &b);
+	return nvmeta_pi_verify_iov(f, &b, t, rep, errors, max);
 }
 
 void nvmeta_pi_iov_of_io(const struct nvmeta_io *io, struct iovec *miov, struct nvmeta_pi_iov *v)
@@ -1121,15 +1165,7 @@ int nvmeta_pi_verify_io_list(const struct nvmeta_pi_format *f, const char *name,
 	char more[48] = "";
 	int ret;
 
-	if (io->flags & NVMETA_IO_VEC) {
-		struct iovec miov;
-		struct nvmeta_pi_iov v;
-
-		nvmeta_pi_iov_of_io(io, &miov, &v);
-		ret = nvmeta_pi_verify_iov(f, &v, &t, rep, errors, max);
-	} else {
-		ret = nvmeta_pi_verify_list(f, io->data, io->meta, io->nlb, &t, rep, errors, max);
-	}
+	ret = verify_io(f, io, &t, rep, errors, max);
 	if (ret != -EILSEQ)
 		return ret;
 	if (rep->bad > 1)

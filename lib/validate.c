@@ -56,8 +56,6 @@ static int check_command_fields(const struct nvmeta_io *io)
 	if ((io->flags & NVMETA_IO_VEC) && !nvmeta_opcode_transfers(io->opcode))
 		return nvmeta_fail(-EINVAL, "NVMETA_IO_VEC on %s: only read, write and compare take their data as iovecs",
 				   name);
-	if ((io->flags & NVMETA_IO_VEC) && (io->flags & (NVMETA_IO_PI_GENERATE | NVMETA_IO_PI_VERIFY)))
-		return nvmeta_fail(-EOPNOTSUPP, "NVMETA_IO_VEC with NVMETA_IO_PI_GENERATE or NVMETA_IO_PI_VERIFY: host PI over vectored data is not done on submission; call nvmeta_pi_generate_iov() before it and nvmeta_pi_verify_iov() after completion, on the same iovecs");
 	if (nvmeta_opcode_ranges(io->opcode) && (!io->nlb || io->nlb > MAX_RANGES))
 		return nvmeta_fail(-EDOM, "%s: nlb %u counts its ranges: must be 1 to %u",
 				   name, io->nlb, MAX_RANGES);

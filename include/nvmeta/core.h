@@ -305,11 +305,12 @@ enum nvmeta_io_flags {
 	 * submission returned: keep the array and the memory it names valid
 	 * until the command completes.  With NVMETA_IO_FIXED_BUF every iovec
 	 * must lie inside registered buffer io->buf_index (Linux 6.16).  Host
-	 * PI (NVMETA_IO_PI_GENERATE, NVMETA_IO_PI_VERIFY) is refused with it
-	 * on passthrough: call nvmeta_pi_generate_iov() and
-	 * nvmeta_pi_verify_iov() on the same iovecs (the attribute road does
-	 * it for the caller: see struct nvmeta_rw).  nvmeta_predict_iov() says pin, bounce or fail for the
-	 * whole array. */
+	 * PI (NVMETA_IO_PI_GENERATE, NVMETA_IO_PI_VERIFY) works over the
+	 * iovecs as nvmeta_pi_generate_iov() and nvmeta_pi_verify_iov() do:
+	 * the same tuples and the same report as a flat buffer's, wherever
+	 * the iovecs split a block.  nvmeta_predict_iov() says pin, bounce or
+	 * fail for the whole array.  The attribute road takes it too: see
+	 * struct nvmeta_rw. */
 	NVMETA_IO_VEC		= 1 << 8,
 };
 
@@ -418,8 +419,7 @@ struct nvmeta_io {
  *   -EPROTO       metadata buffer on a namespace without separate metadata
  *   -EOPNOTSUPP   the namespace does not support the command (ONCS), or
  *                 the Copy descriptor format it needs (OCFS); NVMETA_IO_VEC
- *                 with host PI flags (even RAW), or with
- *                 NVMETA_IO_FIXED_BUF before Linux 6.16
+ *                 with NVMETA_IO_FIXED_BUF before Linux 6.16
  * With NVMETA_IO_VEC: -EINVAL on a command that moves no data (even RAW),
  * -EFAULT for no array, an empty, NULL or wrapping iovec, -E2BIG for more
  * iovecs than 1024 or max_segments, -EMSGSIZE when their lengths do not
