@@ -147,8 +147,9 @@ enum nvmeta_check_flags {
 	 * iovecs, so that the kernel copies the data and its copy back of a
 	 * read crosses every iovec boundary; judged byte for byte as every
 	 * case, with the case's metadata buffer beside it (a bounced one
-	 * forces the metadata copy back too).  Passthrough only; not with
-	 * NVMETA_CHECK_PI (host PI is refused with NVMETA_IO_VEC). */
+	 * forces the metadata copy back too).  Passthrough only.  With
+	 * NVMETA_CHECK_PI the library generates the write's PI over the
+	 * iovecs and verifies the read's over them. */
 	NVMETA_CHECK_VEC	= 1 << 7,
 	/* Vectored data on the attribute road (NVMETA_IO_VEC in struct
 	 * nvmeta_rw: READV/WRITEV with the PI attribute): the plain data

@@ -102,6 +102,12 @@ static const struct nvmeta_check_case cases[] = {
 	CASE("rw-vec-max-meta+1", META, BOTH, MAX, MISALIGNED, 1, SRC_ANON, 0,
 	     NVMETA_CHECK_RW_VEC),
 	CASE("rw-vec-8-meta-page", META, BOTH, FEW, PAGE, 0, SRC_ANON, 0, NVMETA_CHECK_RW_VEC),
+	/* The same with host PI generated over the iovecs on the write and
+	 * verified over them on the read (skipped on formats without PI). */
+	CASE("vec-pi-odd-8-meta+1", META, BOTH, FEW, MISALIGNED, 1, SRC_ANON, 0,
+	     NVMETA_CHECK_VEC | NVMETA_CHECK_PI),
+	CASE("vec-pi-odd-8-meta-page", META, BOTH, FEW, PAGE, 0, SRC_ANON, 0,
+	     NVMETA_CHECK_VEC | NVMETA_CHECK_PI),
 	/* One block from a registered buffer larger than max_segments
 	 * pages (NVMETA_CHECK_FIXED_BUF). */
 	CASE("data-fixed-buf-big-registration", DATA, BOTH, ONE, PAGE, 0, SRC_ANON, 0,

@@ -1276,9 +1276,10 @@ static bool place_case(struct check *c, unsigned int index)
 /* A command case's command, in bits 15:8. */
 #define COMMAND_BITS 0xff00u
 /* Generation writes the write's source; the probes, the reformat case and
- * the registered-buffer case send commands of their own. */
+ * the registered-buffer case send commands of their own.  Vectored data
+ * goes with PI: the library generates and verifies over the iovecs. */
 #define NOT_WITH_PI (NVMETA_CHECK_READONLY | NVMETA_CHECK_SHORT_META | NVMETA_CHECK_REFORMAT | \
-		     NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_VEC | NVMETA_CHECK_RW_VEC)
+		     NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_RW_VEC)
 
 /* A case from a caller: refuse what this version would silently ignore
  * or misread, so that later meanings of resv or new flags stay safe. */

@@ -306,6 +306,8 @@ static const struct {
 	{ "rw-vec-8-meta+1", "meta", "anon" },
 	{ "rw-vec-max-meta+1", "meta", "anon" },
 	{ "rw-vec-8-meta-page", "meta", "anon" },
+	{ "vec-pi-odd-8-meta+1", "meta", "anon" },
+	{ "vec-pi-odd-8-meta-page", "meta", "anon" },
 	{ "data-fixed-buf-big-registration", "data", "anon" },
 	{ "cmd-write-zeroes", "data", "anon" },
 	{ "cmd-write-zeroes-pract", "data", "anon" },
@@ -451,7 +453,8 @@ Test(check, run_refuses_unknown_flags_and_kinds)
 /* ---- protection information cases (NVMETA_CHECK_PI) ---- */
 
 /* The PI cases: new names for metadata pinned and bounced, one and eight
- * blocks, both directions; every other case without the flag. */
+ * blocks, both directions, and the vectored ones (vec-pi-*, with
+ * NVMETA_CHECK_VEC too); every other case without the flag. */
 Test(check, table_has_pi_cases_for_pinned_and_bounced_metadata)
 {
 	const struct nvmeta_check_case *tc;
@@ -459,14 +462,16 @@ Test(check, table_has_pi_cases_for_pinned_and_bounced_metadata)
 	unsigned int pi = 0, layouts = 0, sizes = 0, dirs = 0;
 
 	for (i = 0; i < n; i++) {
-		bool named = strncmp(tc[i].name, "meta-pi-", 8) == 0;
+		bool vec = strncmp(tc[i].name, "vec-pi-", 7) == 0;
+		bool named = vec || strncmp(tc[i].name, "meta-pi-", 8) == 0;
 
 		cr_assert_eq(named, !!(tc[i].flags & NVMETA_CHECK_PI), "%s", tc[i].name);
 		if (!named)
 			continue;
 		pi++;
 		cr_assert_eq(tc[i].kind, NVMETA_KIND_META, "%s", tc[i].name);
-		cr_assert_eq(tc[i].flags, NVMETA_CHECK_PI, "%s", tc[i].name);
+		cr_assert_eq(tc[i].flags, NVMETA_CHECK_PI | (vec ? NVMETA_CHECK_VEC : 0), "%s",
+			     tc[i].name);
 		cr_assert_eq(tc[i].expect_err, 0, "%s", tc[i].name);
 		layouts |= 1u << tc[i].layout;
 		sizes |= 1u << tc[i].size;
@@ -507,11 +512,12 @@ Test(check, pi_case_without_pi_is_skipped_with_a_reason)
 }
 
 /* Generation writes the write's source: read-only memory cannot take it,
- * and the probes send commands of their own. */
+ * and the probes send commands of their own.  NVMETA_CHECK_VEC goes with
+ * it (the vec-pi-* cases). */
 Test(check, run_refuses_pi_with_flags_it_cannot_go_with)
 {
 	static const uint32_t bad[] = { NVMETA_CHECK_READONLY, NVMETA_CHECK_SHORT_META,
-					NVMETA_CHECK_REFORMAT, NVMETA_CHECK_VEC,
+					NVMETA_CHECK_REFORMAT, NVMETA_CHECK_FIXED_BUF,
 					NVMETA_CHECK_RW_VEC };
 	struct nvmeta_check_case tc = pi_case();
 	size_t i;
