@@ -304,7 +304,8 @@ enum nvmeta_io_flags {
 	 * reads the array when it issues the command, which may be after the
 	 * submission returned: keep the array and the memory it names valid
 	 * until the command completes.  With NVMETA_IO_FIXED_BUF every iovec
-	 * must lie inside registered buffer io->buf_index (Linux 6.16).  Host
+	 * must lie inside registered buffer io->buf_index; Linux 6.16 takes
+	 * that, 6.12 refuses it (EINVAL, worded on completion).  Host
 	 * PI (NVMETA_IO_PI_GENERATE, NVMETA_IO_PI_VERIFY) works over the
 	 * iovecs as nvmeta_pi_generate_iov() and nvmeta_pi_verify_iov() do:
 	 * the same tuples and the same report as a flat buffer's, wherever
@@ -388,7 +389,10 @@ struct nvmeta_io {
  *    (UIO_MAXIOV, the kernel's limit) and no more than max_segments
  *    (nvmeta's caution), none empty nor NULL nor wrapping, their lengths
  *    adding up to the data length a flat buffer would need; with
- *    NVMETA_IO_FIXED_BUF a kernel of 6.16 or later.  Alignment is not
+ *    NVMETA_IO_FIXED_BUF not a kernel before 6.12, where sending it is a
+ *    known defect (linux-6.1-vec-fixed-buf-warn: a WARN and a leaked
+ *    request); 6.12 to 6.15 refuse it themselves (EINVAL), and the
+ *    completion's message names the cause.  Alignment is not
  *    refused: an iovec off it makes the kernel copy the data
  *    (nvmeta_predict_iov()).  The metadata is checked as for any command.
  * NVMETA_IO_RAW in io->flags skips all of it but what the command's
@@ -419,7 +423,7 @@ struct nvmeta_io {
  *   -EPROTO       metadata buffer on a namespace without separate metadata
  *   -EOPNOTSUPP   the namespace does not support the command (ONCS), or
  *                 the Copy descriptor format it needs (OCFS); NVMETA_IO_VEC
- *                 with NVMETA_IO_FIXED_BUF before Linux 6.16
+ *                 with NVMETA_IO_FIXED_BUF before Linux 6.12
  * With NVMETA_IO_VEC: -EINVAL on a command that moves no data (even RAW),
  * -EFAULT for no array, an empty, NULL or wrapping iovec, -E2BIG for more
  * iovecs than 1024 or max_segments, -EMSGSIZE when their lengths do not

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include "guest_env.h"
 #include <nvme/types.h>
 #include "nvmeta.h"
@@ -180,4 +181,46 @@ Test(io, many_in_flight_with_queue_and_reap)
 		}
 		reaped += n;
 	}
+}
+
+/*
+ * Vectored data in a registered buffer (LBA 240, 2 blocks, split inside
+ * the first block): 6.16 on takes it and it reads back exact; 6.12
+ * answers EINVAL, which the library words; before 6.12 the library
+ * refuses it up front, since 6.1 WARNs and leaks the request
+ * (known-defects.tsv: linux-6.1-vec-fixed-buf-warn).
+ */
+Test(io, vectored_registered_buffer_goes_or_is_explained)
+{
+	struct iovec reg = { data, BUF }, iov[2];
+	struct nvmeta_io io = rw(NVMETA_OP_WRITE, 240, 2);
+	size_t len = io.data_len, i;
+	int ret;
+
+	for (i = 0; i < len; i++)
+		data[i] = (unsigned char)(i * 7 + 240);
+	cr_assert_eq(io_uring_register_buffers(&ring, &reg, 1), 0);
+	iov[0] = (struct iovec){ data, 700 };
+	iov[1] = (struct iovec){ data + 700, len - 700 };
+	io.flags = NVMETA_IO_VEC | NVMETA_IO_FIXED_BUF;
+	io.data = iov;
+	io.data_len = 2;
+	ret = nvmeta_io_sync(dev, &ring, &io, NULL);
+	cr_log_info("kernel %s: %d %s", info->kernel.release, ret, ret ? nvmeta_last_error() : "");
+	if (!NVMETA_KERNEL_AT_LEAST(&info->kernel, 6, 12)) {
+		cr_assert_eq(ret, -EOPNOTSUPP, "%d: %s", ret, nvmeta_last_error());
+		cr_assert(strstr(nvmeta_last_error(), "linux-6.1-vec-fixed-buf-warn"));
+		return;
+	}
+	if (ret == -EINVAL && !NVMETA_KERNEL_AT_LEAST(&info->kernel, 6, 16)) {
+		cr_assert(strstr(nvmeta_last_error(), "vectored data in registered buffer 0"), "%s",
+			  nvmeta_last_error());
+		return;
+	}
+	cr_assert_eq(ret, 0, "%s", nvmeta_last_error());
+	io.opcode = NVMETA_OP_READ;
+	iov[0] = (struct iovec){ data + BUF / 2, 700 };
+	iov[1] = (struct iovec){ data + BUF / 2 + 700, len - 700 };
+	cr_assert_eq(nvmeta_io_sync(dev, &ring, &io, NULL), 0, "%s", nvmeta_last_error());
+	cr_assert_eq(memcmp(data, data + BUF / 2, len), 0, "read back differs");
 }

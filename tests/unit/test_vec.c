@@ -165,15 +165,21 @@ Test(vec, every_refusal_has_its_errno_and_words)
 	cr_assert(strstr(nvmeta_last_error(), "nvmeta's caution"), "%s", nvmeta_last_error());
 	info.limits.max_segments = 128;
 
+	/* Registered buffers: refused only where sending them is the known
+	 * defect (6.1); from 6.12 the kernel answers (test below). */
 	io = vec_io(NVMETA_OP_READ, 8, iov);
 	io.flags |= NVMETA_IO_FIXED_BUF;
-	expect(&io, -EOPNOTSUPP, "needs Linux 6.16");
-	cr_assert(strstr(nvmeta_last_error(), "and a WARN"), "6.12 also WARNs: %s", nvmeta_last_error());
-	info.kernel.minor = 15;
-	expect(&io, -EOPNOTSUPP, "kernel 6.15 fails it with EINVAL");
-	cr_assert(!strstr(nvmeta_last_error(), "WARN"), "6.15 dropped the WARN: %s", nvmeta_last_error());
+	expect(&io, 0, NULL);
 	info.kernel.minor = 16;
 	expect(&io, 0, NULL);
+	info.kernel.minor = 1;
+	expect(&io, -EOPNOTSUPP, "linux-6.1-vec-fixed-buf-warn");
+	cr_assert(strstr(nvmeta_last_error(), "Linux 6.1: the kernel refuses it with EINVAL after a WARN"),
+		  "%s", nvmeta_last_error());
+	info.kernel.major = 0;
+	expect(&io, 0, NULL);
+	info.kernel.major = 6;
+	info.kernel.minor = 12;
 
 	/* Host PI goes over the iovecs (test_vec_pi.c): not refused. */
 	io = vec_io(NVMETA_OP_WRITE, 8, iov);
@@ -187,6 +193,28 @@ Test(vec, every_refusal_has_its_errno_and_words)
 	cr_assert_eq(nvmeta_check_encodable(&info, &io), -EINVAL);
 	cr_assert(strstr(nvmeta_last_error(), "NVMETA_IO_VEC on write zeroes"), "%s",
 		  nvmeta_last_error());
+}
+
+/* The kernel's EINVAL for vectored data in a registered buffer (6.12 in
+ * the lab) is worded at completion, not foreseen by version; without
+ * either flag an EINVAL keeps its plain words. */
+Test(vec, einval_for_a_registered_vectored_buffer_is_explained)
+{
+	struct nvmeta_status st = { .err = -EINVAL };
+	struct iovec iov[3];
+	struct nvmeta_io io = vec_io(NVMETA_OP_READ, 8, iov);
+
+	strcpy(info.generic_path, "/dev/ng0n1");
+	io.flags |= NVMETA_IO_FIXED_BUF;
+	io.buf_index = 3;
+	nvmeta_fail(-EINVAL, "Invalid argument");
+	cr_assert_eq(nvmeta_explain_failure(-EINVAL, &st, &info, &io), -EINVAL);
+	cr_assert(strstr(nvmeta_last_error(), "/dev/ng0n1: Invalid argument; vectored data in registered buffer 3: Linux 6.12 refused it (kernels before 6.16"),
+		  "%s", nvmeta_last_error());
+	io.flags &= ~NVMETA_IO_FIXED_BUF;
+	nvmeta_fail(-EINVAL, "Invalid argument");
+	nvmeta_explain_failure(-EINVAL, &st, &info, &io);
+	cr_assert(!strstr(nvmeta_last_error(), "registered"), "%s", nvmeta_last_error());
 }
 
 Test(vec, the_metadata_is_checked_as_for_any_command)
