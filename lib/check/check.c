@@ -292,6 +292,16 @@ static unsigned int rw_vec_cut(struct check *c, const struct nvmeta_io *io, void
 	return cut_at(c, addr, len, c->info->lba_size, iov);
 }
 
+int nvmeta_check_vec_may_err(const struct nvmeta_dev_info *info, const struct iovec *iov,
+			     unsigned int count)
+{
+	struct nvmeta_prediction p;
+
+	if (nvmeta_predict_iov(info, iov, count, &p))
+		return 0;
+	return p.path == NVMETA_PATH_FAIL ? p.err : p.may_err;
+}
+
 static int do_io(struct check *c, uint8_t opcode, struct check_side *s)
 {
 	struct iovec iov[VEC_PIECES];
@@ -326,6 +336,9 @@ static int do_io(struct check *c, uint8_t opcode, struct check_side *s)
 		io.data_len = vec_cut(c, s->data->addr, s->data->len, iov);
 		io.data = iov;
 		io.flags |= NVMETA_IO_VEC;
+		/* The data, cut off the DMA alignment, is copied: the case's
+		 * metadata prediction knows nothing of that. */
+		c->vec_may_err = nvmeta_check_vec_may_err(c->info, iov, io.data_len);
 	}
 	if (c->tc->flags & NVMETA_CHECK_RW_VEC) {
 		io.data_len = rw_vec_cut(c, &io, s->data->addr, s->data->len, iov);
@@ -391,12 +404,13 @@ int nvmeta_check_expected_err(struct check *c, struct check_side *s, bool is_rea
 	return s->pred.path == NVMETA_PATH_FAIL ? s->pred.err : 0;
 }
 
-/* The errno the kernel may return, depending on pages it allocates. */
+/* The errno the kernel may return, depending on pages it allocates: for
+ * the case buffer, or for the vectored data beside it. */
 static int may_fail_with(struct check *c)
 {
 	struct check_side *s = case_buf(&c->dst) ? &c->dst : &c->src;
 
-	return s->pred.may_err;
+	return s->pred.may_err ? s->pred.may_err : c->vec_may_err;
 }
 
 /* The kprobes saw a different path than expected, or the library's

@@ -68,6 +68,9 @@ struct check {
 	const struct nvmeta_check_probes *probes;
 	/* The probe behind the case's expected errno, for its detail. */
 	char probe_why[200];
+	/* NVMETA_CHECK_VEC: the errno the library's prediction of the data
+	 * iovecs allows (nvmeta_check_vec_may_err()), 0 for none. */
+	int vec_may_err;
 	/* NVMETA_CHECK_PI on a namespace with PI: */
 	bool pi;
 	struct nvmeta_pi_format pi_fmt;
@@ -81,6 +84,13 @@ struct check {
 	 * detail ("16 iovecs in 4-byte units"). */
 	char cut[64];
 };
+
+/* check.c: the errno nvmeta_predict_iov() says the kernel may answer
+ * the data iovecs @iov (@count of them) with on @info: a failure it
+ * predicts, or one that hangs on the pages the kernel allocates (its
+ * bounce copy needing more pages than max_segments, as on 6.1); 0. */
+int nvmeta_check_vec_may_err(const struct nvmeta_dev_info *info, const struct iovec *iov,
+			     unsigned int count) NVMETA_HIDDEN;
 
 /* verdict.c: set @r's verdict and its detail. */
 void nvmeta_check_verdict_v(struct nvmeta_check_result *r, enum nvmeta_verdict v,
