@@ -23,12 +23,13 @@ int nvmeta_explain_failure(int ret, const struct nvmeta_status *st,
 
 	/* What nvmeta_status_decode() said, kept before it is replaced. */
 	snprintf(what, sizeof(what), "%s", nvmeta_last_error());
-	/* nvme_map_user_request() answers EINVAL for NVME_URING_CMD_IO_VEC
-	 * with IORING_URING_CMD_FIXED until 6.16 brought vectored
-	 * registered buffers; from then on, for an iovec outside the
-	 * buffer.  Not decided by version: the kernel said it. */
+	/* The nvme driver answers EINVAL for NVME_URING_CMD_IO_VEC with
+	 * IORING_URING_CMD_FIXED where it has no vectored registered
+	 * buffers (6.12.117 in the lab; 6.16.12 takes them), and where it
+	 * has them, for an iovec outside the buffer.  Not decided by
+	 * version: the kernel said it. */
 	if (st->err == -EINVAL && (io->flags & NVMETA_IO_VEC) && (io->flags & NVMETA_IO_FIXED_BUF))
-		return nvmeta_fail(ret, "%s: %s; vectored data in registered buffer %u: Linux %u.%u refused it (kernels before 6.16 take registered buffers only for non-vectored passthrough; from 6.16 every iovec must lie inside the registered buffer)",
+		return nvmeta_fail(ret, "%s: %s; vectored data in registered buffer %u: Linux %u.%u refused it (a kernel without vectored registered buffers for passthrough takes registered buffers only for flat data, as 6.12 does; one with them, as 6.16, wants every iovec inside the registered buffer)",
 				   dev, what, io->buf_index, info->kernel.major, info->kernel.minor);
 	/* nvme_ns_head_chr_uring_cmd() answers EINVAL when no path is
 	 * usable: every controller resetting, removed or not yet live. */

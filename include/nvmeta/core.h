@@ -391,7 +391,7 @@ struct nvmeta_io {
  *    adding up to the data length a flat buffer would need; with
  *    NVMETA_IO_FIXED_BUF not a kernel before 6.12, where sending it is a
  *    known defect (linux-6.1-vec-fixed-buf-warn: a WARN and a leaked
- *    request); 6.12 to 6.15 refuse it themselves (EINVAL), and the
+ *    request); 6.12 refuses it itself (EINVAL; 6.16 takes it), and the
  *    completion's message names the cause.  Alignment is not
  *    refused: an iovec off it makes the kernel copy the data
  *    (nvmeta_predict_iov()).  The metadata is checked as for any command.
