@@ -50,6 +50,7 @@ struct options {
 	struct nvmeta_io io;
 	struct nvmeta_buf_spec meta_spec, data_spec;
 	struct pi_opts pi;
+	unsigned int iovecs;		/* --iovecs: the data as that many iovecs */
 	bool json;
 };
 
@@ -58,6 +59,7 @@ enum {
 	OPT_PI_GEN = 0x100,
 	OPT_PI_CHECK,
 	OPT_INJECT,
+	OPT_IOVECS,
 };
 
 static const struct { const char *name; enum nvmeta_pi_field field; } inject_fields[] = {
@@ -499,6 +501,60 @@ static void report_completion(struct report *r, const char *result,
 	report_section_end(r);
 }
 
+/*
+ * --iovecs N: the data buffer cut into N pieces of nearly equal length,
+ * sent as NVMETA_IO_VEC.  The cuts fall where the division puts them,
+ * inside blocks as often as not: the library checks the list, predicts
+ * the path for the whole of it, and generates or verifies host PI over
+ * the pieces.  The caller keeps the array until the command completed.
+ */
+static int cut_data(struct options *o, const struct nvmeta_dev_info *in, struct report *r,
+		    struct iovec **iov)
+{
+	size_t len = o->io.data_len, base = len / o->iovecs, at = 0;
+	struct nvmeta_prediction p;
+	unsigned int i;
+
+	if (o->iovecs > len) {
+		fprintf(stderr, "nvmeta-io: --iovecs %u: more pieces than the %zu bytes of data\n",
+			o->iovecs, len);
+		return -1;
+	}
+	*iov = calloc(o->iovecs, sizeof(**iov));
+	if (!*iov) {
+		fprintf(stderr, "nvmeta-io: --iovecs %u: out of memory\n", o->iovecs);
+		return -1;
+	}
+	for (i = 0; i < o->iovecs; i++) {
+		size_t n = base + (i < len % o->iovecs);
+
+		(*iov)[i] = (struct iovec){ (char *)o->io.data + at, n };
+		at += n;
+	}
+	nvmeta_predict_iov(in, *iov, o->iovecs, &p);
+	report_section(r, "iovecs");
+	report_u64(r, "count", o->iovecs);
+	report_u64(r, "first_bytes", (*iov)[0].iov_len);
+	report_str(r, "predicted_path", nvmeta_path_name(p.path));
+	report_str(r, "reason", p.reason);
+	report_section_end(r);
+	o->io.data = *iov;
+	o->io.data_len = o->iovecs;
+	o->io.flags |= NVMETA_IO_VEC;
+	return 0;
+}
+
+/* The flat buffer back in the command, for the host's own PI check and
+ * the file the read lands in. */
+static void uncut_data(struct options *o, const struct nvmeta_buf *data, uint64_t dlen)
+{
+	if (!(o->io.flags & NVMETA_IO_VEC))
+		return;
+	o->io.flags &= ~NVMETA_IO_VEC;
+	o->io.data = data->addr;
+	o->io.data_len = dlen;
+}
+
 static int run(struct options *o, struct nvmeta_dev *dev, struct report *r)
 {
 	const struct nvmeta_dev_info *in = nvmeta_dev_info(dev);
@@ -506,6 +562,7 @@ static int run(struct options *o, struct nvmeta_dev *dev, struct report *r)
 	uint64_t mlen = (uint64_t)o->io.nlb * in->ms;
 	struct nvmeta_buf *data = NULL, *meta = NULL;
 	struct nvmeta_status st = { 0 };
+	struct iovec *iov = NULL;
 	struct io_uring ring;
 	char why[512];
 	int ret = 1;
@@ -516,12 +573,17 @@ static int run(struct options *o, struct nvmeta_dev *dev, struct report *r)
 		goto out;
 	if (pi_inject(o))
 		goto out;
+	if (o->iovecs && cut_data(o, in, r, &iov)) {
+		ret = 2;
+		goto out;
+	}
 	if (nvmeta_ring_init(&ring, 4)) {
 		fprintf(stderr, "nvmeta-io: %s\n", nvmeta_last_error());
 		goto out;
 	}
 	ret = nvmeta_io_sync(dev, &ring, &o->io, &st);
 	io_uring_queue_exit(&ring);
+	uncut_data(o, data, dlen);
 	/* Kept before pi_judge() calls the library again: the message of
 	 * the command's own failure is the one to print. */
 	snprintf(why, sizeof(why), "%s", ret ? nvmeta_last_error() : "success");
@@ -539,6 +601,7 @@ static int run(struct options *o, struct nvmeta_dev *dev, struct report *r)
 	     (meta && o->meta.path && store(&o->meta, meta->addr, o->io.meta_len))))
 		ret = 1;
 out:
+	free(iov);
 	nvmeta_buf_free(data);
 	nvmeta_buf_free(meta);
 	return ret;
@@ -573,6 +636,8 @@ static void usage(FILE *out)
 		"                          or data (byte 0) of block LBA (default: the first)\n"
 		"                          after generation, inverting its lowest bit;\n"
 		"                          once a command\n"
+		"      --iovecs N          send the data as N iovecs of nearly equal\n"
+		"                          length (NVMETA_IO_VEC; cuts may fall inside blocks)\n"
 		"  -F, --fua               force unit access\n"
 		"  -R, --raw               skip validation: for testing kernels only\n"
 		"  -j, --json              print JSON\n"
@@ -584,6 +649,17 @@ static void usage(FILE *out)
 static int num(const char *opt, uint64_t max, uint64_t *val)
 {
 	return args_u64("nvmeta-io", opt, optarg, 0, max, val);
+}
+
+/* 1 to UIO_MAXIOV pieces: the kernel imports no more. */
+static int parse_iovecs(struct options *o)
+{
+	uint64_t v;
+
+	if (args_u64("nvmeta-io", "--iovecs", optarg, 1, 1024, &v))
+		return -1;
+	o->iovecs = (unsigned int)v;
+	return 0;
 }
 
 /* Each number is range-checked against the field it goes into.  nlb's
@@ -713,6 +789,11 @@ static int check_file_options(const struct options *o)
 				o->meta.path ? "-M/--metadata" : "-d/--data", o->op_name);
 			return -1;
 		}
+		if (o->iovecs) {
+			fprintf(stderr, "nvmeta-io: --iovecs: %s moves no data; drop the option\n",
+				o->op_name);
+			return -1;
+		}
 		return 0;
 	}
 	if (!o->data.path) {
@@ -732,7 +813,7 @@ static int parse_opts(int argc, char **argv, struct options *o)
 		{ "ref-tag", 1, NULL, 'r' }, { "app-tag", 1, NULL, 'a' },
 		{ "app-tag-mask", 1, NULL, 'm' }, { "storage-tag", 1, NULL, 'S' },
 		{ "pi-gen", 0, NULL, OPT_PI_GEN }, { "pi-check", 0, NULL, OPT_PI_CHECK },
-		{ "inject", 1, NULL, OPT_INJECT },
+		{ "inject", 1, NULL, OPT_INJECT }, { "iovecs", 1, NULL, OPT_IOVECS },
 		{ "fua", 0, NULL, 'F' }, { "raw", 0, NULL, 'R' },
 		{ "json", 0, NULL, 'j' }, { "help", 0, NULL, 'h' }, { "fallback", 0, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
@@ -758,6 +839,7 @@ static int parse_opts(int argc, char **argv, struct options *o)
 		case OPT_PI_GEN: o->pi.gen = true; break;
 		case OPT_PI_CHECK: o->pi.check = true; break;
 		case OPT_INJECT: if (parse_inject(optarg, o)) return -2; break;
+		case OPT_IOVECS: if (parse_iovecs(o)) return -2; break;
 		case 'L': if (parse_layout(optarg, &o->meta_spec)) return -1; break;
 		case 'D': if (parse_layout(optarg, &o->data_spec)) return -1; break;
 		case 'F': o->io.flags |= NVMETA_IO_FUA; break;

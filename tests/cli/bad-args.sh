@@ -35,6 +35,9 @@ expect 2 "-m/--app-tag-mask '0x10000'" "$IO" $DEV read -d "$W/d" -m 0x10000
 expect 2 "-S/--storage-tag '0x10000000000000000'" "$IO" $DEV read -d "$W/d" -S 0x10000000000000000
 expect 2 "-r/--ref-tag '0x10000000000000000'" "$IO" $DEV read -d "$W/d" -r 0x10000000000000000
 expect 2 "-o/--offset '$PAGE'" "$IO" $DEV read -d "$W/d" -o "$PAGE"
+expect 2 "--iovecs '0': out of range; must be 1 to 1024" "$IO" $DEV read -d "$W/d" --iovecs 0
+expect 2 "--iovecs '1025': out of range; must be 1 to 1024" "$IO" $DEV read -d "$W/d" --iovecs 1025
+expect 2 "--iovecs: write-zeroes moves no data; drop the option" "$IO" $DEV write-zeroes --iovecs 2
 expect 2 "-r/--runs '-1'" "$CHECK" -r -1 $DEV
 expect 2 "-r/--runs '0'" "$CHECK" -r 0 $DEV
 expect 2 "-r/--runs '1000001'" "$CHECK" -r 1000001 $DEV

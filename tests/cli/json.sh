@@ -167,6 +167,11 @@ json 2 '. == {"device": "/fake/ext0n1"}' \
 	env "$PRE" "$IO" /fake/ext0n1 read -d "$W/d" -M "$W/m" --json
 json 2 '. == {"device": "/fake/ext0n1"}' \
 	env "$PRE" "$IO" /fake/ext0n1 write -d /dev/zero --pi-gen --json
+json 0 '.iovecs.count == 3 and .iovecs.first_bytes == 1366 and .iovecs.predicted_path and
+	.completion.result == "success"' \
+	env "$PRE" "$IO" /fake/ng0n1 write -c 8 -d /dev/zero --pi-gen --iovecs 3 --json
+json 2 '.data.bytes == 512 and (has("iovecs") | not) and (has("completion") | not)' \
+	env "$PRE" "$IO" /fake/ng0n1 read -d "$W/d" --iovecs 513 --json
 json 0 '.completion.result == "success" and (has("data") | not)' \
 	env "$PRE" "$IO" /fake/ng0n1 write-zeroes -c 8 --json
 
