@@ -543,9 +543,22 @@ int nvmeta_pagemap_decode(uint64_t *pfn, unsigned int n, bool *all_present) NVME
 
 /* crc.c: one CRC64 implementation, with nvmeta_crc64_nvme()'s
  * conventions. */
+struct nvmeta_crc64_blocks;
 struct nvmeta_crc64_variant {
 	const char *name;		/* as nvmeta_crc64_impl() names it */
 	uint64_t (*fn)(const void *buf, size_t len, uint64_t crc);
+	/* The CRC64 of each of @n blocks laid out as @b says, to @out[]:
+	 * the same as fn() a block, in one call. */
+	void (*blocks)(const struct nvmeta_crc64_blocks *b, uint32_t n, uint64_t *out);
+};
+
+/* Blocks of PI for nvmeta_crc64_variant.blocks: block i's CRC runs over
+ * the @len bytes at data + i * data_stride, then on over the @pre_len at
+ * pre + i * pre_stride (none if pre_len is 0). */
+struct nvmeta_crc64_blocks {
+	const unsigned char *data, *pre;
+	size_t data_stride, pre_stride;
+	size_t len, pre_len;
 };
 
 /* crc.c: the CRC64 implementations this build has and this CPU runs,

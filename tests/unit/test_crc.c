@@ -168,6 +168,49 @@ Test(crc, empty_input_returns_the_running_crc)
 			     "%s", v[i]->name);
 }
 
+/* A run of blocks in one call (lib/pi.c's 64-bit guard) is the CRC of
+ * each block, data then the metadata under the guard, one call each:
+ * the lengths the 512-bit folding makes constants (512 and 4096 bytes,
+ * nothing after them) and others, strides with gaps between blocks. */
+Test(crc, every_crc64_implementation_runs_blocks_as_one_call_a_block)
+{
+	static const struct {
+		size_t len, pre_len, gap;
+	} cases[] = {
+		{ 512, 0, 0 }, { 512, 0, 8 }, { 4096, 0, 0 }, { 4096, 0, 64 }, { 512, 8, 0 },
+		{ 512, 48, 16 }, { 4096, 48, 0 }, { 520, 0, 0 }, { 64, 0, 3 }, { 16, 0, 0 },
+		{ 1, 0, 1 }, { 200, 7, 5 }, { 512, 1, 0 },
+	};
+	const struct nvmeta_crc64_variant *v[4];
+	unsigned int i, j, k, n = variants(v, 4);
+	unsigned char *data = random_buf(17 * (4096 + 64)), *pre = random_buf(17 * 64);
+	uint64_t out[17];
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < ARRAY_SIZE(cases); j++) {
+			struct nvmeta_crc64_blocks b = {
+				.data = data, .pre = pre,
+				.data_stride = cases[j].len + cases[j].gap,
+				.pre_stride = cases[j].pre_len + cases[j].gap,
+				.len = cases[j].len, .pre_len = cases[j].pre_len,
+			};
+
+			v[i]->blocks(&b, 17, out);
+			for (k = 0; k < 17; k++) {
+				uint64_t want = v[i]->fn(data + k * b.data_stride, b.len, 0);
+
+				if (b.pre_len)
+					want = v[i]->fn(pre + k * b.pre_stride, b.pre_len, want);
+				cr_assert_eq(out[k], want, "%s, %zu + %zu bytes, block %u: %#llx, expected %#llx",
+					     v[i]->name, b.len, b.pre_len, k,
+					     (unsigned long long)out[k], (unsigned long long)want);
+			}
+		}
+	}
+	free(data);
+	free(pre);
+}
+
 /* ------------------------------------------------------------------ */
 /* The NVM Command Set's test blocks                                   */
 /* ------------------------------------------------------------------ */
