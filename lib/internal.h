@@ -18,6 +18,9 @@
 #include "nvmeta.h"
 
 #define NVMETA_HIDDEN __attribute__((visibility("hidden")))
+/* The calls of the hot path (queue, reap, a sync command): the linker
+ * puts them together in .text.hot, away from the cold code around them. */
+#define NVMETA_HOT __attribute__((hot))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* format.c: the namespace's format as the kernel shows it in sysfs. */

@@ -204,7 +204,7 @@ static __attribute__((noinline)) int queue_checked(const struct nvmeta_dev *dev,
 	return ret;
 }
 
-int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
+NVMETA_HOT int nvmeta_queue(const struct nvmeta_dev *dev, struct io_uring *ring,
 		 const struct nvmeta_io *io, uint64_t user_data)
 {
 	/* The common case with no call and no check twice; a full queue,
@@ -255,7 +255,7 @@ sync_one(const struct nvmeta_dev *dev, struct io_uring *ring, const struct nvmet
 	return nvmeta_finish(dev, io, ret, st, rep, errors, max);
 }
 
-int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
+NVMETA_HOT int nvmeta_io_sync(const struct nvmeta_dev *dev, struct io_uring *ring,
 		   const struct nvmeta_io *io, struct nvmeta_status *st)
 {
 	struct nvmeta_pi_report rep;
@@ -438,7 +438,7 @@ static __attribute__((noinline)) int reap_wait(struct io_uring *ring, unsigned i
 	return n;
 }
 
-int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completion *out,
+NVMETA_HOT int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmeta_completion *out,
 		unsigned int max)
 {
 	unsigned int n;

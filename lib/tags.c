@@ -196,7 +196,7 @@ int nvmeta_tag_sqe(struct io_uring *ring, enum nvmeta_tag_kind kind, void *owner
 	return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
 }
 
-int nvmeta_tag_waited(struct io_uring *ring, struct nvmeta_own *own)
+NVMETA_HOT int nvmeta_tag_waited(struct io_uring *ring, struct nvmeta_own *own)
 {
 	struct nvmeta_tags *t = nvmeta_tags_find(ring);
 
