@@ -112,6 +112,10 @@ static const struct nvmeta_check_case cases[] = {
 	 * pages (NVMETA_CHECK_FIXED_BUF). */
 	CASE("data-fixed-buf-big-registration", DATA, BOTH, ONE, PAGE, 0, SRC_ANON, 0,
 	     NVMETA_CHECK_FIXED_BUF),
+	/* Two iovecs of a registered buffer, cut inside a block and a page
+	 * (NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_VEC). */
+	CASE("data-fixed-buf-vec-cut", DATA, BOTH, FEW, PAGE, 0, SRC_ANON, 0,
+	     NVMETA_CHECK_FIXED_BUF | NVMETA_CHECK_VEC),
 	/* The NVM commands that change blocks and metadata without a plain
 	 * transfer, each with its metadata semantics asserted (nvmeta-check
 	 * --commands only: DSM and Write Uncorrectable change what the

@@ -1421,7 +1421,7 @@ static int check_run2(struct check *c, unsigned int index)
 	if (!place_case(c, index))
 		return 0;
 	if (tc->flags & NVMETA_CHECK_FIXED_BUF)
-		return nvmeta_check_fixed_buf(dev, res);
+		return nvmeta_check_fixed_buf(dev, res, tc->flags & NVMETA_CHECK_VEC);
 	if (tc->flags & NVMETA_CHECK_COMMAND)
 		return nvmeta_check_command(c);
 	if (!pi_setup(c))

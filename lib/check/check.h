@@ -214,9 +214,10 @@ int nvmeta_check_reformat(const struct nvmeta_dev *dev, struct io_uring *ring,
 			  struct nvmeta_check_result *res) NVMETA_HIDDEN;
 
 /* check_fixed_buf.c: the registered-buffer case (NVMETA_CHECK_FIXED_BUF)
- * on the blocks place_case() gave @res; the verdict goes into @res. */
+ * on the blocks place_case() gave @res, @vec: with NVMETA_CHECK_VEC, the
+ * data as iovecs of the registration; the verdict goes into @res. */
 int nvmeta_check_fixed_buf(const struct nvmeta_dev *dev,
-			   struct nvmeta_check_result *res) NVMETA_HIDDEN;
+			   struct nvmeta_check_result *res, bool vec) NVMETA_HIDDEN;
 
 /* commands.c: a NVMETA_CHECK_COMMAND case on the blocks place_case()
  * gave it; the verdict goes into c->res.  Returns 0, or -ENOMEM. */

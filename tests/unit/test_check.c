@@ -309,6 +309,7 @@ static const struct {
 	{ "vec-pi-odd-8-meta+1", "meta", "anon" },
 	{ "vec-pi-odd-8-meta-page", "meta", "anon" },
 	{ "data-fixed-buf-big-registration", "data", "anon" },
+	{ "data-fixed-buf-vec-cut", "data", "anon" },
 	{ "cmd-write-zeroes", "data", "anon" },
 	{ "cmd-write-zeroes-pract", "data", "anon" },
 	{ "cmd-write-zeroes-deac", "data", "anon" },
