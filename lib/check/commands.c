@@ -360,6 +360,23 @@ static bool block_is(const struct cmd *x, uint32_t i, const uint8_t *d, const ui
 	return !memcmp(gd, d, x->in->lba_size) && (!gm || !memcmp(gm, m, x->in->ms));
 }
 
+/* Block @i of the read back reads as a deallocated block (DLFEAT). */
+static bool reads_deallocated(const struct cmd *x, uint32_t i)
+{
+	uint8_t dd[65536], dm[256];
+
+	return x->mlen <= sizeof(dm) && x->in->lba_size <= sizeof(dd) &&
+	       deallocated_block(x, dd, dm) && block_is(x, i, dd, dm);
+}
+
+/* What block @i's data read back as, against the source image. */
+static const char *data_word(const struct cmd *x, uint32_t i)
+{
+	size_t at = (size_t)i * x->in->lba_size;
+
+	return bytes_word((const uint8_t *)x->d[1]->addr + at, x->img_d + at, x->in->lba_size);
+}
+
 /* ------------------------------------------------------------------ */
 /* The commands                                                        */
 /* ------------------------------------------------------------------ */
@@ -385,7 +402,6 @@ static void write_zeroes(struct cmd *x, bool pract, bool deac)
 	const char *what = deac ? "write zeroes with DEAC" : pract ? "write zeroes with PRACT" :
 			   "write zeroes";
 	uint32_t i, dealloc = 0;
-	uint8_t dd[65536], dm[256];
 	int ret;
 
 	if (pract && !x->pi) {
@@ -433,17 +449,14 @@ static void write_zeroes(struct cmd *x, bool pract, bool deac)
 
 		if (block_is(x, i, zd, zm))
 			continue;
-		if (x->mlen <= sizeof(dm) && x->in->lba_size <= sizeof(dd) &&
-		    deallocated_block(x, dd, dm) && block_is(x, i, dd, dm)) {
+		if (reads_deallocated(x, i)) {
 			dealloc++;
 			continue;
 		}
 		x->r->bad_lba = x->slba + i;
 		x->r->where = "read back";
 		say(x, NVMETA_VERDICT_DEVICE_ERROR, "write zeroes with DEAC: LBA %llu reads neither as zeroes with 0h metadata nor as deallocated (DLFEAT 0x%x); data %s",
-		    (unsigned long long)(x->slba + i), x->in->dlfeat,
-		    bytes_word((const uint8_t *)x->d[1]->addr + (size_t)i * x->in->lba_size,
-			       x->img_d + (size_t)i * x->in->lba_size, x->in->lba_size));
+		    (unsigned long long)(x->slba + i), x->in->dlfeat, data_word(x, i));
 		describe_meta(x);
 		return;
 	}
@@ -459,7 +472,6 @@ static void dsm(struct cmd *x)
 		.opcode = NVMETA_OP_DSM, .nlb = nr, .data = list,
 		.data_len = nr * NVMETA_DSM_RANGE_BYTES, .flags = NVMETA_IO_DEAC,
 	};
-	uint8_t dd[65536], dm[256];
 	int ret;
 
 	if (write_source(x, 2))
@@ -483,8 +495,7 @@ static void dsm(struct cmd *x)
 			kept++;
 			continue;
 		}
-		if (x->mlen <= sizeof(dm) && x->in->lba_size <= sizeof(dd) &&
-		    deallocated_block(x, dd, dm) && block_is(x, i, dd, dm)) {
+		if (reads_deallocated(x, i)) {
 			gone++;
 			continue;
 		}
@@ -493,9 +504,7 @@ static void dsm(struct cmd *x)
 		say(x, NVMETA_VERDICT_DEVICE_ERROR, "deallocate: LBA %llu reads neither as it was written nor as a deallocated block (DLFEAT 0x%x: %s, guard %s); data %s",
 		    (unsigned long long)(x->slba + i), x->in->dlfeat,
 		    (x->in->dlfeat & 7) == 1 ? "zeroes" : (x->in->dlfeat & 7) == 2 ? "ones" : "not reported",
-		    x->in->dlfeat & 0x10 ? "the CRC" : "0xFFFF",
-		    bytes_word((const uint8_t *)x->d[1]->addr + (size_t)i * x->in->lba_size, od,
-			       x->in->lba_size));
+		    x->in->dlfeat & 0x10 ? "the CRC" : "0xFFFF", data_word(x, i));
 		describe_meta(x);
 		return;
 	}
