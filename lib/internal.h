@@ -86,6 +86,23 @@ struct nvmeta_bdev {
 /* The most iovecs import_iovec() takes (UIO_MAXIOV). */
 #define NVMETA_UIO_MAXIOV 1024u
 
+/* The bytes @io's data holds: its length, or with NVMETA_IO_VEC the
+ * lengths of its io->data_len iovecs added up (UINT64_MAX past that).
+ * Both roads' host PI and the attribute road's completion count them. */
+static inline uint64_t nvmeta_io_data_bytes(const struct nvmeta_io *io)
+{
+	const struct iovec *iov = io->data;
+	uint64_t total = 0;
+	uint32_t i;
+
+	if (!(io->flags & NVMETA_IO_VEC))
+		return io->data_len;
+	for (i = 0; iov && i < io->data_len; i++)
+		if (__builtin_add_overflow(total, (uint64_t)iov[i].iov_len, &total))
+			return UINT64_MAX;
+	return total;
+}
+
 /* validate.c: NVMETA_IO_VEC's rules shared by both roads.  The array: at
  * least one iovec, at most UIO_MAXIOV and @max_segments (0: no limit). */
 int nvmeta_check_iov_array(const struct nvmeta_io *io, uint32_t max_segments) NVMETA_HIDDEN;

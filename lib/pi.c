@@ -1128,25 +1128,9 @@ static uint64_t pi_meta_bytes(const struct nvmeta_pi_format *f, uint32_t nlb)
 	return f->extended ? 0 : (uint64_t)nlb * f->ms;
 }
 
-/* The bytes @io's data holds: its length, or with NVMETA_IO_VEC the
- * lengths of its io->data_len iovecs added up (UINT64_MAX past that). */
-static uint64_t io_data_bytes(const struct nvmeta_io *io)
-{
-	const struct iovec *iov = io->data;
-	uint64_t total = 0;
-	uint32_t i;
-
-	if (!(io->flags & NVMETA_IO_VEC))
-		return io->data_len;
-	for (i = 0; i < io->data_len; i++)
-		if (__builtin_add_overflow(total, (uint64_t)iov[i].iov_len, &total))
-			return UINT64_MAX;
-	return total;
-}
-
 static bool pi_short(const struct nvmeta_pi_format *f, const struct nvmeta_io *io)
 {
-	return !io->data || io_data_bytes(io) < pi_data_bytes(f, io->nlb) ||
+	return !io->data || nvmeta_io_data_bytes(io) < pi_data_bytes(f, io->nlb) ||
 	       (!f->extended && (!io->meta || io->meta_len < pi_meta_bytes(f, io->nlb)));
 }
 
@@ -1165,7 +1149,7 @@ int nvmeta_pi_io_fits(const struct nvmeta_pi_format *f, const char *name,
 		return nvmeta_fail(-EOVERFLOW, "%s: %u blocks of PI need %llu data and %llu metadata bytes; the buffers hold %llu and %u",
 				   name, io->nlb, (unsigned long long)pi_data_bytes(f, io->nlb),
 				   (unsigned long long)pi_meta_bytes(f, io->nlb),
-				   io->data ? (unsigned long long)io_data_bytes(io) : 0, io->meta_len);
+				   io->data ? (unsigned long long)nvmeta_io_data_bytes(io) : 0, io->meta_len);
 	return 0;
 }
 

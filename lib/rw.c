@@ -612,25 +612,10 @@ static int integrity_failed(const struct nvmeta_rw *rw, const char *what)
 			   (unsigned long long)io->reftag, io->apptag);
 }
 
-/* The bytes @io moves: its iovecs' lengths (validated to add up to nlb
- * blocks) or its flat length. */
-static uint64_t rw_bytes(const struct nvmeta_io *io)
-{
-	const struct iovec *iov = io->data;
-	uint64_t total = 0;
-	uint32_t i;
-
-	if (!(io->flags & NVMETA_IO_VEC))
-		return io->data_len;
-	for (i = 0; iov && i < io->data_len; i++)
-		total += iov[i].iov_len;
-	return total;
-}
-
 int nvmeta_rw_complete(const struct nvmeta_rw *rw, int res)
 {
 	const char *what = rw->io.opcode == NVMETA_OP_READ ? "read" : "write";
-	uint64_t bytes = rw_bytes(&rw->io);
+	uint64_t bytes = nvmeta_io_data_bytes(&rw->io);
 
 	if (res == -EILSEQ)
 		return integrity_failed(rw, what);
