@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 #include "internal.h"
 #include "fake_info.h"
+#include "expect_validation.h"
 
 static struct nvmeta_dev_info info;
 static unsigned char list[256 * 40];
@@ -44,12 +45,7 @@ static struct nvme_uring_cmd *encode(const struct nvmeta_io *io, struct io_uring
 
 static void expect(const struct nvmeta_io *io, int err, const char *words)
 {
-	int ret = nvmeta_validate_info(&info, io);
-
-	cr_assert_eq(ret, err, "got %d (%s), want %d", ret, nvmeta_last_error(), err);
-	if (words)
-		cr_assert(strstr(nvmeta_last_error(), words), "message '%s' lacks '%s'",
-			  nvmeta_last_error(), words);
+	expect_validation(&info, io, err, words);
 }
 
 /* ------------------------------------------------------------------ */

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include "internal.h"
 #include "fake_info.h"
+#include "expect_validation.h"
 
 static struct nvmeta_dev_info info;
 static char data[64 * 1024];
@@ -31,12 +32,7 @@ static struct nvmeta_io rw(uint8_t op, uint32_t nlb)
 
 static void expect(const struct nvmeta_io *io, int err, const char *words)
 {
-	int ret = nvmeta_validate_info(&info, io);
-
-	cr_assert_eq(ret, err, "got %d (%s), want %d", ret, nvmeta_last_error(), err);
-	if (words)
-		cr_assert(strstr(nvmeta_last_error(), words), "message '%s' lacks '%s'",
-			  nvmeta_last_error(), words);
+	expect_validation(&info, io, err, words);
 }
 
 Test(validate, good_read_and_write_pass)

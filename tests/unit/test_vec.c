@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 #include "internal.h"
 #include "fake_info.h"
+#include "expect_validation.h"
 
 static struct nvmeta_dev_info info;
 static char *mem;		/* 64 pages, faulted in */
@@ -56,12 +57,7 @@ static struct nvmeta_io vec_io(uint8_t op, uint32_t nlb, struct iovec *iov)
 
 static void expect(const struct nvmeta_io *io, int err, const char *words)
 {
-	int ret = nvmeta_validate_info(&info, io);
-
-	cr_assert_eq(ret, err, "got %d (%s), want %d", ret, nvmeta_last_error(), err);
-	if (words)
-		cr_assert(strstr(nvmeta_last_error(), words), "message '%s' lacks '%s'",
-			  nvmeta_last_error(), words);
+	expect_validation(&info, io, err, words);
 }
 
 Test(vec, encodes_the_vec_command_with_the_array_and_its_count)
