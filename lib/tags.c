@@ -178,6 +178,19 @@ struct nvmeta_tag_slot *nvmeta_tag_slot(struct nvmeta_tags *t, uint64_t user_dat
 	return s;
 }
 
+/* An SQE for @own's command, and its place in the submission ring. */
+static inline bool take_sqe(struct io_uring *ring, struct nvmeta_own *own)
+{
+	own->pos = ring->sq.sqe_tail;
+	own->sqe = io_uring_get_sqe(ring);
+	return own->sqe;
+}
+
+static int sq_full(void)
+{
+	return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
+}
+
 int nvmeta_tag_sqe(struct io_uring *ring, enum nvmeta_tag_kind kind, void *owner,
 		   struct nvmeta_own *own)
 {
@@ -188,12 +201,10 @@ int nvmeta_tag_sqe(struct io_uring *ring, enum nvmeta_tag_kind kind, void *owner
 		ret = nvmeta_tag_claim(own->tags, kind, owner, &own->tag);
 	if (ret)
 		return ret;
-	own->pos = ring->sq.sqe_tail;
-	own->sqe = io_uring_get_sqe(ring);
-	if (own->sqe)
+	if (take_sqe(ring, own))
 		return 0;
 	nvmeta_tag_release(own->tags, nvmeta_tag_slot(own->tags, own->tag));
-	return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
+	return sq_full();
 }
 
 NVMETA_HOT int nvmeta_tag_waited(struct io_uring *ring, struct nvmeta_own *own)
@@ -207,11 +218,7 @@ NVMETA_HOT int nvmeta_tag_waited(struct io_uring *ring, struct nvmeta_own *own)
 		return nvmeta_tag_sqe(ring, NVMETA_TAG_SYNC, NULL, own);
 	own->tags = t;
 	own->tag = NVMETA_TAG_WAITED;
-	own->pos = ring->sq.sqe_tail;
-	own->sqe = io_uring_get_sqe(ring);
-	if (own->sqe)
-		return 0;
-	return nvmeta_fail(-EBUSY, "submission queue full: submit and reap first");
+	return take_sqe(ring, own) ? 0 : sq_full();
 }
 
 void nvmeta_own_abandon(struct nvmeta_own *own)
