@@ -20,7 +20,7 @@ int nvmeta_io_ready(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 
 	/* One load: nvmeta_dev_check() sets it when the kernel's view of the
 	 * namespace's format changed under this handle. */
-	if (atomic_load_explicit(&dev->stale, memory_order_acquire))
+	if (atomic_load_explicit(&dev->fast.stale, memory_order_acquire))
 		return nvmeta_refuse_stale(dev);
 	ret = nvmeta_io_validate(dev, io);
 	if (ret)

@@ -386,7 +386,7 @@ int nvmeta_dev_refresh(struct nvmeta_dev *dev)
 	nvmeta_pi_decide(dev);
 	nvmeta_fast_decide(dev);
 	nvmeta_format_open(dev);
-	atomic_store_explicit(&dev->stale, 0, memory_order_release);
+	atomic_store_explicit(&dev->fast.stale, 0, memory_order_release);
 	return changed;
 }
 

@@ -121,11 +121,11 @@ static int mark_stale(struct nvmeta_dev *dev, const char *fmt, const char *a, co
 {
 	int fresh = 0;
 
-	if (!atomic_compare_exchange_strong(&dev->stale, &fresh, 2))
+	if (!atomic_compare_exchange_strong(&dev->fast.stale, &fresh, 2))
 		return 1;
 	snprintf(dev->stale_why, sizeof(dev->stale_why), fmt, a, b);
 	/* Release: a submitter that sees 1 sees the message too. */
-	atomic_store_explicit(&dev->stale, 1, memory_order_release);
+	atomic_store_explicit(&dev->fast.stale, 1, memory_order_release);
 	return 1;
 }
 
@@ -153,7 +153,7 @@ int nvmeta_format_check(struct nvmeta_dev *dev)
 	struct nvmeta_fingerprint now;
 	int ret;
 
-	if (atomic_load_explicit(&dev->stale, memory_order_acquire))
+	if (atomic_load_explicit(&dev->fast.stale, memory_order_acquire))
 		return 1;
 	/* Opened at open; without them (EMFILE then) by path, slower. */
 	if (dev->attr_fds[0] >= 0)
@@ -191,7 +191,7 @@ void nvmeta_format_open(struct nvmeta_dev *dev)
 /* Off the hot path: the message is built only here. */
 int nvmeta_refuse_stale(const struct nvmeta_dev *dev)
 {
-	int state = atomic_load_explicit(&dev->stale, memory_order_acquire);
+	int state = atomic_load_explicit(&dev->fast.stale, memory_order_acquire);
 
 	return nvmeta_fail(-ESTALE, "%s: %s; commands are refused until nvmeta_dev_refresh()",
 			   dev->info.generic_path,

@@ -37,6 +37,15 @@ struct nvmeta_fingerprint {
  * which say what is wrong.
  */
 struct nvmeta_fast {
+	/*
+	 * Set by nvmeta_dev_check() when the kernel's view of the format
+	 * moved away from what identify said at open (or at the last
+	 * refresh); read on every submission: one load, no system call,
+	 * from the line the plain check reads anyway.  0 fresh, 2 while the
+	 * message is written, 1 stale with the device's stale_why.  Not
+	 * decided with the rest: nvmeta_fast_decide() leaves it alone.
+	 */
+	_Atomic int stale;
 	bool ready;
 	bool prefault_reads;	/* a read's metadata is populated first (quirks.c) */
 	bool ref_only;		/* the tag space is CDW14 alone, no storage tag */
@@ -56,12 +65,7 @@ struct nvmeta_fast {
 struct nvmeta_dev {
 	int fd;
 	struct nvmeta_dev_info info;
-	/* Set by nvmeta_dev_check() when the kernel's view of the format
-	 * moved away from what identify said at open (or at the last
-	 * refresh); read on every submission: one load, no system call.  0
-	 * fresh, 2 while the message is written, 1 stale with stale_why. */
-	_Atomic int stale;
-	char stale_why[384];		/* written before stale is set */
+	char stale_why[384];		/* written before fast.stale is set */
 	struct nvmeta_fingerprint seen;	/* the format the info describes */
 	int attr_fds[5];		/* the sysfs attributes, opened once (format.c) */
 	/* Populate a read's metadata pages for writing before submission:
@@ -454,11 +458,11 @@ static inline bool nvmeta_io_plain(const struct nvmeta_fast *f, const struct nvm
  * A command that goes out with no work before it: plain (above), on a
  * device whose format has not moved (nvmeta_dev_check()), and not a read
  * whose metadata must be populated first on this kernel.  The one load
- * of @dev->stale is the format check every submission makes.
+ * of @dev->fast.stale is the format check every submission makes.
  */
 static inline bool nvmeta_io_goes_plain(const struct nvmeta_dev *dev, const struct nvmeta_io *io)
 {
-	if (atomic_load_explicit(&dev->stale, memory_order_acquire))
+	if (atomic_load_explicit(&dev->fast.stale, memory_order_acquire))
 		return false;
 	if (!nvmeta_io_plain(&dev->fast, io))
 		return false;
@@ -509,15 +513,20 @@ static inline void nvmeta_fill_plain(const struct nvmeta_dev *dev, struct io_uri
  * nvmeta_reap() hands back as they are: no string is formatted there. */
 static inline int nvmeta_status_fill(const struct io_uring_cqe *cqe, struct nvmeta_status *st)
 {
+	/* A CQE32's second half: big_cqe[0], read as the entry after @cqe,
+	 * which compilers can bound when the CQE was copied to a local
+	 * pair (nvmeta_own_wait()). */
+	const uint64_t *big = (const uint64_t *)(cqe + 1);
 	int res = cqe->res;
 
-	*st = (struct nvmeta_status){ .result = cqe->big_cqe[0] };
+	*st = (struct nvmeta_status){ .result = big[0] };
+	/* Success first: one branch for the common case. */
+	if (__builtin_expect(!res, 1))
+		return 0;
 	if (res < 0) {
 		st->err = res;
 		return res;
 	}
-	if (!res)
-		return 0;
 	st->status = res & 0x7ff;
 	st->sc = res & 0xff;
 	st->sct = (res >> 8) & 0x7;

@@ -8,6 +8,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <sys/uio.h>
 #include "internal.h"
 
@@ -509,7 +510,9 @@ void nvmeta_fast_decide(struct nvmeta_dev *dev)
 	unsigned int space = nvmeta_tag_field_bits(in), ref_bits;
 	uint64_t max = NVMETA_MAX_NLB;
 
-	memset(f, 0, sizeof(*f));
+	/* All but stale, which nvmeta_dev_check() may set meanwhile. */
+	memset((char *)f + offsetof(struct nvmeta_fast, ready), 0,
+	       sizeof(*f) - offsetof(struct nvmeta_fast, ready));
 	if (!in->lba_size || !in->nsze || in->sts > space)
 		return;
 	ref_bits = space - in->sts;

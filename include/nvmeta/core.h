@@ -358,8 +358,10 @@ struct nvmeta_io {
  */
 #define NVMETA_TAG_USER_DATA		0x6e766d6500000000ULL	/* "nvme" */
 #define NVMETA_TAG_USER_DATA_MASK	0xffffffff00000000ULL
+/* The top half alone compared: a shift and a compare with an immediate,
+ * where the mask and the mark would each take a register. */
 #define NVMETA_IS_TAG_USER_DATA(ud) \
-	(((ud) & NVMETA_TAG_USER_DATA_MASK) == NVMETA_TAG_USER_DATA)
+	((uint32_t)((uint64_t)(ud) >> 32) == (uint32_t)(NVMETA_TAG_USER_DATA >> 32))
 
 /*
  * nvmeta_io_validate - check @io against @dev before it is submitted:

@@ -198,13 +198,13 @@ Test(cmd, a_stale_device_refuses_commands)
 
 	strcpy(dev.info.generic_path, "/dev/ng0n1");
 	strcpy(dev.stale_why, "the namespace's format changed (metadata_bytes=64, was metadata_bytes=8)");
-	atomic_store(&dev.stale, 1);
+	atomic_store(&dev.fast.stale, 1);
 	cr_assert_eq(nvmeta_prep(&dev, sqe, &io), -ESTALE);
 	cr_assert(strstr(nvmeta_last_error(), "metadata_bytes=64"), "%s", nvmeta_last_error());
 	cr_assert(strstr(nvmeta_last_error(), "nvmeta_dev_refresh"));
 	io.flags = NVMETA_IO_RAW;
 	cr_assert_eq(nvmeta_prep(&dev, sqe, &io), -ESTALE);
-	atomic_store(&dev.stale, 0);
+	atomic_store(&dev.fast.stale, 0);
 	cr_assert_eq(nvmeta_prep(&dev, sqe, &io), 0);
 }
 

@@ -244,9 +244,9 @@ Test(fast, stale_devices_and_prefaulted_reads_take_the_checks)
 
 	make_dev(&dev, &fmts[0]);
 	cr_assert(nvmeta_io_goes_plain(&dev, &io));
-	atomic_store(&dev.stale, 1);
+	atomic_store(&dev.fast.stale, 1);
 	cr_assert_not(nvmeta_io_goes_plain(&dev, &io));
-	atomic_store(&dev.stale, 0);
+	atomic_store(&dev.fast.stale, 0);
 	dev.populate_reads = true;
 	nvmeta_fast_decide(&dev);
 	cr_assert_not(nvmeta_io_goes_plain(&dev, &io));
