@@ -565,6 +565,49 @@ Test(ring, completions_the_library_did_not_queue_are_returned_untouched)
 	nvmeta_ring_exit(&ring);
 }
 
+/* nvmeta_reap() takes the application's successes in a loop of its own
+ * and hands a failure, or a completion in the library's range, to the
+ * loop that decodes and sorts: a reap that crosses from one to the other,
+ * or stops at @max between them, keeps the order and every result. */
+Test(ring, a_reap_that_meets_failures_and_the_librarys_range_keeps_order, .timeout = 30)
+{
+	static const uint64_t ud[] = { 1, 2, 3, NVMETA_TAG_USER_DATA | 0xffff, 5, 6 };
+	static const int want[] = { 0, -EBADF, 0, 0, 0, -EBADF };
+	struct nvmeta_completion c[8];
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	unsigned int i;
+
+	cr_assert_eq(nvmeta_ring_init(&ring, 8), 0);
+	for (i = 0; i < ARRAY_SIZE(ud); i++) {
+		if (want[i]) {
+			/* A read of fd -1 fails at once, in order. */
+			sqe = io_uring_get_sqe(&ring);
+			cr_assert_not_null(sqe);
+			io_uring_prep_read(sqe, -1, data, sizeof(data), 0);
+			sqe->user_data = ud[i];
+		} else {
+			queue_nop(&ring, ud[i]);
+		}
+	}
+	cr_assert_eq(io_uring_submit(&ring), (int)ARRAY_SIZE(ud));
+	cr_assert_eq(io_uring_cq_ready(&ring), ARRAY_SIZE(ud));
+	/* Nothing asked, nothing taken. */
+	cr_assert_eq(nvmeta_reap(&ring, 0, c, 0), 0);
+	cr_assert_eq(io_uring_cq_ready(&ring), ARRAY_SIZE(ud));
+	/* A success, then a failure, and @max ends it there. */
+	cr_assert_eq(nvmeta_reap(&ring, 1, c, 2), 2);
+	/* A success, one in the library's range, a success, a failure. */
+	cr_assert_eq(nvmeta_reap(&ring, 4, c + 2, 6), 4);
+	for (i = 0; i < ARRAY_SIZE(ud); i++) {
+		cr_assert_eq(c[i].user_data, ud[i], "completion %u", i);
+		cr_assert_eq(c[i].ret, want[i], "completion %u: %d", i, c[i].ret);
+		cr_assert_eq(c[i].status.err, want[i], "completion %u", i);
+	}
+	cr_assert_eq(io_uring_cq_ready(&ring), 0);
+	nvmeta_ring_exit(&ring);
+}
+
 /* A request's tag is live while it is in flight, and foreign again once
  * reaped: a copy of it reaped later is the application's. */
 Test(ring, a_request_tag_names_a_slot_only_while_in_flight)
