@@ -448,9 +448,9 @@ static __attribute__((noinline)) int reap_wait(struct io_uring *ring, unsigned i
 	return n;
 }
 
-/* The rest of a reap that met one of the library's own completions, or
- * must wait: out of line, so that the loop below calls nothing and keeps
- * all it needs in registers. */
+/* The rest of a reap that met a failure or a completion in the
+ * library's range, or must wait: out of line, so that the loop below
+ * calls nothing and keeps all it needs in registers. */
 static __attribute__((noinline)) int reap_rest(struct io_uring *ring, unsigned int min,
 					       struct nvmeta_completion *out, unsigned int n,
 					       unsigned int max)
