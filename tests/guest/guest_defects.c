@@ -295,6 +295,15 @@ static void measure_check_cost(struct nvmeta_dev *dev, uint8_t *data, struct nvm
 	       prep[2], n, prep[0], prep[4], check);
 }
 
+/* The registered range of qemu-7.2-io-lost-after-format: Linux 6.1 on
+ * QEMU 7.2's controller (its firmware revision is QEMU's version).  Seen
+ * nowhere else: 6.12 and 7.2 run this test on the same controller. */
+static bool format_loses_io(const struct nvmeta_dev_info *in)
+{
+	return in->kernel.major == 6 && in->kernel.minor == 1 &&
+	       !strcmp(in->model, "QEMU NVMe Ctrl") && !strncmp(in->firmware, "7.2", 3);
+}
+
 /*
  * A handle opened on 512+8; another handle formats the namespace to
  * 512+64.  Before: a read of 8 blocks with a 64-byte metadata buffer went
@@ -325,6 +334,9 @@ Test(reformat, a_format_under_an_open_handle_is_noticed_before_any_command)
 	if (!in->ms || in->extended_lba || in->pi_type)
 		cr_skip_test("needs separate metadata without PI (preset %s)",
 			     getenv("NVMETA_PRESET") ? getenv("NVMETA_PRESET") : "?");
+	if (format_loses_io(in))
+		cr_skip_test("known defect qemu-7.2-io-lost-after-format (tests/vm/known-defects.tsv): Linux %u.%u on QEMU %s loses the block layer's own reads around a Format NVM, and every later step hangs",
+			     in->kernel.major, in->kernel.minor, in->firmware);
 	find_formats(in, &f);
 	data = map(8 * in->lba_size);
 	spec.len = 8 * in->ms;
