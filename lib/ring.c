@@ -466,8 +466,9 @@ NVMETA_HOT int nvmeta_reap(struct io_uring *ring, unsigned int min, struct nvmet
 	unsigned int head, tail, mask = ring->cq.ring_mask, n = 0;
 	int ret;
 
-	if ((ring->flags & BIG_RING) != BIG_RING)
-		return ring_refused(ring);
+	ret = nvmeta_ring_check(ring);
+	if (ret)
+		return ret;
 	ring_enter(ring);
 	/*
 	 * The application's successful completions, the common case, as a
