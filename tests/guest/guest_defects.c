@@ -335,7 +335,7 @@ Test(reformat, a_format_under_an_open_handle_is_noticed_before_any_command)
 		cr_skip_test("needs separate metadata without PI (preset %s)",
 			     getenv("NVMETA_PRESET") ? getenv("NVMETA_PRESET") : "?");
 	if (format_loses_io(in))
-		cr_skip_test("known defect qemu-7.2-io-lost-after-format (tests/vm/known-defects.tsv): Linux %u.%u on QEMU %s loses the block layer's own reads around a Format NVM, and every later step hangs",
+		cr_skip_test("known defect qemu-7.2-io-lost-after-format (tests/vm/known-defects.tsv): Linux %u.%u on QEMU %s leaves some of the block layer's own reads after a Format NVM unanswered, and what waits for the queue later can hang",
 			     in->kernel.major, in->kernel.minor, in->firmware);
 	find_formats(in, &f);
 	data = map(8 * in->lba_size);
